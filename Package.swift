@@ -1,0 +1,47 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// Settings every Swift target shares: strict concurrency is the language mode's default in
+/// Swift 6; these upcoming features keep the code honest about imports and existentials.
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+var package = Package(
+    name: "syncd",
+    products: [
+        .executable(name: "contacts-sim", targets: ["contacts-sim"]),
+        .library(name: "ContactsSim", targets: ["ContactsSim"]),
+    ],
+    targets: [
+        // MARK: - C
+        .systemLibrary(
+            name: "CSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
+
+        // MARK: - Foundations shared by syncd and the emulator
+        .target(name: "JSON"),
+        .target(name: "SQLite", dependencies: ["CSQLite"]),
+        .target(name: "HTTPServer"),
+        .target(name: "ContactModel"),
+
+        // MARK: - The emulator of the vendor APIs
+        .target(name: "ContactsSim", dependencies: ["JSON", "SQLite", "HTTPServer", "ContactModel"]),
+        .executableTarget(name: "contacts-sim", dependencies: ["ContactsSim"]),
+
+        // MARK: - Tests
+        .testTarget(name: "JSONTests", dependencies: ["JSON"]),
+        .testTarget(name: "SQLiteTests", dependencies: ["SQLite"]),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
+        .testTarget(name: "ContactModelTests", dependencies: ["ContactModel"]),
+        .testTarget(name: "ContactsSimTests", dependencies: ["ContactsSim", "JSON", "HTTPServer", "ContactModel"]),
+    ]
+)
+
+for target in package.targets where target.type != .system {
+    target.swiftSettings = (target.swiftSettings ?? []) + swiftSettings
+}

@@ -1,0 +1,97 @@
+/// A phone number in E.164 form: `+`, then 8 to 15 digits, the first not zero.
+///
+/// Every vendor keeps phone numbers unique per account and compares them in this form, so it
+/// is the key that links a CRM row to a remote contact.
+public struct PhoneNumber: Sendable, Hashable, Comparable, CustomStringConvertible {
+    /// The canonical text, for example `+254700000000`.
+    public let e164: String
+
+    /// Accepts only text that already is E.164, with no spaces or punctuation.
+    public init?(e164 text: String) {
+        let utf8 = text.utf8
+        guard utf8.first == UInt8(ascii: "+") else { return nil }
+        let digits = utf8.dropFirst()
+        guard (8...15).contains(digits.count), digits.first != UInt8(ascii: "0"),
+            digits.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") })
+        else { return nil }
+        e164 = text
+    }
+
+    /// Normalizes what people type: strips spaces and punctuation, reads `00` as `+`, and
+    /// reads a national number (`0712 345 678`) in `defaultCountry` (ISO 3166-1 alpha-2),
+    /// dropping its trunk prefix.
+    public static func normalize(_ raw: String, defaultCountry: String? = nil) throws(PhoneNumberError) -> PhoneNumber {
+        let trimmed = raw.trimmingSpaces
+        guard !trimmed.isEmpty else { throw .empty }
+        var digits = ""
+        var hasPlus = false
+        for (position, character) in trimmed.enumerated() {
+            if character.isASCII, let digit = character.wholeNumberValue {
+                digits.append(String(digit))
+            } else if character == "+" && position == 0 {
+                hasPlus = true
+            } else if Self.separators.contains(character) {
+                continue
+            } else {
+                throw .invalidCharacter(character)
+            }
+        }
+        guard !digits.isEmpty else { throw .empty }
+        var international: String
+        if hasPlus {
+            international = digits
+        } else if digits.hasPrefix("00") {
+            international = String(digits.dropFirst(2))
+        } else {
+            guard let defaultCountry else { throw .nationalNumberWithoutCountry }
+            guard let country = CallingCodes.byCountry[defaultCountry.uppercased()] else {
+                throw .unknownCountry(defaultCountry)
+            }
+            var national = Substring(digits)
+            if let trunk = country.trunkPrefix, national.hasPrefix(trunk) {
+                national = national.dropFirst(trunk.count)
+            }
+            international = country.callingCode + national
+        }
+        guard international.first != "0" else { throw .invalidLength(international.count) }
+        guard (8...15).contains(international.count) else { throw .invalidLength(international.count) }
+        // The digits were checked above, so this cannot fail.
+        return PhoneNumber(e164: "+" + international)!
+    }
+
+    public static func < (lhs: PhoneNumber, rhs: PhoneNumber) -> Bool { lhs.e164 < rhs.e164 }
+
+    public var description: String { e164 }
+
+    /// Punctuation people put in phone numbers, all safe to drop.
+    private static let separators: Set<Character> = [" ", "\u{00A0}", "-", "\u{2010}", "\u{2011}", ".", "(", ")", "/", "\t"]
+}
+
+/// Why a text is not a phone number.
+public enum PhoneNumberError: Error, Sendable, Equatable, CustomStringConvertible {
+    case empty
+    case invalidCharacter(Character)
+    case nationalNumberWithoutCountry
+    case unknownCountry(String)
+    case invalidLength(Int)
+
+    public var description: String {
+        switch self {
+        case .empty: return "no phone number"
+        case .invalidCharacter(let character): return "'\(character)' is not allowed in a phone number"
+        case .nationalNumberWithoutCountry:
+            return "a national number needs a country (set local.default_country or store it with +)"
+        case .unknownCountry(let code): return "unknown country code '\(code)'"
+        case .invalidLength(let count): return "\(count) digits; E.164 allows 8 to 15 and no leading 0"
+        }
+    }
+}
+
+extension String {
+    var trimmingSpaces: Substring {
+        var slice = Substring(self)
+        while let first = slice.first, first.isWhitespace { slice.removeFirst() }
+        while let last = slice.last, last.isWhitespace { slice.removeLast() }
+        return slice
+    }
+}
