@@ -34,11 +34,13 @@ var package = Package(
         .executableTarget(name: "contacts-sim", dependencies: ["ContactsSim"]),
 
         // MARK: - Tests
+        .target(name: "TestSupport", dependencies: ["JSON", "ContactsSim"], path: "Tests/TestSupport"),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "SQLiteTests", dependencies: ["SQLite"]),
-        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TestSupport"]),
         .testTarget(name: "ContactModelTests", dependencies: ["ContactModel"]),
-        .testTarget(name: "ContactsSimTests", dependencies: ["ContactsSim", "JSON", "HTTPServer", "ContactModel"]),
+        .testTarget(
+            name: "ContactsSimTests", dependencies: ["ContactsSim", "JSON", "HTTPServer", "ContactModel", "SQLite", "TestSupport"]),
     ]
 )
 

@@ -25,10 +25,10 @@ public struct PhoneNumber: Sendable, Hashable, Comparable, CustomStringConvertib
         guard !trimmed.isEmpty else { throw .empty }
         var digits = ""
         var hasPlus = false
-        for (position, character) in trimmed.enumerated() {
+        for character in trimmed {
             if character.isASCII, let digit = character.wholeNumberValue {
                 digits.append(String(digit))
-            } else if character == "+" && position == 0 {
+            } else if character == "+" && digits.isEmpty && !hasPlus {
                 hasPlus = true
             } else if Self.separators.contains(character) {
                 continue
