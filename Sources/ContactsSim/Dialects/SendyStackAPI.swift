@@ -52,9 +52,7 @@ struct SendyStackAPI: VendorAPI {
     }
 
     func rateLimited(retryAfter: Int, state: inout SimState) -> HTTPResponse {
-        var response = render(VendorError(429, "rate_limited", "Too many requests; retry after \(retryAfter) seconds"), state: &state)
-        response.headers.set(name: "Retry-After", value: String(retryAfter))
-        return response
+        rateLimitedWithHeader("Too many requests; retry after \(retryAfter) seconds", retryAfter: retryAfter, state: &state)
     }
 
     // MARK: - Rendering

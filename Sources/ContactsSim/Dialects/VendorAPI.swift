@@ -107,6 +107,14 @@ extension VendorAPI {
         return routes.contains { $0.pattern.match(path) != nil }
     }
 
+    /// The dialect's error envelope for a 429, with the wait in a `Retry-After` header (the
+    /// signal SendyStack and Waply use).
+    func rateLimitedWithHeader(_ message: String, retryAfter: Int, state: inout SimState) -> HTTPResponse {
+        var response = render(VendorError(429, "rate_limited", message), state: &state)
+        response.headers.set(name: "Retry-After", value: String(retryAfter))
+        return response
+    }
+
     /// A gateway's answer for 502 (an HTML page, as real proxies send) or the dialect's
     /// envelope for 500 and 503.
     func serverError(status: Int, state: inout SimState) -> HTTPResponse {

@@ -31,9 +31,7 @@ struct WaplyAPI: VendorAPI {
     }
 
     func rateLimited(retryAfter: Int, state: inout SimState) -> HTTPResponse {
-        var response = render(VendorError(429, "rate_limited", "Rate limit exceeded. Retry after \(retryAfter) seconds."), state: &state)
-        response.headers.set(name: "Retry-After", value: String(retryAfter))
-        return response
+        rateLimitedWithHeader("Rate limit exceeded. Retry after \(retryAfter) seconds.", retryAfter: retryAfter, state: &state)
     }
 
     // MARK: - Rendering

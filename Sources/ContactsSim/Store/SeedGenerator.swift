@@ -1,4 +1,5 @@
 import ContactModel
+import Foundation
 
 /// Realistic contacts from a seed: E.164 numbers across a dozen countries, names in several
 /// scripts (with accents, apostrophes, the odd emoji), emails, tags and attributes.
@@ -80,6 +81,6 @@ struct SeedGenerator {
     }
 
     private static func asciiLetters(_ text: String) -> String {
-        String(text.lowercased().unicodeScalars.filter { ($0 >= "a" && $0 <= "z") || $0 == "." }.map(Character.init))
+        String(text.lowercased().decomposedStringWithCanonicalMapping.unicodeScalars.filter { ($0 >= "a" && $0 <= "z") || $0 == "." }.map(Character.init))
     }
 }
