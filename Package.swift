@@ -12,6 +12,7 @@ let swiftSettings: [SwiftSetting] = [
 var package = Package(
     name: "syncd",
     products: [
+        .executable(name: "syncd", targets: ["syncd"]),
         .executable(name: "contacts-sim", targets: ["contacts-sim"]),
         .library(name: "ContactsSim", targets: ["ContactsSim"]),
     ],
@@ -27,7 +28,15 @@ var package = Package(
         .target(name: "JSON"),
         .target(name: "SQLite", dependencies: ["CSQLite"]),
         .target(name: "HTTPServer"),
-        .target(name: "ContactModel"),
+        .target(name: "ContactModel", dependencies: ["JSON"]),
+
+        // MARK: - syncd
+        .target(name: "Configuration", dependencies: ["ContactModel", "JSON"]),
+        .target(name: "RemoteAPI", dependencies: ["Configuration", "ContactModel", "JSON"]),
+        .target(name: "LocalStore", dependencies: ["Configuration", "ContactModel", "JSON", "SQLite"]),
+        .target(name: "SyncEngine", dependencies: ["Configuration", "ContactModel", "JSON", "LocalStore", "RemoteAPI", "SQLite"]),
+        .target(name: "SyncdCLI", dependencies: ["Configuration", "ContactModel", "ContactsSim", "JSON", "LocalStore", "RemoteAPI", "SQLite", "SyncEngine"]),
+        .executableTarget(name: "syncd", dependencies: ["SyncdCLI"]),
 
         // MARK: - The emulator of the vendor APIs
         .target(name: "ContactsSim", dependencies: ["JSON", "SQLite", "HTTPServer", "ContactModel"]),
@@ -38,7 +47,7 @@ var package = Package(
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "SQLiteTests", dependencies: ["SQLite"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TestSupport"]),
-        .testTarget(name: "ContactModelTests", dependencies: ["ContactModel"]),
+        .testTarget(name: "ContactModelTests", dependencies: ["ContactModel", "JSON"]),
         .testTarget(
             name: "ContactsSimTests", dependencies: ["ContactsSim", "JSON", "HTTPServer", "ContactModel", "SQLite", "TestSupport"]),
     ]

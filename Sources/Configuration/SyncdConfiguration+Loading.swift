@@ -1,0 +1,170 @@
+import ContactModel
+public import Foundation
+public import JSON
+
+extension SyncdConfiguration {
+    /// Reads and checks a config file. Relative paths in it are taken from the file's folder.
+    /// `environment` supplies `token_env` (and, under systemd, `CREDENTIALS_DIRECTORY`).
+    public static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigurationError) -> SyncdConfiguration {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            let exists = FileManager.default.fileExists(atPath: path)
+            throw ConfigurationError(exists ? "cannot read the config file \(path) (permission denied?)" : "no config file at \(path)")
+        }
+        let json: JSON
+        do {
+            json = try JSON.parse(Array(data))
+        } catch {
+            throw ConfigurationError("\(path) is not valid JSON: \(error)")
+        }
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        return try parse(json, path: path, directory: directory, environment: environment)
+    }
+
+    /// Checks a parsed config; every unknown key and wrong type is an error that names it.
+    public static func parse(_ json: JSON, path: String, directory: String, environment: [String: String]) throws(ConfigurationError) -> SyncdConfiguration {
+        let root = try Reader(json, "config")
+        try root.allow(["local", "remote", "sync"])
+        let resolve = { (file: String) in file.hasPrefix("/") ? file : (directory as NSString).appendingPathComponent(file) }
+
+        let localReader = try root.object("local")
+        try localReader.allow(["database", "table", "key", "columns", "tags_format", "default_country"])
+        let columnsReader = try localReader.object("columns")
+        try columnsReader.allow(["phone", "name", "email", "country", "tags", "attributes", "opt_in", "updated_at"])
+        let columns = LocalSettings.Columns(
+            phone: try columnsReader.requiredString("phone"), name: try columnsReader.string("name"),
+            email: try columnsReader.string("email"), country: try columnsReader.string("country"),
+            tags: try columnsReader.string("tags"), attributes: try columnsReader.string("attributes"),
+            optIn: try columnsReader.string("opt_in"), updatedAt: try columnsReader.string("updated_at"))
+        let tagsFormat = try localReader.choice("tags_format", LocalSettings.TagsFormat.self) ?? .json
+        let defaultCountry = try localReader.string("default_country")?.uppercased()
+        if let defaultCountry, (try? PhoneNumber.normalize("0700000000", defaultCountry: defaultCountry)) == nil {
+            throw .key("local.default_country", "'\(defaultCountry)' is not a country syncd knows (use an ISO code such as KE or GB)")
+        }
+        let local = LocalSettings(
+            database: resolve(try localReader.requiredString("database")), table: try localReader.requiredString("table"),
+            key: try localReader.string("key"), columns: columns, tagsFormat: tagsFormat, defaultCountry: defaultCountry)
+
+        let remoteReader = try root.object("remote")
+        try remoteReader.allow(["provider", "base_url", "token_env", "token_file", "concurrency", "timeout_seconds", "requests_per_minute"])
+        guard let provider = try remoteReader.choice("provider", RemoteSettings.Provider.self) else {
+            throw .key("remote.provider", "is required (sendystack, superwaba, waply or qlara)")
+        }
+        let baseURL = try remoteReader.string("base_url")
+        if let baseURL, URL(string: baseURL)?.scheme.map({ ["http", "https"].contains($0) }) != true {
+            throw .key("remote.base_url", "must be an http or https URL")
+        }
+        let token = try Self.token(remoteReader, resolve: resolve, environment: environment)
+        let remote = RemoteSettings(
+            provider: provider, baseURL: baseURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }, token: token,
+            concurrency: try remoteReader.int("concurrency", in: 1...32) ?? 4,
+            timeoutSeconds: try remoteReader.number("timeout_seconds", in: 1...600) ?? 30,
+            requestsPerMinute: try remoteReader.int("requests_per_minute", in: 1...100_000))
+
+        let syncReader = try root.optionalObject("sync")
+        try syncReader?.allow(["state", "conflict", "deletes", "max_delete_share", "interval_seconds"])
+        let sync = SyncSettings(
+            state: resolve(try syncReader?.string("state") ?? "syncd-state.sqlite"),
+            conflict: try syncReader?.choice("conflict", ConflictPolicy.self) ?? .newest,
+            deletes: try syncReader?.choice("deletes", SyncSettings.Deletes.self) ?? SyncSettings.Deletes.none,
+            maxDeleteShare: try syncReader?.number("max_delete_share", in: 0...1) ?? 0.1,
+            intervalSeconds: try syncReader?.number("interval_seconds", in: 5...86_400) ?? 300)
+        return SyncdConfiguration(local: local, remote: remote, sync: sync, path: path)
+    }
+
+    /// The API token from `token_env` or `token_file` (exactly one), or, when neither is given
+    /// and systemd passed credentials, from `$CREDENTIALS_DIRECTORY/syncd-token`.
+    private static func token(_ reader: Reader, resolve: (String) -> String, environment: [String: String]) throws(ConfigurationError) -> Secret {
+        let variable = try reader.string("token_env"), file = try reader.string("token_file")
+        switch (variable, file) {
+        case (let variable?, nil):
+            guard let value = environment[variable], !value.isEmpty else {
+                throw .key("remote.token_env", "names $\(variable), which is not set")
+            }
+            return Secret(value.trimmingCharacters(in: .whitespacesAndNewlines))
+        case (nil, let file?):
+            return try tokenFile(resolve(file), key: "remote.token_file")
+        case (nil, nil):
+            if let directory = environment["CREDENTIALS_DIRECTORY"] {
+                return try tokenFile((directory as NSString).appendingPathComponent("syncd-token"), key: "the credential syncd-token")
+            }
+            throw .key("remote", "needs token_env or token_file")
+        default:
+            throw .key("remote", "takes token_env or token_file, not both")
+        }
+    }
+
+    private static func tokenFile(_ path: String, key: String) throws(ConfigurationError) -> Secret {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw .key(key, FileManager.default.fileExists(atPath: path) ? "\(path) cannot be read" : "\(path) does not exist")
+        }
+        let value = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !value.isEmpty else { throw .key(key, "\(path) is empty") }
+        return Secret(value)
+    }
+}
+
+/// Typed reads of one object in the config, with the dotted path for messages.
+private struct Reader {
+    let object: JSONObject
+    let path: String
+
+    init(_ json: JSON, _ path: String) throws(ConfigurationError) {
+        guard let object = json.object else { throw .key(path, "must be an object, not \(json.kindName)") }
+        self.object = object
+        self.path = path
+    }
+
+    private func name(_ key: String) -> String { path == "config" ? key : "\(path).\(key)" }
+
+    func allow(_ keys: [String]) throws(ConfigurationError) {
+        if let unknown = object.memberNames.first(where: { !keys.contains($0) }) {
+            throw .key(name(unknown), "is not a known key (known here: \(keys.joined(separator: ", ")))")
+        }
+    }
+
+    func object(_ key: String) throws(ConfigurationError) -> Reader {
+        guard let value = object[key] else { throw .key(name(key), "is required") }
+        return try Reader(value, name(key))
+    }
+
+    func optionalObject(_ key: String) throws(ConfigurationError) -> Reader? {
+        guard let value = object[key], !value.isNull else { return nil }
+        return try Reader(value, name(key))
+    }
+
+    func string(_ key: String) throws(ConfigurationError) -> String? {
+        guard let value = object[key], !value.isNull else { return nil }
+        guard let text = value.string else { throw .key(name(key), "must be a string, not \(value.kindName)") }
+        guard !text.isEmpty else { throw .key(name(key), "must not be empty") }
+        return text
+    }
+
+    func requiredString(_ key: String) throws(ConfigurationError) -> String {
+        guard let text = try string(key) else { throw .key(name(key), "is required") }
+        return text
+    }
+
+    func int(_ key: String, in range: ClosedRange<Int>) throws(ConfigurationError) -> Int? {
+        guard let value = object[key], !value.isNull else { return nil }
+        guard case .int(let number) = value, range.contains(number) else {
+            throw .key(name(key), "must be a whole number from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return number
+    }
+
+    func number(_ key: String, in range: ClosedRange<Double>) throws(ConfigurationError) -> Double? {
+        guard let value = object[key], !value.isNull else { return nil }
+        guard let number = value.double, range.contains(number) else {
+            throw .key(name(key), "must be a number from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return number
+    }
+
+    func choice<T: RawRepresentable>(_ key: String, _ type: T.Type) throws(ConfigurationError) -> T? where T.RawValue == String, T: CaseIterable {
+        guard let text = try string(key) else { return nil }
+        guard let value = T(rawValue: text) else {
+            throw .key(name(key), "must be one of \(T.allCases.map(\.rawValue).joined(separator: ", ")), not '\(text)'")
+        }
+        return value
+    }
+}

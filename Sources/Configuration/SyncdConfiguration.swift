@@ -1,0 +1,142 @@
+public import ContactModel
+import Foundation
+import JSON
+
+/// Everything a config file says: where the CRM table is and how its columns map onto a
+/// contact, which vendor to talk to, and how to sync.
+public struct SyncdConfiguration: Sendable {
+    public var local: LocalSettings
+    public var remote: RemoteSettings
+    public var sync: SyncSettings
+    /// The file it was read from, for messages.
+    public var path: String
+
+    public init(local: LocalSettings, remote: RemoteSettings, sync: SyncSettings, path: String) {
+        self.local = local
+        self.remote = remote
+        self.sync = sync
+        self.path = path
+    }
+}
+
+/// The user's CRM table.
+public struct LocalSettings: Sendable {
+    public enum TagsFormat: String, Sendable, CaseIterable { case json, comma }
+
+    /// Which CRM column holds each contact field; only `phone` is required.
+    public struct Columns: Sendable, Equatable {
+        public var phone: String
+        public var name: String?
+        public var email: String?
+        public var country: String?
+        public var tags: String?
+        public var attributes: String?
+        public var optIn: String?
+        public var updatedAt: String?
+
+        public init(phone: String, name: String? = nil, email: String? = nil, country: String? = nil, tags: String? = nil,
+                    attributes: String? = nil, optIn: String? = nil, updatedAt: String? = nil) {
+            self.phone = phone
+            self.name = name
+            self.email = email
+            self.country = country
+            self.tags = tags
+            self.attributes = attributes
+            self.optIn = optIn
+            self.updatedAt = updatedAt
+        }
+
+        /// The contact fields this CRM table holds.
+        public var fields: FieldSet {
+            var fields: FieldSet = []
+            if name != nil { fields.insert(.name) }
+            if email != nil { fields.insert(.email) }
+            if country != nil { fields.insert(.country) }
+            if tags != nil { fields.insert(.tags) }
+            if attributes != nil { fields.insert(.attributes) }
+            if optIn != nil { fields.insert(.optIn) }
+            return fields
+        }
+    }
+
+    public var database: String
+    public var table: String
+    /// The column that identifies a row; `nil` picks the table's primary key (or rowid).
+    public var key: String?
+    public var columns: Columns
+    public var tagsFormat: TagsFormat
+    /// Reads national numbers (`0712 345 678`) in this country.
+    public var defaultCountry: String?
+
+    public init(database: String, table: String, key: String? = nil, columns: Columns, tagsFormat: TagsFormat = .json, defaultCountry: String? = nil) {
+        self.database = database
+        self.table = table
+        self.key = key
+        self.columns = columns
+        self.tagsFormat = tagsFormat
+        self.defaultCountry = defaultCountry
+    }
+}
+
+/// The vendor.
+public struct RemoteSettings: Sendable {
+    public enum Provider: String, Sendable, CaseIterable {
+        case sendystack, superwaba, waply, qlara
+
+        public var defaultBaseURL: String {
+            switch self {
+            case .sendystack: return "https://api.sendystack.com"
+            case .superwaba: return "https://app.superwaba.com"
+            case .waply: return "https://api.waply.io/v1"
+            case .qlara: return "https://lora-api.agiletelecom.com/api/partner-gateway/v1"
+            }
+        }
+    }
+
+    public var provider: Provider
+    public var baseURL: String
+    public var token: Secret
+    /// Pages fetched at once once the total is known.
+    public var concurrency: Int
+    public var timeoutSeconds: Double
+    /// The client-side request budget; `nil` uses the vendor's published limit.
+    public var requestsPerMinute: Int?
+
+    public init(provider: Provider, baseURL: String? = nil, token: Secret, concurrency: Int = 4, timeoutSeconds: Double = 30, requestsPerMinute: Int? = nil) {
+        self.provider = provider
+        self.baseURL = baseURL ?? provider.defaultBaseURL
+        self.token = token
+        self.concurrency = concurrency
+        self.timeoutSeconds = timeoutSeconds
+        self.requestsPerMinute = requestsPerMinute
+    }
+}
+
+/// How to sync.
+public struct SyncSettings: Sendable {
+    public enum Deletes: String, Sendable, CaseIterable {
+        case none
+        case localToRemote = "local-to-remote"
+        case remoteToLocal = "remote-to-local"
+        case both
+
+        public var toRemote: Bool { self == .localToRemote || self == .both }
+        public var toLocal: Bool { self == .remoteToLocal || self == .both }
+    }
+
+    /// syncd's own SQLite file: links, last-synced copies, journal, history.
+    public var state: String
+    public var conflict: ConflictPolicy
+    public var deletes: Deletes
+    /// A cycle that would delete more than this share of either side stops unless forced.
+    public var maxDeleteShare: Double
+    public var intervalSeconds: Double
+
+    public init(state: String, conflict: ConflictPolicy = .newest, deletes: Deletes = .none, maxDeleteShare: Double = 0.1, intervalSeconds: Double = 300) {
+        self.state = state
+        self.conflict = conflict
+        self.deletes = deletes
+        self.maxDeleteShare = maxDeleteShare
+        self.intervalSeconds = intervalSeconds
+    }
+}

@@ -1,0 +1,245 @@
+public import Configuration
+public import ContactModel
+import Foundation
+import SQLite
+
+/// The user's CRM table, read and written through the column mapping, with every change the
+/// CRM makes captured by triggers in the same transaction as the change.
+///
+/// The triggers append to `_syncd_outbox` in the CRM's own database (they run inside the CRM
+/// application's connection, so they can reference nothing else). Each entry names its
+/// origin: syncd's writes set a flag row in `_syncd_writer` inside their own transaction —
+/// invisible to every other connection — so a syncd instance can tell its own writes (never
+/// echoed back) from the CRM's and from another instance's. Each instance keeps its place in
+/// `_syncd_consumers`; entries every instance has passed are pruned.
+public final class CRMDatabase {
+    public let settings: LocalSettings
+    public let consumer: String
+    let database: Database
+    let mapping: ColumnMapping
+    /// The identifying column, or `rowid`.
+    let keyColumn: String
+    /// Whether SQLite assigns the key on insert (rowid or INTEGER PRIMARY KEY).
+    let keyIsAssigned: Bool
+    let updatedAtIsNumeric: Bool
+    private let table: String
+
+    /// Opens the CRM database and checks the table and every mapped column exist, before
+    /// anything is written. `readOnly` for dry runs.
+    public init(settings: LocalSettings, consumer: String, readOnly: Bool = false, busyTimeoutMilliseconds: Int32 = 5000) throws(LocalStoreError) {
+        guard FileManager.default.fileExists(atPath: settings.database) else {
+            throw LocalStoreError(.configuration, "local.database: no database at \(settings.database)")
+        }
+        do {
+            database = try Database(path: settings.database, options: .init(readOnly: readOnly, create: false, busyTimeoutMilliseconds: busyTimeoutMilliseconds, walMode: !readOnly))
+        } catch {
+            throw LocalStoreError(.configuration, "local.database: cannot open \(settings.database): \(error.message)")
+        }
+        self.settings = settings
+        self.consumer = consumer
+        table = settings.table
+        mapping = ColumnMapping(settings: settings)
+        let info: [Row]
+        do {
+            info = try database.query("SELECT name, type, pk FROM pragma_table_info(?)", [.text(settings.table)])
+        } catch {
+            throw LocalStoreError(.configuration, "local.database: \(settings.database) is not a readable SQLite database: \(error.message)")
+        }
+        guard !info.isEmpty else {
+            let tables = (try? database.query("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_syncd\\_%' ESCAPE '\\' ORDER BY name").compactMap { $0.string(0) }) ?? []
+            throw LocalStoreError(.configuration, "local.table: no table '\(settings.table)' in \(settings.database) (tables: \(tables.joined(separator: ", ")))")
+        }
+        let columns = Dictionary(info.map { ($0.string(0) ?? "", ($0.string(1) ?? "").uppercased()) }, uniquingKeysWith: { first, _ in first })
+        let mapped: [(String, String?)] = [
+            ("phone", settings.columns.phone), ("name", settings.columns.name), ("email", settings.columns.email),
+            ("country", settings.columns.country), ("tags", settings.columns.tags), ("attributes", settings.columns.attributes),
+            ("opt_in", settings.columns.optIn), ("updated_at", settings.columns.updatedAt),
+        ]
+        for (field, column) in mapped {
+            guard let column else { continue }
+            guard columns[column] != nil else {
+                throw LocalStoreError(.configuration, "local.columns.\(field): no column '\(column)' in table '\(settings.table)' (columns: \(info.compactMap { $0.string(0) }.joined(separator: ", ")))")
+            }
+        }
+        let primaryKey = info.filter { ($0.int(2) ?? 0) > 0 }
+        if let key = settings.key {
+            guard key.lowercased() == "rowid" || columns[key] != nil else {
+                throw LocalStoreError(.configuration, "local.key: no column '\(key)' in table '\(settings.table)'")
+            }
+            keyColumn = key
+        } else if primaryKey.count == 1, let name = primaryKey[0].string(0) {
+            keyColumn = name
+        } else {
+            keyColumn = "rowid"
+        }
+        let keyType = columns[keyColumn] ?? "INTEGER"
+        keyIsAssigned = keyColumn.lowercased() == "rowid" || (keyType == "INTEGER" && primaryKey.count == 1 && primaryKey[0].string(0) == keyColumn)
+        if let column = settings.columns.updatedAt {
+            let type = columns[column] ?? ""
+            let sample = try? database.first("SELECT typeof(\(quoted(column))) FROM \(quoted(table)) WHERE \(quoted(column)) IS NOT NULL LIMIT 1")?.string(0)
+            updatedAtIsNumeric = sample.map { $0 == "integer" || $0 == "real" } ?? type.contains("INT")
+        } else {
+            updatedAtIsNumeric = false
+        }
+    }
+
+    private var keySQL: String { keyColumn.lowercased() == "rowid" ? "rowid" : quoted(keyColumn) }
+    private var selectSQL: String {
+        "SELECT \(keySQL), " + mapping.selectedColumns.map(quoted).joined(separator: ", ") + " FROM \(quoted(table))"
+    }
+
+    // MARK: - Change capture
+
+    private var triggerNames: [String] { ["insert", "update", "delete"].map { "_syncd_\(table)_\($0)" } }
+
+    /// Whether all three triggers are in place.
+    public func captureIsInstalled() throws(LocalStoreError) -> Bool {
+        do {
+            let names = try database.query("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?", [.text(table)]).compactMap { $0.string(0) }
+            let registered = try database.first("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_syncd_consumers'") != nil
+                && (try database.first("SELECT 1 FROM _syncd_consumers WHERE consumer = ? AND tbl = ?", [.text(consumer), .text(table)])) != nil
+            return registered && triggerNames.allSatisfy(names.contains)
+        } catch {
+            throw LocalStoreError(.other, "reading the CRM schema: \(error)")
+        }
+    }
+
+    /// Installs the outbox, the triggers and this consumer's place; returns `true` when
+    /// anything was missing (so changes may have been missed: the caller scans the table).
+    @discardableResult
+    public func installCapture() throws(LocalStoreError) -> Bool {
+        if try captureIsInstalled() { return false }
+        let now = "strftime('%Y-%m-%dT%H:%M:%fZ','now')"
+        let origin = "(SELECT consumer FROM _syncd_writer LIMIT 1)"
+        let name = table.replacingOccurrences(of: "'", with: "''")
+        let insert = "INSERT INTO _syncd_outbox (tbl, row_key, op, origin, changed_at)"
+        let newKey = keyColumn.lowercased() == "rowid" ? "NEW.rowid" : "NEW.\(quoted(keyColumn))"
+        let oldKey = keyColumn.lowercased() == "rowid" ? "OLD.rowid" : "OLD.\(quoted(keyColumn))"
+        let sql = """
+            CREATE TABLE IF NOT EXISTS _syncd_outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, tbl TEXT NOT NULL,
+                row_key TEXT NOT NULL, op TEXT NOT NULL, origin TEXT, changed_at TEXT NOT NULL);
+            CREATE TABLE IF NOT EXISTS _syncd_writer (consumer TEXT NOT NULL);
+            CREATE TABLE IF NOT EXISTS _syncd_consumers (consumer TEXT NOT NULL, tbl TEXT NOT NULL, last_seq INTEGER NOT NULL,
+                seen_at TEXT NOT NULL, PRIMARY KEY (consumer, tbl));
+            DROP TRIGGER IF EXISTS \(quoted(triggerNames[0]));
+            DROP TRIGGER IF EXISTS \(quoted(triggerNames[1]));
+            DROP TRIGGER IF EXISTS \(quoted(triggerNames[2]));
+            CREATE TRIGGER \(quoted(triggerNames[0])) AFTER INSERT ON \(quoted(table)) BEGIN
+                \(insert) VALUES ('\(name)', \(newKey), 'upsert', \(origin), \(now));
+            END;
+            CREATE TRIGGER \(quoted(triggerNames[1])) AFTER UPDATE ON \(quoted(table)) BEGIN
+                \(insert) VALUES ('\(name)', \(newKey), 'upsert', \(origin), \(now));
+                \(insert) SELECT '\(name)', \(oldKey), 'delete', \(origin), \(now) WHERE \(oldKey) IS NOT \(newKey);
+            END;
+            CREATE TRIGGER \(quoted(triggerNames[2])) AFTER DELETE ON \(quoted(table)) BEGIN
+                \(insert) VALUES ('\(name)', \(oldKey), 'delete', \(origin), \(now));
+            END;
+            """
+        do {
+            try database.transaction(.immediate) {
+                try database.execute(sql)
+                try database.run(
+                    """
+                    INSERT INTO _syncd_consumers (consumer, tbl, last_seq, seen_at)
+                    VALUES (?, ?, (SELECT coalesce(max(seq), 0) FROM _syncd_outbox), \(now))
+                    ON CONFLICT (consumer, tbl) DO UPDATE SET seen_at = excluded.seen_at
+                    """, [.text(consumer), .text(table)])
+            }
+        } catch {
+            throw Self.writeError("installing change capture in \(settings.database)", error)
+        }
+        return true
+    }
+
+    /// The newest captured change, to bound a cycle's work.
+    public func latestSequence() throws(LocalStoreError) -> Int64 {
+        do {
+            return try database.first("SELECT coalesce(max(seq), 0) FROM _syncd_outbox")?.int64(0) ?? 0
+        } catch {
+            return 0  // no outbox yet (a dry run before the first real one)
+        }
+    }
+
+    /// Where this consumer stopped reading.
+    public func acknowledgedSequence() throws(LocalStoreError) -> Int64 {
+        do {
+            return try database.first("SELECT last_seq FROM _syncd_consumers WHERE consumer = ? AND tbl = ?", [.text(consumer), .text(table)])?.int64(0) ?? 0
+        } catch {
+            return 0
+        }
+    }
+
+    /// Captured changes in `(after, upTo]`, one a key (the newest), in order.
+    public func changes(after: Int64, upTo: Int64) throws(LocalStoreError) -> [CapturedChange] {
+        do {
+            var latest: [String: CapturedChange] = [:]
+            try database.forEachRow(
+                "SELECT seq, row_key, op, origin, changed_at FROM _syncd_outbox WHERE tbl = ? AND seq > ? AND seq <= ? ORDER BY seq",
+                [.text(table), .integer(after), .integer(upTo)]
+            ) { row in
+                let key = row.string(1) ?? ""
+                latest[key] = CapturedChange(
+                    sequence: row.int64(0) ?? 0, key: key, deleted: row.string(2) == "delete",
+                    capturedAt: row.string(4).flatMap(Timestamp.init(iso8601:)), ownWrite: row.string(3) == consumer)
+            }
+            return latest.values.sorted { $0.sequence < $1.sequence }
+        } catch {
+            throw LocalStoreError(.other, "reading captured changes: \(error)")
+        }
+    }
+
+    /// Records that this consumer has handled everything up to `sequence`, and prunes what
+    /// every consumer has handled.
+    public func acknowledge(upTo sequence: Int64) throws(LocalStoreError) {
+        do {
+            try database.transaction(.immediate) {
+                try database.run(
+                    "UPDATE _syncd_consumers SET last_seq = max(last_seq, ?), seen_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE consumer = ? AND tbl = ?",
+                    [.integer(sequence), .text(consumer), .text(table)])
+                // A consumer unseen for 30 days (a removed config) no longer holds entries back.
+                try database.run("DELETE FROM _syncd_consumers WHERE seen_at < strftime('%Y-%m-%dT%H:%M:%fZ','now','-30 days')")
+                try database.run("DELETE FROM _syncd_outbox WHERE seq <= (SELECT coalesce(min(last_seq), 0) FROM _syncd_consumers)")
+            }
+        } catch {
+            throw Self.writeError("recording progress in \(settings.database)", error)
+        }
+    }
+
+    // MARK: - Reading rows
+
+    /// Calls `body` with every row of the table.
+    public func scan(_ body: (LocalRow) throws -> Void) throws(LocalStoreError) {
+        do {
+            try database.forEachRow(selectSQL) { try body(mapping.read($0)) }
+        } catch {
+            throw LocalStoreError(.other, "reading \(table): \(error)")
+        }
+    }
+
+    /// The rows with these keys (missing keys are absent from the answer).
+    public func rows(keys: [String]) throws(LocalStoreError) -> [String: LocalRow] {
+        var rows: [String: LocalRow] = [:]
+        do {
+            for chunk in stride(from: 0, to: keys.count, by: 500) {
+                let part = Array(keys[chunk..<min(keys.count, chunk + 500)])
+                let placeholders = Array(repeating: "?", count: part.count).joined(separator: ",")
+                try database.forEachRow("\(selectSQL) WHERE \(keySQL) IN (\(placeholders))", part.map { DatabaseValue.text($0) }) { row in
+                    let local = mapping.read(row)
+                    rows[local.key] = local
+                }
+            }
+        } catch {
+            throw LocalStoreError(.other, "reading \(table): \(error)")
+        }
+        return rows
+    }
+
+    /// How many rows the table holds.
+    public func count() throws(LocalStoreError) -> Int {
+        do {
+            return try database.first("SELECT count(*) FROM \(quoted(table))")?.int(0) ?? 0
+        } catch {
+            throw LocalStoreError(.other, "counting \(table): \(error)")
+        }
+    }
+}

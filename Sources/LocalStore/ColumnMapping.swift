@@ -1,0 +1,155 @@
+import Configuration
+import ContactModel
+import Foundation
+import JSON
+import SQLite
+
+/// Translates between CRM column values and the contact model, as the config's `local`
+/// section says: tags as a JSON array or a comma list, attributes as a JSON object, opt-in as
+/// 1, 0 or NULL, `updated_at` as ISO 8601 text or Unix seconds.
+struct ColumnMapping: Sendable {
+    let settings: LocalSettings
+
+    /// The mapped columns in a fixed order, as selected after the key.
+    var selectedColumns: [String] {
+        let columns = settings.columns
+        return [columns.phone, columns.name, columns.email, columns.country, columns.tags, columns.attributes, columns.optIn, columns.updatedAt].compactMap { $0 }
+    }
+
+    /// Reads a row selected as `key, selectedColumns...`.
+    func read(_ row: Row) -> LocalRow {
+        let key = row.string(0) ?? ""
+        var index = 1
+        func next(_ column: String?) -> DatabaseValue? {
+            guard column != nil else { return nil }
+            defer { index += 1 }
+            return row[index]
+        }
+        let columns = settings.columns
+        let phoneValue = next(columns.phone), nameValue = next(columns.name), emailValue = next(columns.email)
+        let countryValue = next(columns.country), tagsValue = next(columns.tags), attributesValue = next(columns.attributes)
+        let optInValue = next(columns.optIn), updatedValue = next(columns.updatedAt)
+        let updatedAt = updatedValue.flatMap(Self.timestamp)
+        let rawPhone = phoneValue?.string
+        func fail(_ reason: String) -> LocalRow {
+            LocalRow(key: key, contact: .failure(LocalRowProblem(reason, rawPhone: rawPhone)), updatedAt: updatedAt)
+        }
+        guard let rawPhone, !rawPhone.trimmingCharacters(in: .whitespaces).isEmpty else { return fail("no phone") }
+        let phone: PhoneNumber
+        do {
+            phone = try PhoneNumber.normalize(rawPhone, defaultCountry: settings.defaultCountry)
+        } catch {
+            return fail("invalid phone '\(rawPhone)': \(error)")
+        }
+        var contact = Contact(phone: phone)
+        contact.name = Self.text(nameValue)
+        contact.email = Self.text(emailValue)
+        contact.country = Self.text(countryValue)?.uppercased()
+        switch tags(tagsValue) {
+        case .success(let tags): contact.tags = tags
+        case .failure(let problem): return fail(problem.reason)
+        }
+        switch Self.attributes(attributesValue) {
+        case .success(let attributes): contact.attributes = attributes
+        case .failure(let problem): return fail(problem.reason)
+        }
+        switch Self.optIn(optInValue) {
+        case .success(let optIn): contact.optIn = optIn
+        case .failure(let problem): return fail(problem.reason)
+        }
+        return LocalRow(key: key, contact: .success(contact), updatedAt: updatedAt)
+    }
+
+    // MARK: - Values in
+
+    static func text(_ value: DatabaseValue?) -> String? {
+        guard let text = value?.string?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty else { return nil }
+        return text
+    }
+
+    private func tags(_ value: DatabaseValue?) -> Result<[String], LocalRowProblem> {
+        guard let text = Self.text(value) else { return .success([]) }
+        switch settings.tagsFormat {
+        case .comma:
+            return .success(text.split(separator: ",").map { String($0) })
+        case .json:
+            guard let array = try? JSON.parse(text).array, array.allSatisfy({ $0.string != nil }) else {
+                return .failure(LocalRowProblem("tags are not a JSON array of strings: \(text.prefix(60))", rawPhone: nil))
+            }
+            return .success(array.compactMap(\.string))
+        }
+    }
+
+    private static func attributes(_ value: DatabaseValue?) -> Result<[String: String], LocalRowProblem> {
+        guard let text = text(value) else { return .success([:]) }
+        guard let object = try? JSON.parse(text).object else {
+            return .failure(LocalRowProblem("attributes are not a JSON object: \(text.prefix(60))", rawPhone: nil))
+        }
+        var map: [String: String] = [:]
+        for (key, member) in object {
+            switch member {
+            case .string(let text): map[key] = text
+            case .int(let number): map[key] = String(number)
+            case .double(let number): map[key] = String(number)
+            case .bool(let flag): map[key] = String(flag)
+            case .null: continue
+            default: return .failure(LocalRowProblem("attribute '\(key)' is \(member.kindName), not text", rawPhone: nil))
+            }
+        }
+        return .success(map)
+    }
+
+    private static func optIn(_ value: DatabaseValue?) -> Result<OptIn?, LocalRowProblem> {
+        guard let value, !value.isNull else { return .success(nil) }
+        switch value.string?.lowercased() {
+        case "1", "true", "yes", "opted_in": return .success(.optedIn)
+        case "0", "false", "no", "opted_out": return .success(.optedOut)
+        case "", "unknown": return .success(nil)
+        default: return .failure(LocalRowProblem("opt-in '\(value.string ?? "")' is not 1, 0 or NULL", rawPhone: nil))
+        }
+    }
+
+    /// ISO 8601 text, or Unix seconds (milliseconds when the number is that large).
+    static func timestamp(_ value: DatabaseValue) -> Timestamp? {
+        switch value {
+        case .integer(let number): return number > 100_000_000_000 ? Timestamp(millisecondsSinceEpoch: number) : Timestamp(secondsSinceEpoch: number)
+        case .real(let number): return Timestamp(millisecondsSinceEpoch: Int64(number * (number > 100_000_000_000 ? 1 : 1000)))
+        case .text(let text):
+            if let number = Int64(text) { return timestamp(.integer(number)) }
+            return Timestamp(iso8601: text)
+        default: return nil
+        }
+    }
+
+    // MARK: - Values out
+
+    /// Column values that turn `old` into `new` (only what differs, so the CRM's own
+    /// formatting of untouched fields stays as it was).
+    func changes(from old: Contact?, to new: Contact, now: Timestamp, updatedAtIsNumeric: Bool) -> [(String, DatabaseValue)] {
+        let columns = settings.columns
+        var values: [(String, DatabaseValue)] = []
+        if old?.phone != new.phone { values.append((columns.phone, .text(new.phone.e164))) }
+        if let column = columns.name, old == nil || old?.name != new.name { values.append((column, DatabaseValue(new.name))) }
+        if let column = columns.email, old == nil || old?.email != new.email { values.append((column, DatabaseValue(new.email))) }
+        if let column = columns.country, old == nil || old?.country != new.country { values.append((column, DatabaseValue(new.country))) }
+        if let column = columns.tags, old == nil || old?.tags != new.tags { values.append((column, tagsValue(new.tags))) }
+        if let column = columns.attributes, old == nil || old?.attributes != new.attributes {
+            values.append((column, new.attributes.isEmpty ? .null : .text(JSON(new.attributes).text)))
+        }
+        if let column = columns.optIn, old == nil || old?.optIn != new.optIn {
+            values.append((column, new.optIn.map { .integer($0 == .optedIn ? 1 : 0) } ?? .null))
+        }
+        if let column = columns.updatedAt, !values.isEmpty {
+            values.append((column, updatedAtIsNumeric ? .integer(now.millisecondsSinceEpoch / 1000) : .text(now.iso8601(fractionalSeconds: true))))
+        }
+        return values
+    }
+
+    private func tagsValue(_ tags: [String]) -> DatabaseValue {
+        if tags.isEmpty { return .null }
+        switch settings.tagsFormat {
+        case .json: return .text(JSON(tags).text)
+        case .comma: return .text(tags.joined(separator: ","))
+        }
+    }
+}

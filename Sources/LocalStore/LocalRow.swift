@@ -1,0 +1,40 @@
+public import ContactModel
+
+/// One CRM row read through the column mapping.
+public struct LocalRow: Sendable {
+    public var key: String
+    /// The contact, or why the row cannot be synced (an invalid phone, unreadable tags...).
+    public var contact: Result<Contact, LocalRowProblem>
+    /// The row's own `updated_at`, when the table has one and it reads.
+    public var updatedAt: Timestamp?
+
+    public init(key: String, contact: Result<Contact, LocalRowProblem>, updatedAt: Timestamp?) {
+        self.key = key
+        self.contact = contact
+        self.updatedAt = updatedAt
+    }
+}
+
+/// Why a CRM row is skipped; it is reported and never pushed.
+public struct LocalRowProblem: Error, Sendable, Equatable, CustomStringConvertible {
+    public let reason: String
+    /// The phone as the CRM has it, for reports.
+    public let rawPhone: String?
+
+    public init(_ reason: String, rawPhone: String?) {
+        self.reason = reason
+        self.rawPhone = rawPhone
+    }
+
+    public var description: String { reason }
+}
+
+/// A change the CRM made, captured by syncd's triggers.
+public struct CapturedChange: Sendable {
+    public var sequence: Int64
+    public var key: String
+    public var deleted: Bool
+    public var capturedAt: Timestamp?
+    /// Whether syncd itself (this consumer) made the change.
+    public var ownWrite: Bool
+}

@@ -1,0 +1,157 @@
+public import ContactModel
+public import JSON
+public import SQLite
+
+/// A remote contact as listed in the current cycle.
+public struct SnapshotRow: Sendable {
+    public var remoteID: String
+    public var contact: Contact
+    public var hash: Int64
+    public var updatedAt: Timestamp?
+
+    public init(remoteID: String, contact: Contact, hash: Int64, updatedAt: Timestamp?) {
+        self.remoteID = remoteID
+        self.contact = contact
+        self.hash = hash
+        self.updatedAt = updatedAt
+    }
+}
+
+/// A CRM row that changed since the last cycle.
+public struct LocalChange: Sendable {
+    public var key: String
+    /// `nil` for a deleted row or one with a problem.
+    public var contact: Contact?
+    public var problem: String?
+    public var rawPhone: String?
+    public var changedAt: Timestamp?
+    public var deleted: Bool
+
+    public init(key: String, contact: Contact?, problem: String?, rawPhone: String?, changedAt: Timestamp?, deleted: Bool) {
+        self.key = key
+        self.contact = contact
+        self.problem = problem
+        self.rawPhone = rawPhone
+        self.changedAt = changedAt
+        self.deleted = deleted
+    }
+}
+
+/// The working tables of one cycle: filled, read, and emptied at the start of the next.
+extension StateStore {
+    public func beginCycle() throws {
+        try database.execute("DELETE FROM remote_snapshot; DELETE FROM local_changes; DELETE FROM plan;")
+    }
+
+    // MARK: - Remote listing
+
+    /// Stores one listed page (a duplicate id within a listing keeps the later copy and is
+    /// counted, so a listing that repeats itself can be told apart).
+    public func storeSnapshot(_ rows: [SnapshotRow]) throws -> (stored: Int, repeated: Int) {
+        var repeated = 0
+        try database.transaction(.immediate) {
+            for row in rows {
+                let existed = try database.first("SELECT 1 FROM remote_snapshot WHERE remote_id = ?", [.text(row.remoteID)]) != nil
+                if existed { repeated += 1 }
+                try database.run(
+                    "INSERT OR REPLACE INTO remote_snapshot (remote_id, phone, hash, updated_at, contact) VALUES (?, ?, ?, ?, ?)",
+                    [.text(row.remoteID), .text(row.contact.phone.e164), .integer(row.hash), DatabaseValue(row.updatedAt?.millisecondsSinceEpoch), .text(row.contact.json.text)])
+            }
+        }
+        return (rows.count - repeated, repeated)
+    }
+
+    static func snapshotRow(_ row: Row, offset: Int = 0) -> SnapshotRow? {
+        guard let id = row.string(offset), let text = row.string(offset + 4), let json = try? JSON.parse(text), let contact = Contact(json: json) else { return nil }
+        return SnapshotRow(remoteID: id, contact: contact, hash: row.int64(offset + 2) ?? 0, updatedAt: row.int64(offset + 3).map(Timestamp.init(millisecondsSinceEpoch:)))
+    }
+
+    public func snapshot(remoteID: String) throws -> SnapshotRow? {
+        try database.first("SELECT remote_id, phone, hash, updated_at, contact FROM remote_snapshot WHERE remote_id = ?", [.text(remoteID)]).flatMap { Self.snapshotRow($0) }
+    }
+
+    public func snapshots(phone: String) throws -> [SnapshotRow] {
+        try database.query("SELECT remote_id, phone, hash, updated_at, contact FROM remote_snapshot WHERE phone = ? ORDER BY remote_id", [.text(phone)]).compactMap { Self.snapshotRow($0) }
+    }
+
+    public func snapshotCount() throws -> Int {
+        try database.first("SELECT count(*) FROM remote_snapshot")?.int(0) ?? 0
+    }
+
+    /// Listed contacts that differ from what their link last saw, or that no link holds.
+    public func forEachRemoteChange(_ body: (SnapshotRow, Link?) throws -> Void) throws {
+        try database.forEachRow(
+            """
+            SELECT s.remote_id, s.phone, s.hash, s.updated_at, s.contact, \(Self.joinedLinkColumns)
+            FROM remote_snapshot s LEFT JOIN links l ON l.remote_id = s.remote_id
+            WHERE l.link_id IS NULL OR l.remote_hash IS NOT s.hash
+            ORDER BY s.remote_id
+            """
+        ) { row in
+            guard let snapshot = Self.snapshotRow(row) else { return }
+            try body(snapshot, Self.link(row, offset: 5))
+        }
+    }
+
+    /// Linked remote contacts the listing did not show.
+    public func forEachLinkMissingFromSnapshot(_ body: (Link) throws -> Void) throws {
+        let links = try database.query(
+            "SELECT \(Self.linkColumns) FROM links l WHERE l.remote_id IS NOT NULL AND l.state = 'linked' AND NOT EXISTS (SELECT 1 FROM remote_snapshot s WHERE s.remote_id = l.remote_id)"
+        ).compactMap { Self.link($0) }
+        for link in links { try body(link) }
+    }
+
+    // MARK: - Local changes
+
+    public func storeLocalChange(_ change: LocalChange) throws {
+        try database.run(
+            "INSERT OR REPLACE INTO local_changes (local_key, phone, contact, problem, changed_at, deleted) VALUES (?, ?, ?, ?, ?, ?)",
+            [.text(change.key), DatabaseValue(change.contact?.phone.e164 ?? change.rawPhone), DatabaseValue(change.contact?.json.text),
+             DatabaseValue(change.problem), DatabaseValue(change.changedAt?.millisecondsSinceEpoch), .integer(change.deleted ? 1 : 0)])
+    }
+
+    static func localChange(_ row: Row) -> LocalChange {
+        let contact = row.string(2).flatMap { try? JSON.parse($0) }.flatMap(Contact.init(json:))
+        return LocalChange(
+            key: row.string(0) ?? "", contact: contact, problem: row.string(3), rawPhone: row.string(1),
+            changedAt: row.int64(4).map(Timestamp.init(millisecondsSinceEpoch:)), deleted: row.int(5) == 1)
+    }
+
+    public func localChange(key: String) throws -> LocalChange? {
+        try database.first("SELECT local_key, phone, contact, problem, changed_at, deleted FROM local_changes WHERE local_key = ?", [.text(key)]).map(Self.localChange)
+    }
+
+    /// Every local change, with the link that holds its row (if any).
+    public func forEachLocalChange(_ body: (LocalChange, Link?) throws -> Void) throws {
+        try database.forEachRow(
+            "SELECT c.local_key, c.phone, c.contact, c.problem, c.changed_at, c.deleted, \(Self.joinedLinkColumns) FROM local_changes c LEFT JOIN links l ON l.local_key = c.local_key ORDER BY c.local_key"
+        ) { row in
+            try body(Self.localChange(row), Self.link(row, offset: 6))
+        }
+    }
+
+    public func localChangeCount() throws -> Int {
+        try database.first("SELECT count(*) FROM local_changes")?.int(0) ?? 0
+    }
+
+    // MARK: - Plan
+
+    public func storePlan(phone: String, item: JSON) throws {
+        try database.run("INSERT INTO plan (phone, item) VALUES (?, ?)", [.text(phone), .text(item.text)])
+    }
+
+    /// The plan in order, `size` items at a time.
+    public func forEachPlanBatch(size: Int, _ body: ([JSON]) async throws -> Void) async throws {
+        var after: Int64 = 0
+        while true {
+            let rows = try database.query("SELECT id, item FROM plan WHERE id > ? ORDER BY id LIMIT ?", [.integer(after), .integer(Int64(size))])
+            guard let last = rows.last?.int64(0) else { return }
+            after = last
+            try await body(rows.compactMap { $0.string(1).flatMap { try? JSON.parse($0) } })
+        }
+    }
+
+    public func planItems(phone: String) throws -> [JSON] {
+        try database.query("SELECT item FROM plan WHERE phone = ? ORDER BY id", [.text(phone)]).compactMap { $0.string(0).flatMap { try? JSON.parse($0) } }
+    }
+}

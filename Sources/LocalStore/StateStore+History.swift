@@ -1,0 +1,122 @@
+public import ContactModel
+public import JSON
+import SQLite
+
+/// A remote write recorded before it is sent, so a crash between sending and recording the
+/// answer is resolved by looking, never by sending blindly again.
+public struct JournalEntry: Sendable {
+    public var id: Int64
+    public var kind: String
+    public var phone: String
+    public var localKey: String?
+    public var remoteID: String?
+}
+
+/// A rejected contact, kept with its reason until it syncs.
+public struct Rejection: Sendable {
+    public var side: String
+    public var ref: String
+    public var phone: String?
+    public var reason: String
+    public var attempts: Int
+    public var lastAt: Timestamp
+}
+
+/// One conflict from the log.
+public struct LoggedConflict: Sendable {
+    public var phone: String
+    public var field: String
+    public var base: String?
+    public var local: String?
+    public var remote: String?
+    public var winner: String
+    public var reason: String?
+    public var at: Timestamp
+}
+
+extension StateStore {
+    // MARK: - Journal
+
+    @discardableResult
+    public func journal(kind: String, phone: String, localKey: String?, remoteID: String?, at now: Timestamp) throws -> Int64 {
+        try database.run(
+            "INSERT INTO journal (kind, phone, local_key, remote_id, created_at) VALUES (?, ?, ?, ?, ?)",
+            [.text(kind), .text(phone), DatabaseValue(localKey), DatabaseValue(remoteID), .integer(now.millisecondsSinceEpoch)])
+        return database.lastInsertRowID
+    }
+
+    public func clearJournal(id: Int64) throws {
+        try database.run("DELETE FROM journal WHERE id = ?", [.integer(id)])
+    }
+
+    public func pendingJournal() throws -> [JournalEntry] {
+        try database.query("SELECT id, kind, phone, local_key, remote_id FROM journal ORDER BY id").map {
+            JournalEntry(id: $0.int64(0) ?? 0, kind: $0.string(1) ?? "", phone: $0.string(2) ?? "", localKey: $0.string(3), remoteID: $0.string(4))
+        }
+    }
+
+    // MARK: - Runs
+
+    public func startRun(at now: Timestamp) throws -> Int64 {
+        try database.run("INSERT INTO runs (started_at) VALUES (?)", [.integer(now.millisecondsSinceEpoch)])
+        return database.lastInsertRowID
+    }
+
+    public func finishRun(id: Int64, at now: Timestamp, outcome: String, summary: JSON, error: String?) throws {
+        try database.run(
+            "UPDATE runs SET finished_at = ?, outcome = ?, summary = ?, error = ? WHERE id = ?",
+            [.integer(now.millisecondsSinceEpoch), .text(outcome), .text(summary.text), DatabaseValue(error), .integer(id)])
+        // Keep a year of daily runs' worth of history, not forever.
+        try database.run("DELETE FROM runs WHERE id <= (SELECT max(id) FROM runs) - 10000")
+    }
+
+    /// The newest runs first: (started, finished, outcome, summary, error).
+    public func recentRuns(limit: Int) throws -> [(started: Timestamp, finished: Timestamp?, outcome: String?, summary: JSON?, error: String?)] {
+        try database.query("SELECT started_at, finished_at, outcome, summary, error FROM runs ORDER BY id DESC LIMIT ?", [.integer(Int64(limit))]).map {
+            (Timestamp(millisecondsSinceEpoch: $0.int64(0) ?? 0), $0.int64(1).map(Timestamp.init(millisecondsSinceEpoch:)), $0.string(2),
+             $0.string(3).flatMap { try? JSON.parse($0) }, $0.string(4))
+        }
+    }
+
+    // MARK: - Conflicts
+
+    public func logConflict(_ conflict: FieldConflict, phone: String, runID: Int64?, at now: Timestamp) throws {
+        try database.run(
+            "INSERT INTO conflicts (run_id, phone, field, base, local, remote, winner, reason, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [DatabaseValue(runID), .text(phone), .text(conflict.field.description), DatabaseValue(conflict.base), DatabaseValue(conflict.local),
+             DatabaseValue(conflict.remote), .text(conflict.winner.rawValue), .text(conflict.reason), .integer(now.millisecondsSinceEpoch)])
+    }
+
+    public func conflicts(limit: Int, phone: String? = nil) throws -> [LoggedConflict] {
+        let filter = phone == nil ? "" : "WHERE phone = ?"
+        return try database.query(
+            "SELECT phone, field, base, local, remote, winner, reason, at FROM conflicts \(filter) ORDER BY id DESC LIMIT ?",
+            (phone.map { [DatabaseValue.text($0)] } ?? []) + [.integer(Int64(limit))]
+        ).map {
+            LoggedConflict(phone: $0.string(0) ?? "", field: $0.string(1) ?? "", base: $0.string(2), local: $0.string(3), remote: $0.string(4),
+                           winner: $0.string(5) ?? "", reason: $0.string(6), at: Timestamp(millisecondsSinceEpoch: $0.int64(7) ?? 0))
+        }
+    }
+
+    // MARK: - Rejected contacts
+
+    public func reject(side: String, ref: String, phone: String?, reason: String, at now: Timestamp) throws {
+        try database.run(
+            """
+            INSERT INTO rejected (side, ref, phone, reason, attempts, first_at, last_at) VALUES (?, ?, ?, ?, 1, ?, ?)
+            ON CONFLICT (side, ref) DO UPDATE SET reason = excluded.reason, phone = excluded.phone, attempts = attempts + 1, last_at = excluded.last_at
+            """,
+            [.text(side), .text(ref), DatabaseValue(phone), .text(reason), .integer(now.millisecondsSinceEpoch), .integer(now.millisecondsSinceEpoch)])
+    }
+
+    public func clearRejection(side: String, ref: String) throws {
+        try database.run("DELETE FROM rejected WHERE side = ? AND ref = ?", [.text(side), .text(ref)])
+    }
+
+    public func rejections() throws -> [Rejection] {
+        try database.query("SELECT side, ref, phone, reason, attempts, last_at FROM rejected ORDER BY last_at DESC").map {
+            Rejection(side: $0.string(0) ?? "", ref: $0.string(1) ?? "", phone: $0.string(2), reason: $0.string(3) ?? "", attempts: $0.int(4) ?? 1,
+                      lastAt: Timestamp(millisecondsSinceEpoch: $0.int64(5) ?? 0))
+        }
+    }
+}

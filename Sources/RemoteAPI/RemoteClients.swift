@@ -1,0 +1,19 @@
+public import Configuration
+import Foundation
+
+/// Builds the adapter for the configured vendor.
+public enum RemoteClients {
+    public static func make(_ settings: RemoteSettings, transport: (any HTTPTransport)? = nil, retry: RetryPolicy = RetryPolicy()) throws(RemoteError) -> any RemoteContactsAPI {
+        guard let baseURL = URL(string: settings.baseURL) else { throw .unsupported("base URL \(settings.baseURL) is not a URL") }
+        let transport = transport ?? URLSessionTransport(maximumConnections: settings.concurrency)
+        let executor = RequestExecutor(transport: transport, policy: retry, timeout: settings.timeoutSeconds)
+        switch settings.provider {
+        case .waply:
+            return WaplyClient(baseURL: baseURL, token: settings.token, executor: executor, concurrency: settings.concurrency)
+        case .sendystack:
+            return SendyStackClient(baseURL: baseURL, token: settings.token, executor: executor)
+        case .superwaba, .qlara:
+            throw .unsupported("syncd cannot sync with \(settings.provider.rawValue) yet; supported: waply, sendystack")
+        }
+    }
+}

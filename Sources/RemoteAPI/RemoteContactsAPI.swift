@@ -1,0 +1,86 @@
+public import Configuration
+public import ContactModel
+
+/// A contact as the vendor holds it.
+public struct RemoteContact: Sendable, Equatable {
+    public var id: String
+    public var contact: Contact
+    /// The vendor's `updated_at`; `nil` when an answer carries none (bulk results).
+    public var updatedAt: Timestamp?
+
+    public init(id: String, contact: Contact, updatedAt: Timestamp?) {
+        self.id = id
+        self.contact = contact
+        self.updatedAt = updatedAt
+    }
+}
+
+/// A remote record syncd cannot use (no valid phone), with the reason.
+public struct UnusableRemoteContact: Error, Sendable, Equatable {
+    public var id: String
+    public var reason: String
+}
+
+/// One page of a listing, decoded.
+public struct RemotePage: Sendable {
+    public var contacts: [RemoteContact]
+    public var unusable: [UnusableRemoteContact]
+
+    public init(contacts: [RemoteContact], unusable: [UnusableRemoteContact] = []) {
+        self.contacts = contacts
+        self.unusable = unusable
+    }
+}
+
+/// What a vendor's API can and cannot do; the engine plans around it.
+public struct RemoteCapabilities: Sendable {
+    /// Fields the vendor holds.
+    public var fields: FieldSet
+    /// Fields syncd can change on an existing contact.
+    public var writableFields: FieldSet
+    public var canDelete: Bool
+    public var canChangePhone: Bool
+    /// Whether a listing shows the whole book (SendyStack's shows the 500 most recent).
+    public var listsEverything: Bool
+    /// Whether one contact can be read by id (to confirm a deletion).
+    public var canReadOne: Bool
+    /// Rows per bulk create, when the vendor has a bulk endpoint.
+    public var batchCreateLimit: Int?
+}
+
+/// How a create ended.
+public enum CreateOutcome: Sendable {
+    case created(RemoteContact)
+    /// The phone already had a contact (found after a duplicate answer): link to it.
+    case existing(RemoteContact)
+}
+
+/// A vendor's contacts API, as the sync engine uses it. One implementation a vendor.
+public protocol RemoteContactsAPI: Sendable {
+    var provider: RemoteSettings.Provider { get }
+    var capabilities: RemoteCapabilities { get }
+    /// Request counts so far.
+    var statistics: RequestExecutor.Statistics { get }
+
+    /// The whole listing, page by page as pages arrive (in any order); ends with an error if
+    /// the listing cannot be completed.
+    func listAll() -> AsyncThrowingStream<RemotePage, any Error>
+    /// One contact by id; `nil` when the vendor says it does not exist.
+    func fetch(id: String) async throws(RemoteError) -> RemoteContact?
+    /// The contact with exactly this phone, if the vendor has one.
+    func find(phone: PhoneNumber) async throws(RemoteError) -> RemoteContact?
+    /// Creates a contact. A lost answer is resolved by looking the phone up, never by
+    /// blindly posting again; `key` identifies this create across retries and restarts.
+    func create(_ contact: Contact, key: String) async throws(RemoteError) -> CreateOutcome
+    /// Creates many at once where the vendor has a bulk endpoint; one result a row, in order.
+    func createBatch(_ contacts: [Contact], key: String) async throws(RemoteError) -> [Result<RemoteContact, RemoteError>]
+    /// Sends what changed between `old` and `new`; `nil` when nothing needed sending.
+    func update(id: String, from old: Contact, to new: Contact, key: String) async throws(RemoteError) -> RemoteContact?
+    func delete(id: String) async throws(RemoteError)
+}
+
+extension RemoteContactsAPI {
+    public func createBatch(_ contacts: [Contact], key: String) async throws(RemoteError) -> [Result<RemoteContact, RemoteError>] {
+        throw .unsupported("\(provider.rawValue) has no bulk create")
+    }
+}

@@ -1,0 +1,96 @@
+import Foundation
+import Synchronization
+
+/// Sends vendor requests through the transport, retrying what may be retried, and counts
+/// every request that went out (the summary's "requests").
+///
+/// Written once for every vendor: what differs between them (how a 429 says when to come
+/// back) is read from the response generically (`RetryPolicy.hint`).
+public final class RequestExecutor: Sendable {
+    /// Whether a request may be sent again after an answer that was lost.
+    public enum Repeatable: Sendable {
+        /// GET, PUT, PATCH, DELETE, or a POST with an idempotency key.
+        case yes
+        /// A plain POST: after a network failure or 5xx it may have been applied, so the
+        /// caller gets `.outcomeUnknown` and looks before sending again.
+        case no
+    }
+
+    public struct Statistics: Sendable {
+        public var requests = 0
+        public var byStatus: [Int: Int] = [:]
+        public var networkFailures = 0
+        public var retries = 0
+        /// Seconds spent waiting before retries.
+        public var waited = 0.0
+    }
+
+    private let transport: any HTTPTransport
+    private let policy: RetryPolicy
+    private let timeout: Double
+    private let statistics = Mutex(Statistics())
+
+    public init(transport: any HTTPTransport, policy: RetryPolicy = RetryPolicy(), timeout: Double) {
+        self.transport = transport
+        self.policy = policy
+        self.timeout = timeout
+    }
+
+    public var stats: Statistics { statistics.withLock { $0 } }
+
+    /// Sends `request`; returns the first answer that is not retried (2xx or a 4xx other
+    /// than 429). Throws `.unavailable` once retries run out.
+    public func send(_ request: RemoteRequest, repeatable: Repeatable) async throws(RemoteError) -> RemoteResponse {
+        var attempt = 0
+        var lastProblem = ""
+        while true {
+            try Self.checkCancellation()
+            statistics.withLock { $0.requests += 1 }
+            let hint: Double?
+            do {
+                let response = try await transport.send(request, timeout: timeout)
+                statistics.withLock { $0.byStatus[response.status, default: 0] += 1 }
+                guard RetryPolicy.isRetryable(status: response.status) else { return response }
+                lastProblem = "HTTP \(response.status) from \(request.method) \(request.url.path)"
+                if response.status != 429 && repeatable == .no {
+                    throw RemoteError.outcomeUnknown(lastProblem)
+                }
+                hint = RetryPolicy.hint(in: response)
+            } catch let error as RemoteError {
+                throw error
+            } catch TransportError.authenticationChallenge {
+                statistics.withLock { $0.byStatus[401, default: 0] += 1 }
+                return RemoteResponse(status: 401, headers: [:], body: [])
+            } catch TransportError.cancelled {
+                throw .unavailable("cancelled")
+            } catch {
+                statistics.withLock { $0.networkFailures += 1 }
+                lastProblem = "\(error)"
+                if repeatable == .no { throw .outcomeUnknown(lastProblem) }
+                hint = nil
+            }
+            attempt += 1
+            guard attempt < policy.maximumAttempts else {
+                throw .unavailable("\(lastProblem), still failing after \(attempt) attempts")
+            }
+            let wait = policy.backoff(attempt: attempt - 1, hint: hint)
+            statistics.withLock {
+                $0.retries += 1
+                $0.waited += wait
+            }
+            try await Self.sleep(seconds: wait)
+        }
+    }
+
+    private static func checkCancellation() throws(RemoteError) {
+        if Task.isCancelled { throw .unavailable("cancelled") }
+    }
+
+    private static func sleep(seconds: Double) async throws(RemoteError) {
+        do {
+            try await Task.sleep(nanoseconds: UInt64(seconds * 1_000_000_000))
+        } catch {
+            throw .unavailable("cancelled while waiting to retry")
+        }
+    }
+}

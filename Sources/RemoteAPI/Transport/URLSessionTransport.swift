@@ -1,0 +1,70 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// `HTTPTransport` over one long-lived, ephemeral URLSession (libcurl underneath on Linux).
+///
+/// Two Linux-specific traps are handled in the session delegate: a 401 that carries
+/// `WWW-Authenticate: Basic` (Qlara's) hangs forever unless the challenge is cancelled, and
+/// following redirects can crash with curl 8 — vendors' APIs never redirect, so none is
+/// followed. The session is never invalidated (an exit-time crash in OpenSSL cleanup).
+public final class URLSessionTransport: HTTPTransport {
+    private let session: URLSession
+
+    public init(maximumConnections: Int) {
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.urlCache = nil
+        configuration.httpCookieStorage = nil
+        configuration.httpShouldSetCookies = false
+        configuration.httpMaximumConnectionsPerHost = maximumConnections
+        configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
+        session = URLSession(configuration: configuration, delegate: SessionDelegate(), delegateQueue: nil)
+    }
+
+    public func send(_ request: RemoteRequest, timeout: Double) async throws(TransportError) -> RemoteResponse {
+        var urlRequest = URLRequest(url: request.url, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: timeout)
+        urlRequest.httpMethod = request.method
+        for (name, value) in request.headers { urlRequest.setValue(value, forHTTPHeaderField: name) }
+        if let body = request.body { urlRequest.httpBody = Data(body) }
+        do {
+            let (data, response) = try await session.data(for: urlRequest)
+            guard let http = response as? HTTPURLResponse else { throw TransportError.network("not an HTTP response") }
+            var headers: [String: String] = [:]
+            for (name, value) in http.allHeaderFields {
+                if let name = name as? String, let value = value as? String { headers[name.lowercased()] = value }
+            }
+            return RemoteResponse(status: http.statusCode, headers: headers, body: Array(data))
+        } catch let error as TransportError {
+            throw error
+        } catch let error as URLError {
+            if error.code == .cancelled {
+                // Our delegate cancels auth challenges; a cancelled task is the other cause.
+                throw Task.isCancelled ? .cancelled : .authenticationChallenge
+            }
+            throw .network("\(request.method) \(request.url.host ?? ""): \(error.localizedDescription) (URLError \(error.code.rawValue))")
+        } catch {
+            throw .network("\(request.method) \(request.url.host ?? ""): \(error)")
+        }
+    }
+}
+
+/// Cancels authentication challenges and declines redirects (see `URLSessionTransport`).
+///
+/// `@unchecked Sendable`: it has no stored state at all, so sharing it between the
+/// session's delegate queue and anything else cannot race; NSObject just is not `Sendable`.
+private final class SessionDelegate: NSObject, URLSessionTaskDelegate, @unchecked Sendable {
+    func urlSession(
+        _ session: URLSession, task: URLSessionTask, didReceive challenge: URLAuthenticationChallenge,
+        completionHandler: @escaping @Sendable (URLSession.AuthChallengeDisposition, URLCredential?) -> Void
+    ) {
+        completionHandler(.cancelAuthenticationChallenge, nil)
+    }
+
+    func urlSession(
+        _ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
+        newRequest request: URLRequest, completionHandler: @escaping @Sendable (URLRequest?) -> Void
+    ) {
+        completionHandler(nil)
+    }
+}

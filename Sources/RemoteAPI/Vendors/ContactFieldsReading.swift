@@ -1,0 +1,56 @@
+import ContactModel
+import JSON
+
+/// Reading contact fields out of vendor JSON, tolerant where vendors are loose (numbers in
+/// custom fields, empty strings for "no value").
+enum ContactFieldsReading {
+    static func text(_ value: JSON?) -> String? {
+        guard let text = value?.string, !text.isEmpty else { return nil }
+        return text
+    }
+
+    static func strings(_ value: JSON?) -> [String] {
+        value?.array?.compactMap { $0.string } ?? []
+    }
+
+    /// A string map; numbers and booleans become their text, nulls are dropped.
+    static func stringMap(_ value: JSON?) -> [String: String] {
+        guard let object = value?.object else { return [:] }
+        var map: [String: String] = [:]
+        for (key, member) in object {
+            switch member {
+            case .string(let text): map[key] = text
+            case .int(let number): map[key] = String(number)
+            case .double(let number): map[key] = String(number)
+            case .bool(let flag): map[key] = String(flag)
+            default: continue
+            }
+        }
+        return map
+    }
+
+    /// The phone as E.164, or why it is unusable.
+    static func phone(_ value: JSON?) -> Result<PhoneNumber, UnusableReason> {
+        guard let raw = value?.string, !raw.isEmpty else { return .failure(UnusableReason("no phone")) }
+        do {
+            return .success(try PhoneNumber.normalize(raw))
+        } catch {
+            return .failure(UnusableReason("phone '\(raw)': \(error)"))
+        }
+    }
+
+    struct UnusableReason: Error {
+        let text: String
+        init(_ text: String) { self.text = text }
+    }
+
+    /// Attribute changes for vendors that merge custom fields key by key: changed and new
+    /// keys with their values, removed keys as `null`.
+    static func attributeChanges(from old: [String: String], to new: [String: String]) -> JSONObject? {
+        var changes = JSONObject()
+        for key in Set(old.keys).union(new.keys).sorted() where old[key] != new[key] {
+            changes[key] = new[key].map(JSON.string) ?? .null
+        }
+        return changes.isEmpty ? nil : changes
+    }
+}

@@ -1,0 +1,169 @@
+public import Configuration
+import ContactModel
+import Foundation
+import JSON
+
+/// SendyStack (`/internal/contacts`): a list of the 500 most recently updated contacts (no
+/// paging, no single read), upsert on phone with an Idempotency-Key, bulk upsert of up to
+/// 1,000 rows, PATCH for name/attributes/tags, no delete. Opt-in is read-only.
+struct SendyStackClient: RemoteContactsAPI {
+    let provider = RemoteSettings.Provider.sendystack
+    let capabilities = RemoteCapabilities(
+        fields: [.name, .country, .tags, .attributes, .optIn], writableFields: [.name, .country, .tags, .attributes],
+        canDelete: false, canChangePhone: false, listsEverything: false, canReadOne: false, batchCreateLimit: 1000)
+    static let listCap = 500
+
+    let baseURL: URL
+    let token: Secret
+    let executor: RequestExecutor
+
+    var statistics: RequestExecutor.Statistics { executor.stats }
+
+    private func request(_ method: String, _ path: String, body: JSON? = nil, idempotencyKey: String? = nil) -> RemoteRequest {
+        var headers = ["Authorization": "Bearer \(token.revealed)", "Accept": "application/json"]
+        if body != nil { headers["Content-Type"] = "application/json" }
+        if let idempotencyKey { headers["Idempotency-Key"] = idempotencyKey }
+        return RemoteRequest(method: method, url: baseURL.appendingPathComponent(path), headers: headers, body: body?.serialized)
+    }
+
+    static func decode(_ json: JSON) -> Result<RemoteContact, UnusableRemoteContact> {
+        let id = json["id"]?.string ?? "?"
+        switch ContactFieldsReading.phone(json["phone"]) {
+        case .failure(let reason):
+            return .failure(UnusableRemoteContact(id: id, reason: reason.text))
+        case .success(let phone):
+            guard json["id"]?.string != nil else { return .failure(UnusableRemoteContact(id: id, reason: "no id")) }
+            let optIn: OptIn? = json["opt_in_status"]?.string.flatMap(OptIn.init(rawValue:))
+            let contact = Contact(
+                phone: phone, name: ContactFieldsReading.text(json["name"]), country: ContactFieldsReading.text(json["country"])?.uppercased(),
+                tags: ContactFieldsReading.strings(json["tags"]), attributes: ContactFieldsReading.stringMap(json["attributes"]), optIn: optIn)
+            return .success(RemoteContact(id: id, contact: contact, updatedAt: json["updated_at"]?.string.flatMap(Timestamp.init(iso8601:))))
+        }
+    }
+
+    private func decodeOne(_ json: JSON?, _ what: String) throws(RemoteError) -> RemoteContact {
+        guard let json else { throw .malformed("\(what) answered no contact") }
+        switch Self.decode(json) {
+        case .success(let contact): return contact
+        case .failure(let unusable): throw .malformed("\(what) answered a contact syncd cannot read: \(unusable.reason)")
+        }
+    }
+
+    /// The fields a create or upsert sends.
+    private static func body(_ contact: Contact) -> JSONObject {
+        var body: JSONObject = ["phone": .string(contact.phone.e164)]
+        if let name = contact.name { body["name"] = .string(name) }
+        if let country = contact.country { body["country"] = .string(country) }
+        if !contact.attributes.isEmpty { body["attributes"] = JSON(contact.attributes) }
+        body["tags"] = JSON(contact.tags)
+        return body
+    }
+
+    // MARK: - Listing
+
+    func listAll() -> AsyncThrowingStream<RemotePage, any Error> {
+        AsyncThrowingStream { continuation in
+            let task = Task {
+                do {
+                    let response = try await executor.send(request("GET", "internal/contacts"), repeatable: .yes)
+                    try VendorResponses.check(response, "GET /internal/contacts")
+                    guard let items = try JSONBody.decode(response, "GET /internal/contacts")["contacts"]?.array else {
+                        throw RemoteError.malformed("GET /internal/contacts has no contacts array")
+                    }
+                    var page = RemotePage(contacts: [])
+                    for item in items {
+                        switch Self.decode(item) {
+                        case .success(let contact): page.contacts.append(contact)
+                        case .failure(let unusable): page.unusable.append(unusable)
+                        }
+                    }
+                    continuation.yield(page)
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+
+    func fetch(id: String) async throws(RemoteError) -> RemoteContact? {
+        throw .unsupported("SendyStack has no read of a single contact")
+    }
+
+    /// There is no search: the listing is all there is, so a contact outside the 500 most
+    /// recent cannot be found.
+    func find(phone: PhoneNumber) async throws(RemoteError) -> RemoteContact? {
+        do {
+            for try await page in listAll() {
+                if let match = page.contacts.first(where: { $0.contact.phone == phone }) { return match }
+            }
+        } catch let error as RemoteError {
+            throw error
+        } catch {
+            throw .unavailable("\(error)")
+        }
+        return nil
+    }
+
+    // MARK: - Writes
+
+    /// An upsert on phone: with the Idempotency-Key, sending it again after a lost answer
+    /// replays the first answer instead of writing twice.
+    func create(_ contact: Contact, key: String) async throws(RemoteError) -> CreateOutcome {
+        let response = try await executor.send(request("POST", "internal/contacts", body: .object(Self.body(contact)), idempotencyKey: key), repeatable: .yes)
+        try VendorResponses.check(response, "POST /internal/contacts")
+        let body = try JSONBody.decode(response, "POST /internal/contacts")
+        let remote = try decodeOne(body["contact"], "POST /internal/contacts")
+        return body["created"]?.bool == false ? .existing(remote) : .created(remote)
+    }
+
+    func createBatch(_ contacts: [Contact], key: String) async throws(RemoteError) -> [Result<RemoteContact, RemoteError>] {
+        let rows = JSON.array(contacts.map { .object(Self.body($0)) })
+        let response = try await executor.send(request("POST", "internal/contacts/bulk", body: ["contacts": rows], idempotencyKey: key), repeatable: .yes)
+        try VendorResponses.check(response, "POST /internal/contacts/bulk")
+        let body = try JSONBody.decode(response, "POST /internal/contacts/bulk")
+        guard let results = body["results"]?.array else { throw .malformed("POST /internal/contacts/bulk has no results") }
+        var outcomes: [Result<RemoteContact, RemoteError>] = contacts.map { _ in
+            .failure(.malformed("POST /internal/contacts/bulk gave no result for this row"))
+        }
+        for result in results {
+            guard let index = result["index"]?.int, contacts.indices.contains(index) else { continue }
+            if result["status"]?.string == "failed" {
+                let error = result["error"]
+                outcomes[index] = .failure(.rejected(status: 400, code: error?["code"]?.string, message: error?["message"]?.string ?? "rejected"))
+            } else if let id = result["id"]?.string {
+                outcomes[index] = .success(RemoteContact(id: id, contact: contacts[index], updatedAt: nil))
+            }
+        }
+        return outcomes
+    }
+
+    /// PATCH for name, attributes and tags; a new country goes through the upsert, which is
+    /// the only call that sets it.
+    func update(id: String, from old: Contact, to new: Contact, key: String) async throws(RemoteError) -> RemoteContact? {
+        var latest: RemoteContact?
+        var patch = JSONObject()
+        if new.name != old.name { patch["name"] = JSON(new.name) }
+        if new.tags != old.tags { patch["tags"] = JSON(new.tags) }
+        if let changes = ContactFieldsReading.attributeChanges(from: old.attributes, to: new.attributes) {
+            patch["attributes"] = .object(changes)
+        }
+        if !patch.isEmpty {
+            let response = try await executor.send(request("PATCH", "internal/contacts/\(id)", body: .object(patch)), repeatable: .yes)
+            try VendorResponses.check(response, "PATCH /internal/contacts/\(id)")
+            latest = try decodeOne(try JSONBody.decode(response, "PATCH /internal/contacts/\(id)"), "PATCH /internal/contacts/\(id)")
+        }
+        if new.country != old.country, let country = new.country {
+            let body: JSON = ["phone": .string(new.phone.e164), "country": .string(country)]
+            let response = try await executor.send(request("POST", "internal/contacts", body: body, idempotencyKey: key + "-country"), repeatable: .yes)
+            try VendorResponses.check(response, "POST /internal/contacts")
+            latest = try decodeOne(try JSONBody.decode(response, "POST /internal/contacts")["contact"], "POST /internal/contacts")
+        }
+        return latest
+    }
+
+    func delete(id: String) async throws(RemoteError) {
+        throw .unsupported("SendyStack has no delete")
+    }
+}

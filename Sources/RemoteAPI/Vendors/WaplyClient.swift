@@ -1,0 +1,197 @@
+public import Configuration
+import ContactModel
+import Foundation
+import JSON
+
+/// Waply (`/v1`): paged listing with a total, partial PUT (tags replace, custom fields merge,
+/// `null` removes a key), real deletes, 409 or 422 for a duplicate phone.
+struct WaplyClient: RemoteContactsAPI {
+    let provider = RemoteSettings.Provider.waply
+    let capabilities = RemoteCapabilities(
+        fields: [.name, .email, .tags, .attributes], writableFields: [.name, .email, .tags, .attributes], canDelete: true,
+        canChangePhone: true, listsEverything: true, canReadOne: true, batchCreateLimit: nil)
+    static let pageSize = 100
+
+    let baseURL: URL
+    let token: Secret
+    let executor: RequestExecutor
+    let concurrency: Int
+
+    var statistics: RequestExecutor.Statistics { executor.stats }
+
+    // MARK: - Requests
+
+    private func request(_ method: String, _ path: String, query: [(String, String)] = [], body: JSON? = nil) -> RemoteRequest {
+        var components = URLComponents(url: baseURL.appendingPathComponent(path), resolvingAgainstBaseURL: false)!
+        if !query.isEmpty {
+            components.percentEncodedQuery = query.map { "\($0.0)=\(Self.encode($0.1))" }.joined(separator: "&")
+        }
+        var headers = ["Authorization": "Bearer \(token.revealed)", "Accept": "application/json"]
+        if body != nil { headers["Content-Type"] = "application/json" }
+        return RemoteRequest(method: method, url: components.url!, headers: headers, body: body?.serialized)
+    }
+
+    /// Query values are encoded strictly: a `+` in a phone must not read as a space.
+    static func encode(_ value: String) -> String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        return value.addingPercentEncoding(withAllowedCharacters: allowed) ?? value
+    }
+
+    // MARK: - Decoding
+
+    static func decode(_ json: JSON) -> Result<RemoteContact, UnusableRemoteContact> {
+        let id = json["id"]?.string ?? "?"
+        switch ContactFieldsReading.phone(json["phone"]) {
+        case .failure(let reason):
+            return .failure(UnusableRemoteContact(id: id, reason: reason.text))
+        case .success(let phone):
+            guard json["id"]?.string != nil else { return .failure(UnusableRemoteContact(id: id, reason: "no id")) }
+            let contact = Contact(
+                phone: phone, name: ContactFieldsReading.text(json["name"]), email: ContactFieldsReading.text(json["email"]),
+                tags: ContactFieldsReading.strings(json["tags"]), attributes: ContactFieldsReading.stringMap(json["custom_fields"]))
+            return .success(RemoteContact(id: id, contact: contact, updatedAt: json["updated_at"]?.string.flatMap(Timestamp.init(iso8601:))))
+        }
+    }
+
+    private func decodeOne(_ response: RemoteResponse, _ what: String) throws(RemoteError) -> RemoteContact {
+        switch Self.decode(try JSONBody.decode(response, what)) {
+        case .success(let contact): return contact
+        case .failure(let unusable): throw .malformed("\(what) answered a contact syncd cannot read: \(unusable.reason)")
+        }
+    }
+
+    // MARK: - Listing
+
+    func listAll() -> AsyncThrowingStream<RemotePage, any Error> {
+        AsyncThrowingStream { continuation in
+            let task = Task {
+                do {
+                    try await list(into: continuation)
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+
+    /// Page 1 tells the total; the remaining pages are fetched `concurrency` at a time. Pages
+    /// past the first total are then read one by one until an empty page or the total, in case
+    /// contacts were added while listing.
+    private func list(into continuation: AsyncThrowingStream<RemotePage, any Error>.Continuation) async throws {
+        let (first, total) = try await page(1)
+        continuation.yield(first.page)
+        let knownPages = max(1, (total + Self.pageSize - 1) / Self.pageSize)
+        if knownPages > 1 {
+            try await withThrowingTaskGroup(of: RemotePage.self) { group in
+                var next = 2
+                for _ in 0..<min(concurrency, knownPages - 1) {
+                    let number = next
+                    group.addTask { try await page(number).0.page }
+                    next += 1
+                }
+                while let page = try await group.next() {
+                    continuation.yield(page)
+                    if next <= knownPages {
+                        let number = next
+                        group.addTask { try await self.page(number).0.page }
+                        next += 1
+                    }
+                }
+            }
+        }
+        var number = knownPages + 1, latestTotal = total
+        while number * Self.pageSize - Self.pageSize < latestTotal {
+            let (extra, newTotal) = try await page(number)
+            if extra.count == 0 { break }
+            continuation.yield(extra.page)
+            latestTotal = newTotal
+            number += 1
+        }
+    }
+
+    private func page(_ number: Int) async throws(RemoteError) -> ((page: RemotePage, count: Int), Int) {
+        let response = try await executor.send(request("GET", "contacts", query: [("page", String(number)), ("limit", String(Self.pageSize))]), repeatable: .yes)
+        try VendorResponses.check(response, "GET /contacts page \(number)")
+        let body = try JSONBody.decode(response, "GET /contacts page \(number)")
+        guard let items = body["data"]?.array, let total = body["total"]?.int else {
+            throw .malformed("GET /contacts page \(number) has no data array or total")
+        }
+        var page = RemotePage(contacts: [])
+        for item in items {
+            switch Self.decode(item) {
+            case .success(let contact): page.contacts.append(contact)
+            case .failure(let unusable): page.unusable.append(unusable)
+            }
+        }
+        return ((page, items.count), total)
+    }
+
+    // MARK: - One contact
+
+    func fetch(id: String) async throws(RemoteError) -> RemoteContact? {
+        let response = try await executor.send(request("GET", "contacts/\(id)"), repeatable: .yes)
+        if response.status == 404 { return nil }
+        try VendorResponses.check(response, "GET /contacts/\(id)")
+        return try decodeOne(response, "GET /contacts/\(id)")
+    }
+
+    /// The contact with exactly this phone, via the partial-match search.
+    func find(phone: PhoneNumber) async throws(RemoteError) -> RemoteContact? {
+        let response = try await executor.send(request("GET", "contacts", query: [("search", phone.e164), ("limit", "100")]), repeatable: .yes)
+        try VendorResponses.check(response, "GET /contacts?search")
+        let body = try JSONBody.decode(response, "GET /contacts?search")
+        for item in body["data"]?.array ?? [] {
+            if case .success(let contact) = Self.decode(item), contact.contact.phone == phone { return contact }
+        }
+        return nil
+    }
+
+    func create(_ contact: Contact, key: String) async throws(RemoteError) -> CreateOutcome {
+        var body: JSONObject = ["phone": .string(contact.phone.e164)]
+        if let name = contact.name { body["name"] = .string(name) }
+        if let email = contact.email { body["email"] = .string(email) }
+        if !contact.tags.isEmpty { body["tags"] = JSON(contact.tags) }
+        if !contact.attributes.isEmpty { body["custom_fields"] = JSON(contact.attributes) }
+        for _ in 0..<3 {
+            let response: RemoteResponse
+            do {
+                response = try await executor.send(request("POST", "contacts", body: .object(body)), repeatable: .no)
+            } catch .outcomeUnknown {
+                // The answer was lost: the contact may exist now. Look before posting again.
+                if let found = try await find(phone: contact.phone) { return .created(found) }
+                continue
+            }
+            if response.status == 409 || response.status == 422 {
+                // A duplicate phone (409, or 422 on some accounts) — or a validation error.
+                if let existing = try await find(phone: contact.phone) { return .existing(existing) }
+            }
+            try VendorResponses.check(response, "POST /contacts")
+            return .created(try decodeOne(response, "POST /contacts"))
+        }
+        throw .unavailable("POST /contacts for \(contact.phone): the answer was lost three times")
+    }
+
+    func update(id: String, from old: Contact, to new: Contact, key: String) async throws(RemoteError) -> RemoteContact? {
+        var body = JSONObject()
+        if new.phone != old.phone { body["phone"] = .string(new.phone.e164) }
+        if new.name != old.name { body["name"] = JSON(new.name) }
+        if new.email != old.email { body["email"] = JSON(new.email) }
+        if new.tags != old.tags { body["tags"] = JSON(new.tags) }
+        if let changes = ContactFieldsReading.attributeChanges(from: old.attributes, to: new.attributes) {
+            body["custom_fields"] = .object(changes)
+        }
+        guard !body.isEmpty else { return nil }
+        let response = try await executor.send(request("PUT", "contacts/\(id)", body: .object(body)), repeatable: .yes)
+        try VendorResponses.check(response, "PUT /contacts/\(id)")
+        return try decodeOne(response, "PUT /contacts/\(id)")
+    }
+
+    func delete(id: String) async throws(RemoteError) {
+        let response = try await executor.send(request("DELETE", "contacts/\(id)"), repeatable: .yes)
+        if response.status == 404 { return }  // already gone: the goal is met
+        try VendorResponses.check(response, "DELETE /contacts/\(id)")
+    }
+}

@@ -1,0 +1,163 @@
+import Configuration
+import ContactModel
+import LocalStore
+import RemoteAPI
+
+/// The pure part of planning: given what each side holds now and what they last agreed on,
+/// what happens to one contact. No I/O, so `syncd explain` and the tests use it directly.
+struct Decision {
+    /// What the remote side shows for a linked contact this cycle.
+    enum RemoteState {
+        case present(Contact, updatedAt: Timestamp?)
+        /// A direct read said it is gone.
+        case deleted
+        /// Not in the listing, and the listing cannot tell (SendyStack): taken as unchanged.
+        case unchanged
+    }
+
+    /// What the CRM shows for a linked row this cycle.
+    enum LocalState {
+        case present(Contact, changedAt: Timestamp?)
+        case deleted(at: Timestamp?)
+        case unchanged
+    }
+
+    let localFields: FieldSet
+    let capabilities: RemoteCapabilities
+    let policy: ConflictPolicy
+    let deletes: SyncSettings.Deletes
+    let vendor: String
+
+    /// Decides a linked (or tombstoned) contact.
+    func decide(link: Link, local: LocalState, remote: RemoteState) -> PlanItem {
+        var item = PlanItem(phone: link.phone)
+        item.linkID = link.id
+        item.localKey = link.localKey
+        item.remoteID = link.remoteID
+        item.base = link.base
+        let base = link.base
+
+        let localContact: Contact?
+        switch local {
+        case .present(let contact, let at):
+            localContact = contact
+            item.localTime = at
+        case .deleted(let at):
+            localContact = nil
+            item.localTime = at
+        case .unchanged:
+            localContact = link.localKey == nil ? nil : base.map { $0.projected(onto: localFields) }
+        }
+        let remoteContact: Contact?
+        switch remote {
+        case .present(let contact, let at):
+            remoteContact = contact
+            item.remoteTime = at
+        case .deleted:
+            remoteContact = nil
+        case .unchanged:
+            remoteContact = link.remoteID == nil ? nil : base.map { $0.projected(onto: capabilities.fields) }
+        }
+        item.local = localContact
+        item.remote = remoteContact
+        let localChanged = localContact.map { changed($0, from: base, fields: localFields) } ?? (link.localKey != nil)
+        let remoteChanged = remoteContact.map { changed($0, from: base, fields: capabilities.fields) } ?? (link.remoteID != nil)
+
+        switch (localContact, remoteContact) {
+        case (nil, nil):
+            item.dropLink = true
+            item.reasons.append("gone on both sides")
+        case (nil, let remote?):
+            if link.localKey == nil && !remoteChanged {
+                item.linkState = Link.State.localDeleted.rawValue  // a tombstone stays quiet
+            } else if remoteChanged {
+                item.merged = fill(remote, fields: capabilities.fields, from: base)
+                item.localAction = .insert
+                item.localKey = nil
+                item.reasons.append(link.localKey == nil
+                    ? "edited on \(vendor) after it was deleted in the CRM: an edit beats a delete, so the row is restored"
+                    : "edited on \(vendor) while deleted in the CRM: an edit beats a delete, so the row is restored")
+            } else if deletes.toRemote && capabilities.canDelete {
+                item.remoteAction = .delete
+                item.dropLink = true
+                item.reasons.append("deleted in the CRM; sync.deletes sends deletes to \(vendor)")
+            } else {
+                item.linkState = Link.State.localDeleted.rawValue
+                item.localKey = nil
+                item.reasons.append(capabilities.canDelete
+                    ? "deleted in the CRM; sync.deletes is \(deletes.rawValue), so \(vendor) keeps it"
+                    : "deleted in the CRM; \(vendor) has no delete, so it keeps the contact")
+            }
+        case (let local?, nil):
+            if link.remoteID == nil && !localChanged {
+                item.linkState = Link.State.remoteDeleted.rawValue
+            } else if localChanged {
+                item.merged = fill(local, fields: localFields, from: base)
+                item.remoteAction = .create
+                item.remoteID = nil
+                item.reasons.append("edited in the CRM while deleted on \(vendor): an edit beats a delete, so it is created again")
+            } else if deletes.toLocal {
+                item.localAction = .delete
+                item.dropLink = true
+                item.reasons.append("deleted on \(vendor) (confirmed by reading it); sync.deletes applies deletes to the CRM")
+            } else {
+                item.linkState = Link.State.remoteDeleted.rawValue
+                item.remoteID = nil
+                item.reasons.append("deleted on \(vendor); sync.deletes is \(deletes.rawValue), so the CRM keeps it")
+            }
+        case (let local?, let remote?):
+            merge(&item, base: base, local: local, remote: remote)
+        }
+        return item
+    }
+
+    /// Decides two contacts matched by phone with no history (a first sync).
+    func decideNewPair(localKey: String, local: Contact, localTime: Timestamp?, remoteID: String, remote: Contact, remoteTime: Timestamp?) -> PlanItem {
+        var item = PlanItem(phone: local.phone.e164)
+        item.localKey = localKey
+        item.remoteID = remoteID
+        item.local = local
+        item.remote = remote
+        item.localTime = localTime
+        item.remoteTime = remoteTime
+        item.reasons.append("matched by phone")
+        merge(&item, base: nil, local: local, remote: remote)
+        return item
+    }
+
+    /// Three-way merge of two present sides, and the writes that bring each side to it.
+    private func merge(_ item: inout PlanItem, base: Contact?, local: Contact, remote: Contact) {
+        // A side that cannot hold a field is taken to agree with the other on it.
+        let localFull = local.keeping(localFields, otherwise: base ?? remote.keeping(capabilities.fields, otherwise: local))
+        let remoteFull = remote.keeping(capabilities.fields, otherwise: base ?? localFull)
+        let result = ThreeWayMerge.merge(
+            base: base, local: MergeSide(localFull, updatedAt: item.localTime), remote: MergeSide(remoteFull, updatedAt: item.remoteTime), policy: policy)
+        item.merged = result.merged
+        item.conflicts = result.conflicts
+        if result.merged.projected(onto: localFields) != local.projected(onto: localFields) {
+            item.localAction = .update
+        }
+        let writable = capabilities.writableFields
+        let remoteNeedsPhone = result.merged.phone != remote.phone
+        if remoteNeedsPhone && !capabilities.canChangePhone {
+            item.remoteAction = .recreate
+            item.reasons.append("the phone changed to \(result.merged.phone); \(vendor) cannot change a phone, so a new contact is created and the old one (\(remote.phone)) is unlinked")
+        } else if remoteNeedsPhone || result.merged.projected(onto: writable) != remote.projected(onto: writable) {
+            item.remoteAction = .update
+        }
+        if result.merged.optIn != remote.optIn && capabilities.fields.contains(.optIn) && !writable.contains(.optIn) {
+            item.reasons.append("\(vendor) does not let clients change opt-in; its value stays as it is")
+        }
+    }
+
+    /// Whether `contact` differs from what was agreed, on the fields its side holds.
+    private func changed(_ contact: Contact, from base: Contact?, fields: FieldSet) -> Bool {
+        guard let base else { return true }
+        return contact.projected(onto: fields) != base.projected(onto: fields)
+    }
+
+    /// A side's contact completed with the agreed values of fields it does not hold.
+    private func fill(_ contact: Contact, fields: FieldSet, from base: Contact?) -> Contact {
+        contact.keeping(fields, otherwise: base ?? contact)
+    }
+}

@@ -1,0 +1,287 @@
+import Configuration
+import ContactModel
+import Foundation
+import LocalStore
+import RemoteAPI
+
+/// Applying the plan: in batches, remote writes first (journaled, sent a few at a time or in
+/// bulk), then the CRM's writes in one transaction, then the state — so a crash at any point
+/// leaves something the next cycle resolves without duplicates or lost edits.
+extension SyncCycle {
+    /// What became of an item's remote write.
+    enum RemoteResult: Sendable {
+        case none
+        case done(RemoteContact?)
+        /// A create found the phone already on the vendor: link to that contact.
+        case existing(RemoteContact)
+        case rejected(RemoteError)
+    }
+
+    func execute() async throws(SyncError) {
+        let size = capabilities.batchCreateLimit ?? 200
+        var failure: SyncError?
+        do {
+            try await state.forEachPlanBatch(size: size) { jsons in
+                let items = jsons.compactMap(PlanItem.init(json:))
+                if let error = try await executeBatch(items) {
+                    failure = error
+                    throw error
+                }
+            }
+        } catch {
+            throw failure ?? SyncEngine.storageError(error)
+        }
+    }
+
+    /// Runs one batch; returns the error that must end the run after what succeeded is saved.
+    private func executeBatch(_ planned: [PlanItem]) async throws(SyncError) -> SyncError? {
+        var items = planned
+        let journals = try journalCreates(items)
+        var (results, fatal) = await sendRemoteWrites(items, journals: journals)
+        await settleExisting(&items, &results)
+        let localResults = try applyLocalWrites(items, results)
+        try record(items, results, localResults, journals)
+        return fatal
+    }
+
+    // MARK: - Remote
+
+    private func needsRemoteWrite(_ item: PlanItem) -> Bool { item.skipped == nil && item.remoteAction != .none }
+
+    private func journalCreates(_ items: [PlanItem]) throws(SyncError) -> [Int: Int64] {
+        var journals: [Int: Int64] = [:]
+        try SyncEngine.storage {
+            try state.transaction {
+                for (index, item) in items.enumerated() where needsRemoteWrite(item) && (item.remoteAction == .create || item.remoteAction == .recreate) {
+                    journals[index] = try state.journal(kind: "create", phone: item.merged?.phone.e164 ?? item.phone, localKey: item.localKey, remoteID: nil, at: now())
+                }
+            }
+        }
+        return journals
+    }
+
+    private func idempotencyKey(_ journal: Int64?) -> String {
+        "syncd-\(crm.consumer)-\(journal ?? 0)"
+    }
+
+    /// Sends the batch's remote writes: creates in bulk where the vendor has it and there are
+    /// more than a few, everything else `remote.concurrency` at a time.
+    private func sendRemoteWrites(_ items: [PlanItem], journals: [Int: Int64]) async -> ([RemoteResult], SyncError?) {
+        var results = Array(repeating: RemoteResult.none, count: items.count)
+        var fatal: SyncError?
+        let creates = journals.keys.sorted()
+        var bulkDone = Set<Int>()
+        if let limit = capabilities.batchCreateLimit, creates.count > 3 {
+            for start in stride(from: 0, to: creates.count, by: limit) {
+                let chunk = Array(creates[start..<min(creates.count, start + limit)])
+                do {
+                    let outcomes = try await remote.createBatch(chunk.map { items[$0].merged! }, key: idempotencyKey(journals[chunk[0]]))
+                    for (index, outcome) in zip(chunk, outcomes) {
+                        switch outcome {
+                        case .success(let contact): results[index] = .done(contact)
+                        case .failure(let error): results[index] = .rejected(error)
+                        }
+                        bulkDone.insert(index)
+                    }
+                } catch {
+                    if let stop = Self.fatal(error) {
+                        fatal = stop
+                        return (results, fatal)
+                    }
+                    // The whole batch was refused: fall back to one at a time to find the bad rows.
+                }
+            }
+        }
+        let singles = items.indices.filter { needsRemoteWrite(items[$0]) && !bulkDone.contains($0) }
+        let remote = self.remote
+        let keys = Dictionary(uniqueKeysWithValues: singles.map { ($0, idempotencyKey(journals[$0])) })
+        let limit = max(1, configuration.remote.concurrency)
+        await withTaskGroup(of: (Int, RemoteResult).self) { group in
+            var next = 0
+            func launch() {
+                guard next < singles.count, fatal == nil else { return }
+                let index = singles[next]
+                let item = items[index]
+                let key = keys[index] ?? ""
+                next += 1
+                group.addTask { (index, await Self.send(item, key: key, to: remote)) }
+            }
+            for _ in 0..<limit { launch() }
+            while let (index, result) = await group.next() {
+                if case .rejected(let error) = result, let stop = Self.fatal(error) {
+                    fatal = fatal ?? stop
+                } else {
+                    results[index] = result
+                }
+                launch()
+            }
+        }
+        return (results, fatal)
+    }
+
+    /// One remote write.
+    private static func send(_ item: PlanItem, key: String, to remote: any RemoteContactsAPI) async -> RemoteResult {
+        do {
+            switch item.remoteAction {
+            case .create, .recreate:
+                switch try await remote.create(item.merged!, key: key) {
+                case .created(let contact): return .done(contact)
+                case .existing(let contact): return .existing(contact)
+                }
+            case .update:
+                return .done(try await remote.update(id: item.remoteID!, from: item.remote!, to: item.merged!, key: key))
+            case .delete:
+                try await remote.delete(id: item.remoteID!)
+                return .done(nil)
+            case .none:
+                return .none
+            }
+        } catch {
+            return .rejected(error)
+        }
+    }
+
+    /// Errors that end the run rather than reject one contact.
+    static func fatal(_ error: RemoteError) -> SyncError? {
+        switch error {
+        case .credentialRefused, .unavailable, .outcomeUnknown, .unsupported: return SyncEngine.remoteError(error)
+        case .rejected, .malformed: return nil
+        }
+    }
+
+    /// A create that found the phone already on the vendor (a duplicate answer) links to that
+    /// contact and merges with it as a first match, instead of failing.
+    private func settleExisting(_ items: inout [PlanItem], _ results: inout [RemoteResult]) async {
+        for index in items.indices {
+            guard case .existing(let existing) = results[index] else { continue }
+            let old = items[index]
+            var item = decision.decideNewPair(
+                localKey: old.localKey ?? "", local: old.local ?? old.merged!, localTime: old.localTime,
+                remoteID: existing.id, remote: existing.contact, remoteTime: existing.updatedAt)
+            item.linkID = old.linkID
+            item.base = old.base
+            item.remoteHash = existing.contact.contentHash
+            item.reasons.append("the phone was already on \(vendor): linked to contact \(existing.id)")
+            var result = RemoteResult.done(existing)
+            if item.remoteAction == .update {
+                result = await Self.send(item, key: "", to: remote)
+                if case .done(nil) = result { result = .done(existing) }
+            }
+            items[index] = item
+            results[index] = result
+        }
+    }
+
+    // MARK: - CRM
+
+    private func applyLocalWrites(_ items: [PlanItem], _ results: [RemoteResult]) throws(SyncError) -> [Int: LocalWriteResult] {
+        var writes: [(Int, LocalWrite)] = []
+        for (index, item) in items.enumerated() where item.skipped == nil {
+            if case .rejected = results[index] { continue }
+            guard let merged = item.merged ?? (item.localAction == .delete ? item.local : nil) else { continue }
+            switch item.localAction {
+            case .insert: writes.append((index, .insert(merged.projected(onto: localFields))))
+            case .update: writes.append((index, .update(key: item.localKey!, expected: item.local!, new: merged.projected(onto: localFields))))
+            case .delete: writes.append((index, .delete(key: item.localKey!, expected: item.local)))
+            case .none: continue
+            }
+        }
+        guard !writes.isEmpty else { return [:] }
+        let outcomes = try SyncEngine.storage { try crm.apply(writes.map(\.1), now: now()) }
+        return Dictionary(uniqueKeysWithValues: zip(writes.map(\.0), outcomes))
+    }
+
+    // MARK: - State
+
+    private func record(_ items: [PlanItem], _ results: [RemoteResult], _ localResults: [Int: LocalWriteResult], _ journals: [Int: Int64]) throws(SyncError) {
+        try SyncEngine.storage {
+            try state.transaction {
+                for (index, item) in items.enumerated() {
+                    if let journal = journals[index] { try state.clearJournal(id: journal) }
+                    try record(item, results[index], localResults[index])
+                }
+            }
+        }
+    }
+
+    private func record(_ item: PlanItem, _ result: RemoteResult, _ localResult: LocalWriteResult?) throws {
+        let stamp = now()
+        if let skipped = item.skipped {
+            report.skip(Self.category(of: skipped))
+            if let key = item.localKey { try state.reject(side: "crm", ref: key, phone: item.phone, reason: skipped, at: stamp) }
+            return
+        }
+        var remoteContact: RemoteContact?
+        switch result {
+        case .rejected(let error):
+            report.rejected += 1
+            let ref = item.localKey ?? item.remoteID ?? item.phone
+            try state.reject(side: "remote", ref: ref, phone: item.merged?.phone.e164 ?? item.phone, reason: "\(error)", at: stamp)
+            report.notes.append("\(vendor) refused \(item.merged?.phone.e164 ?? item.phone): \(error)")
+            return
+        case .done(let contact): remoteContact = contact
+        case .existing(let contact): remoteContact = contact
+        case .none: break
+        }
+        if localResult == .skippedChanged {
+            report.notes.append("\(item.phone): the CRM row changed while syncing; it is taken up next cycle")
+            return
+        }
+        var localKey = item.localKey
+        if case .inserted(let key) = localResult { localKey = key }
+
+        switch item.localAction {
+        case .insert: report.local.created += 1
+        case .update: report.local.updated += 1
+        case .delete: report.local.deleted += 1
+        case .none: break
+        }
+        switch item.remoteAction {
+        case .create, .recreate: report.remote.created += 1
+        case .update: if remoteContact != nil { report.remote.updated += 1 }
+        case .delete: report.remote.deleted += 1
+        case .none: break
+        }
+
+        for conflict in item.conflicts {
+            try state.logConflict(conflict, phone: item.merged?.phone.e164 ?? item.phone, runID: runID, at: stamp)
+        }
+        report.conflicts += item.conflicts.count
+        if let key = item.localKey { try state.clearRejection(side: "remote", ref: key) ; try state.clearRejection(side: "crm", ref: key) }
+
+        if item.dropLink {
+            if let id = item.linkID { try state.deleteLink(id: id) }
+            if let key = localKey, item.local == nil || item.localAction == .delete { try state.unindex(localKey: key) }
+            return
+        }
+        if item.linkID == nil && item.remoteID == nil && item.remoteAction == .none && item.localAction == .none {
+            // An unlinked row deleted before it was synced.
+            if let key = localKey { try state.unindex(localKey: key) }
+            return
+        }
+        var remoteID = item.remoteID
+        var remoteHash = item.remoteHash
+        var remoteUpdatedAt = item.remoteTime
+        if let remoteContact {
+            if item.remoteAction == .recreate, let old = item.remoteID {
+                report.notes.append("\(vendor) cannot change a phone: \(item.merged?.phone.e164 ?? "") is now contact \(remoteContact.id); the old contact \(old) is no longer synced")
+            }
+            remoteID = remoteContact.id
+            remoteHash = remoteContact.updatedAt == nil ? nil : remoteContact.contact.contentHash
+            remoteUpdatedAt = remoteContact.updatedAt
+        }
+        let base = item.merged ?? item.base
+        let phone = base?.phone.e164 ?? item.phone
+        let link = Link(
+            id: item.linkID ?? 0, localKey: item.linkState == Link.State.localDeleted.rawValue ? nil : localKey,
+            remoteID: item.linkState == Link.State.remoteDeleted.rawValue ? nil : remoteID, phone: phone, base: base,
+            remoteHash: remoteHash, remoteUpdatedAt: remoteUpdatedAt, state: Link.State(rawValue: item.linkState) ?? .linked)
+        try state.save(link, at: stamp)
+        if let key = link.localKey, let base {
+            let local = base.projected(onto: localFields)
+            try state.index(localKey: key, phone: local.phone.e164, hash: local.contentHash, problem: nil)
+        } else if let key = item.localKey, link.localKey == nil {
+            try state.unindex(localKey: key)
+        }
+    }
+}

@@ -1,0 +1,66 @@
+import ContactModel
+import Foundation
+import LocalStore
+import RemoteAPI
+
+/// Reading the vendor's side into the state file, page by page.
+extension SyncCycle {
+    /// Streams the listing into the snapshot table as pages arrive, so memory holds a few
+    /// pages at most. A listing that shows a contact twice is not trusted.
+    func listRemote() async throws(SyncError) {
+        var newest: Timestamp?, oldest: Timestamp?
+        do {
+            for try await page in remote.listAll() {
+                let rows = page.contacts.map { SnapshotRow(remoteID: $0.id, contact: $0.contact, hash: $0.contact.contentHash, updatedAt: $0.updatedAt) }
+                let (_, repeated) = try state.storeSnapshot(rows)
+                if repeated > 0 {
+                    throw SyncError(.listing, "the \(vendor) listing showed \(repeated) contact(s) twice; it changed while being read, so this cycle applies nothing (the next one lists again)")
+                }
+                report.pulled += rows.count
+                for unusable in page.unusable { report.skip("\(vendor) contact without a usable phone"); report.notes.append("\(vendor) contact \(unusable.id) skipped: \(unusable.reason)") }
+                for stamp in page.contacts.compactMap(\.updatedAt) {
+                    newest = max(newest ?? stamp, stamp)
+                    oldest = min(oldest ?? stamp, stamp)
+                }
+            }
+        } catch let error as SyncError {
+            throw error
+        } catch let error as RemoteError {
+            throw SyncEngine.remoteError(error)
+        } catch {
+            throw SyncEngine.storageError(error)
+        }
+        if !capabilities.listsEverything {
+            try noteFeedOverflow(newest: newest, oldest: oldest)
+        }
+    }
+
+    /// SendyStack lists only the 500 most recently updated contacts: every change since the
+    /// last look is there unless more than 500 changed, which shows when even the oldest
+    /// listed contact is newer than the newest seen last time. That cannot be caught up.
+    private func noteFeedOverflow(newest: Timestamp?, oldest: Timestamp?) throws(SyncError) {
+        let key = "remote_newest_seen"
+        if let previous = state.meta(key).flatMap(Timestamp.init(iso8601:)), let oldest, report.pulled >= 500, oldest > previous {
+            report.notes.append(
+                "more than 500 contacts changed on \(vendor) since the last cycle; \(vendor) lists only the 500 most recent, so some remote edits were not seen. Run syncd more often (sync.interval_seconds).")
+        }
+        if let newest, !options.dryRun {
+            try SyncEngine.storage { try state.setMeta(key, newest.iso8601(fractionalSeconds: true)) }
+        }
+    }
+
+    /// Remote creates a crashed run sent but never recorded: linked now by phone if the
+    /// vendor has the contact, otherwise forgotten (the row is planned afresh).
+    func recoverJournal() throws(SyncError) {
+        try SyncEngine.storage {
+            for entry in try state.pendingJournal() {
+                defer { try? state.clearJournal(id: entry.id) }
+                guard entry.kind == "create", let localKey = entry.localKey, try state.link(localKey: localKey) == nil else { continue }
+                let candidates = try state.snapshots(phone: entry.phone).filter { (try? state.link(remoteID: $0.remoteID)) == nil }
+                guard let found = candidates.first else { continue }
+                try state.save(Link(localKey: localKey, remoteID: found.remoteID, phone: entry.phone, base: nil, remoteHash: nil, remoteUpdatedAt: nil), at: now())
+                report.notes.append("recovered an interrupted create of \(entry.phone): linked to \(vendor) contact \(found.remoteID)")
+            }
+        }
+    }
+}

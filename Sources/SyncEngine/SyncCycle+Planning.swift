@@ -1,0 +1,252 @@
+import Configuration
+import ContactModel
+import Foundation
+import JSON
+import LocalStore
+import RemoteAPI
+
+/// Deciding every changed contact, into the plan table.
+extension SyncCycle {
+    struct PlannedDeletes {
+        var local = 0
+        var remote = 0
+    }
+
+    /// Walks remote changes, then linked contacts missing from the listing (confirmed by a
+    /// direct read), then the CRM's changes; each contact is decided once.
+    func plan() async throws(SyncError) -> PlannedDeletes {
+        var tally = PlanTally()
+        do {
+            try state.transaction { try planRemoteChanges(&tally) }
+            if capabilities.listsEverything && capabilities.canReadOne {
+                try await planMissingFromListing(&tally)
+            }
+            try state.transaction { try planLocalChanges(&tally) }
+        } catch {
+            throw SyncEngine.storageError(error)
+        }
+        return tally.deletes
+    }
+
+    /// What planning has seen so far in this cycle.
+    struct PlanTally {
+        var deletes = PlannedDeletes()
+        var handledKeys = Set<String>()
+        var createPhones = Set<String>()
+    }
+
+    // MARK: - Remote changes
+
+    private func planRemoteChanges(_ tally: inout PlanTally) throws {
+        try state.forEachRemoteChange { snapshot, link in
+            if let link {
+                if let key = link.localKey { tally.handledKeys.insert(key) }
+                var item = decision.decide(link: link, local: try localState(for: link), remote: .present(snapshot.contact, updatedAt: snapshot.updatedAt))
+                item.remoteHash = snapshot.hash
+                try emit(item, &tally)
+                return
+            }
+            let phone = snapshot.contact.phone.e164
+            let keys = try state.unlinkedLocalKeys(phone: phone).filter { !tally.handledKeys.contains($0) }
+            if let key = keys.first, let row = try currentLocal(key), case .success(let local) = row.contact {
+                tally.handledKeys.insert(key)
+                var item = decision.decideNewPair(localKey: key, local: local, localTime: row.updatedAt, remoteID: snapshot.remoteID, remote: snapshot.contact, remoteTime: snapshot.updatedAt)
+                item.remoteHash = snapshot.hash
+                if keys.count > 1 {
+                    item.reasons.append("CRM rows \(keys.joined(separator: ", ")) share this phone; row \(key) was linked")
+                    report.notes.append("CRM rows \(keys.joined(separator: ", ")) share the phone \(phone); only row \(key) is synced")
+                }
+                try emit(item, &tally)
+            } else {
+                var item = PlanItem(phone: phone)
+                item.remoteID = snapshot.remoteID
+                item.remote = snapshot.contact
+                item.merged = snapshot.contact
+                item.remoteTime = snapshot.updatedAt
+                item.remoteHash = snapshot.hash
+                item.localAction = .insert
+                item.reasons.append("new on \(vendor)")
+                try emit(item, &tally)
+            }
+        }
+    }
+
+    // MARK: - Missing from the listing
+
+    /// A linked contact the listing did not show is read directly: only a "not found" from
+    /// the vendor counts as a deletion (listings shift while contacts change).
+    private func planMissingFromListing(_ tally: inout PlanTally) async throws {
+        var missing: [Link] = []
+        try state.forEachLinkMissingFromSnapshot { missing.append($0) }
+        for link in missing {
+            guard let remoteID = link.remoteID else { continue }
+            let fetched: RemoteContact?
+            do {
+                fetched = try await remote.fetch(id: remoteID)
+            } catch {
+                throw SyncEngine.remoteError(error)
+            }
+            try state.transaction {
+                if let key = link.localKey { tally.handledKeys.insert(key) }
+                let remoteState: Decision.RemoteState = fetched.map { .present($0.contact, updatedAt: $0.updatedAt) } ?? .deleted
+                var item = decision.decide(link: link, local: try localState(for: link), remote: remoteState)
+                item.remoteHash = fetched?.contact.contentHash
+                try emit(item, &tally)
+            }
+        }
+    }
+
+    // MARK: - CRM changes
+
+    private func planLocalChanges(_ tally: inout PlanTally) throws {
+        var pending: [(LocalChange, Link?)] = []
+        try state.forEachLocalChange { change, link in
+            if !tally.handledKeys.contains(change.key) { pending.append((change, link)) }
+        }
+        for (change, link) in pending {
+            tally.handledKeys.insert(change.key)
+            if let problem = change.problem {
+                var item = PlanItem(phone: change.rawPhone ?? "?")
+                item.localKey = change.key
+                item.skipped = problem
+                try emit(item, &tally)
+                continue
+            }
+            if var link {
+                if link.remoteID == nil, link.state == .remoteDeleted, change.deleted {
+                    link.localKey = change.key
+                }
+                var item = decision.decide(link: link, local: localState(change), remote: .unchanged)
+                item.remoteHash = link.remoteHash
+                try emit(item, &tally)
+                continue
+            }
+            if change.deleted {
+                var item = PlanItem(phone: change.rawPhone ?? "?")
+                item.localKey = change.key
+                item.reasons.append("deleted in the CRM before it was ever synced")
+                try emit(item, &tally)
+                continue
+            }
+            guard let contact = change.contact else { continue }
+            try planNewLocal(change, contact, &tally)
+        }
+    }
+
+    /// A CRM row no link holds: relinked to a contact whose row was deleted earlier, or
+    /// created remotely — unless another row already claims its phone.
+    private func planNewLocal(_ change: LocalChange, _ contact: Contact, _ tally: inout PlanTally) throws {
+        let phone = contact.phone.e164
+        if var tombstone = try state.links(phone: phone).first(where: { $0.localKey == nil && $0.remoteID != nil }) {
+            tombstone.localKey = change.key
+            tombstone.state = .linked
+            let listed = try tombstone.remoteID.flatMap { try state.snapshot(remoteID: $0) }
+            var item = decision.decide(
+                link: tombstone, local: .present(contact, changedAt: change.changedAt),
+                remote: listed.map { .present($0.contact, updatedAt: $0.updatedAt) } ?? .unchanged)
+            item.localKey = change.key
+            item.remoteHash = listed?.hash ?? tombstone.remoteHash
+            item.reasons.append("back in the CRM: linked again to \(vendor) contact \(tombstone.remoteID ?? "")")
+            try emit(item, &tally)
+            return
+        }
+        let claimed = try state.links(phone: phone).contains { $0.localKey != nil && $0.localKey != change.key }
+        if claimed || tally.createPhones.contains(phone) {
+            var item = PlanItem(phone: phone)
+            item.localKey = change.key
+            item.skipped = "duplicate phone: another CRM row already syncs \(phone)"
+            try emit(item, &tally)
+            return
+        }
+        tally.createPhones.insert(phone)
+        var item = PlanItem(phone: phone)
+        item.localKey = change.key
+        item.local = contact
+        item.merged = contact
+        item.localTime = change.changedAt
+        item.remoteAction = .create
+        item.reasons.append("new in the CRM")
+        try emit(item, &tally)
+    }
+
+    // MARK: - Helpers
+
+    /// A linked row's state: its captured change if it has one; otherwise unchanged, except
+    /// that a link with no history (recovered) reads the row itself.
+    private func localState(for link: Link) throws -> Decision.LocalState {
+        guard let key = link.localKey else { return .unchanged }
+        if let change = try state.localChange(key: key) { return localState(change) }
+        guard link.base == nil else { return .unchanged }
+        guard let row = try currentLocal(key) else { return .deleted(at: now()) }
+        if case .success(let contact) = row.contact { return .present(contact, changedAt: row.updatedAt) }
+        return .unchanged
+    }
+
+    private func localState(_ change: LocalChange) -> Decision.LocalState {
+        if change.deleted { return .deleted(at: change.changedAt) }
+        if let contact = change.contact { return .present(contact, changedAt: change.changedAt) }
+        return .unchanged
+    }
+
+    /// The row as it is now: from this cycle's changes, or read from the CRM.
+    private func currentLocal(_ key: String) throws -> LocalRow? {
+        if let change = try state.localChange(key: key), let contact = change.contact {
+            return LocalRow(key: key, contact: .success(contact), updatedAt: change.changedAt)
+        }
+        return try crm.rows(keys: [key])[key]
+    }
+
+    private func emit(_ item: PlanItem, _ tally: inout PlanTally) throws {
+        if item.localAction == .delete { tally.deletes.local += 1 }
+        if item.remoteAction == .delete { tally.deletes.remote += 1 }
+        try state.storePlan(phone: item.phone, item: item.json)
+        if options.dryRun || options.listChanges, let line = PlanDescription.line(item, vendor: vendor, localFields: localFields, remoteFields: capabilities.writableFields) {
+            report.planLines.append(line)
+        }
+        if options.dryRun { tallyDryRun(item) }
+    }
+
+    /// A dry run reports what it would do in the same counters a real run fills.
+    private func tallyDryRun(_ item: PlanItem) {
+        if let skipped = item.skipped { report.skip(SyncCycle.category(of: skipped)); return }
+        switch item.localAction {
+        case .insert: report.local.created += 1
+        case .update: report.local.updated += 1
+        case .delete: report.local.deleted += 1
+        case .none: break
+        }
+        switch item.remoteAction {
+        case .create, .recreate: report.remote.created += 1
+        case .update: report.remote.updated += 1
+        case .delete: report.remote.deleted += 1
+        case .none: break
+        }
+        report.conflicts += item.conflicts.count
+    }
+
+    /// Skip reasons grouped for the summary line.
+    static func category(of reason: String) -> String {
+        if reason.hasPrefix("invalid phone") || reason == "no phone" { return "invalid phone" }
+        if reason.hasPrefix("duplicate phone") { return "duplicate phone" }
+        return "unreadable CRM row"
+    }
+
+    // MARK: - The delete guard
+
+    /// Stops a cycle that would delete more than `sync.max_delete_share` of either side
+    /// (and more than 5 contacts), unless forced. Nothing has been changed at this point.
+    func checkDeleteGuard(_ deletes: PlannedDeletes) throws(SyncError) {
+        let share = configuration.sync.maxDeleteShare
+        let localTotal = (try? crm.count()) ?? 0
+        let remoteTotal = max(report.pulled, (try? state.linkCount()) ?? 0)
+        func excessive(_ count: Int, _ total: Int) -> Bool { count > 5 && Double(count) > share * Double(max(total, 1)) }
+        guard excessive(deletes.local, localTotal + deletes.local) || excessive(deletes.remote, remoteTotal) else { return }
+        let percent = Int((share * 100).rounded())
+        let message = "this cycle would delete \(deletes.local) of \(localTotal + deletes.local) CRM rows and \(deletes.remote) of \(remoteTotal) \(vendor) contacts, more than sync.max_delete_share (\(percent)%). Nothing was changed. Check what happened on each side, then run 'syncd --once --force' to go ahead."
+        if options.dryRun {
+            report.notes.append(message)
+        } else if !options.force {
+            throw SyncError(.deleteGuard, message)
+        }
+    }
+}

@@ -1,0 +1,85 @@
+import Configuration
+import ContactModel
+import Foundation
+import JSON
+import LocalStore
+import RemoteAPI
+
+/// One cycle's working context.
+final class SyncCycle {
+    let engine: SyncEngine
+    let state: StateStore
+    let crm: CRMDatabase
+    let options: SyncOptions
+    let decision: Decision
+    var report: SyncReport
+    let started: Timestamp
+    var runID: Int64?
+    /// The newest captured CRM change this cycle covers.
+    var coveredSequence: Int64 = 0
+    var fullScan = false
+
+    var remote: any RemoteContactsAPI { engine.remote }
+    var capabilities: RemoteCapabilities { engine.remote.capabilities }
+    var configuration: SyncdConfiguration { engine.configuration }
+    var vendor: String { engine.remote.provider.rawValue }
+    var localFields: FieldSet { configuration.local.columns.fields }
+    func now() -> Timestamp { engine.clock.now() }
+
+    init(engine: SyncEngine, state: StateStore, crm: CRMDatabase, options: SyncOptions) {
+        self.engine = engine
+        self.state = state
+        self.crm = crm
+        self.options = options
+        decision = Decision(
+            localFields: engine.configuration.local.columns.fields, capabilities: engine.remote.capabilities,
+            policy: engine.configuration.sync.conflict, deletes: engine.configuration.sync.deletes, vendor: engine.remote.provider.rawValue)
+        report = SyncReport(vendor: engine.remote.provider.rawValue)
+        report.dryRun = options.dryRun
+        started = engine.clock.now()
+    }
+
+    func run() async throws(SyncError) -> SyncReport {
+        if !options.dryRun { runID = try SyncEngine.storage { try state.startRun(at: started) } }
+        do {
+            try SyncEngine.storage { try state.beginCycle() }
+            try collectLocalChanges()
+            try await listRemote()
+            try recoverJournal()
+            let deletes = try await plan()
+            try checkDeleteGuard(deletes)
+            if !options.dryRun {
+                try await execute()
+                try finish()
+            }
+        } catch {
+            finishReport()
+            if let runID {
+                try? state.finishRun(id: runID, at: now(), outcome: "failed", summary: report.json, error: error.message)
+            }
+            throw error
+        }
+        finishReport()
+        if let runID {
+            try SyncEngine.storage {
+                try state.finishRun(id: runID, at: now(), outcome: report.rejected > 0 ? "partial" : "synced", summary: report.json, error: nil)
+            }
+        }
+        return report
+    }
+
+    private func finishReport() {
+        report.requests = remote.statistics.requests
+        report.seconds = Double(now().millisecondsSinceEpoch - started.millisecondsSinceEpoch) / 1000
+    }
+
+    // MARK: - Finishing
+
+    /// Marks the captured changes as handled and the first full scan as done.
+    private func finish() throws(SyncError) {
+        try SyncEngine.storage {
+            if coveredSequence > 0 { try crm.acknowledge(upTo: coveredSequence) }
+            if fullScan { try state.setMeta("initial_scan_done", now().iso8601(fractionalSeconds: true)) }
+        }
+    }
+}

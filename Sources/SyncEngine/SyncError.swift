@@ -1,0 +1,29 @@
+/// Why a sync could not complete. Each kind has its own exit code in `syncd`.
+public struct SyncError: Error, Sendable, CustomStringConvertible {
+    public enum Kind: Sendable {
+        /// The config does not fit the CRM database: EX_CONFIG.
+        case configuration
+        /// The vendor refused the credential.
+        case credentialRefused
+        /// Another syncd holds the state file.
+        case locked
+        /// The vendor could not be reached or kept failing; progress so far is saved.
+        case unavailable
+        /// The listing cannot be trusted (it repeated itself or was malformed); nothing deleted.
+        case listing
+        /// The cycle would delete more than `sync.max_delete_share`; nothing was changed.
+        case deleteGuard
+        /// A database could not be read or written.
+        case storage
+    }
+
+    public let kind: Kind
+    public let message: String
+
+    public init(_ kind: Kind, _ message: String) {
+        self.kind = kind
+        self.message = message
+    }
+
+    public var description: String { message }
+}

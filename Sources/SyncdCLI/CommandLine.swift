@@ -1,0 +1,93 @@
+/// What `syncd` was asked to do.
+public enum SyncdCommand: Sendable, Equatable {
+    case once(config: String, dryRun: Bool, force: Bool, listChanges: Bool)
+    case explain(config: String, phone: String)
+    case demo(directory: String?)
+    case help
+    case version
+
+    public static let usage = """
+        USAGE:
+          syncd --once --config FILE [--dry-run] [--list-changes] [--force]
+          syncd explain PHONE --config FILE
+          syncd demo [--dir DIR]
+
+        Two-way syncs contacts between a CRM table in SQLite and a vendor's contacts API.
+
+        COMMANDS AND OPTIONS:
+          --once            run one full sync cycle, print a summary and exit
+          --dry-run         plan the cycle and print what would change on each side; change nothing
+          --list-changes    print one line a changed contact
+          --force           go past the mass-delete guard (sync.max_delete_share)
+          --config FILE     the JSON config (see README); default: $SYNCD_CONFIG
+          explain PHONE     show one contact's local, remote and last-synced values, and what
+                            syncd would do with it and why
+          demo              sync a demo CRM with the bundled emulator of the Waply API, three times
+          -h, --help        show this help
+          --version         show the version
+
+        EXIT CODES:
+          0 synced; 2 synced but some contacts were refused; 3 stopped by the delete guard;
+          64 usage; 69 vendor unavailable; 70 untrustworthy vendor answers; 73 cannot write;
+          75 try again later (state file busy); 77 credential refused; 78 configuration error
+        """
+
+    public struct UsageError: Error, Sendable, Equatable, CustomStringConvertible {
+        public let message: String
+        public var description: String { message }
+    }
+
+    public static func parse(_ arguments: [String], environment: [String: String]) throws(UsageError) -> SyncdCommand {
+        var once = false, dryRun = false, force = false, listChanges = false
+        var config: String?, directory: String?
+        var verb: String?
+        var positional: [String] = []
+        var index = 0
+        func value(_ name: String) throws(UsageError) -> String {
+            guard index < arguments.count else { throw UsageError(message: "\(name) needs a value") }
+            defer { index += 1 }
+            return arguments[index]
+        }
+        while index < arguments.count {
+            let argument = arguments[index]
+            index += 1
+            switch argument {
+            case "-h", "--help": return .help
+            case "--version": return .version
+            case "--once": once = true
+            case "--dry-run": dryRun = true
+            case "--force": force = true
+            case "--list-changes", "--verbose": listChanges = true
+            case "--config", "-c": config = try value(argument)
+            case "--dir": directory = try value(argument)
+            default:
+                if argument.hasPrefix("--config=") {
+                    config = String(argument.dropFirst("--config=".count))
+                } else if argument.hasPrefix("-") && !(verb == "explain" && positional.isEmpty && argument.dropFirst().first?.isNumber == true) {
+                    throw UsageError(message: "unknown option '\(argument)'")
+                } else if verb == nil && ["explain", "demo"].contains(argument) {
+                    verb = argument
+                } else {
+                    positional.append(argument)
+                }
+            }
+        }
+        let configPath = config ?? environment["SYNCD_CONFIG"]
+        switch verb {
+        case "demo":
+            guard positional.isEmpty else { throw UsageError(message: "unexpected argument '\(positional[0])'") }
+            return .demo(directory: directory)
+        case "explain":
+            guard positional.count == 1 else { throw UsageError(message: "explain takes one phone number") }
+            guard let configPath else { throw UsageError(message: "--config FILE is required") }
+            return .explain(config: configPath, phone: positional[0])
+        default:
+            if let stray = positional.first { throw UsageError(message: "unexpected argument '\(stray)'") }
+            guard once || dryRun else {
+                throw UsageError(message: "say what to do: --once (one sync cycle), explain PHONE or demo")
+            }
+            guard let configPath else { throw UsageError(message: "--config FILE is required") }
+            return .once(config: configPath, dryRun: dryRun, force: force, listChanges: listChanges || dryRun)
+        }
+    }
+}

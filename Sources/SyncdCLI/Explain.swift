@@ -1,0 +1,55 @@
+import Configuration
+import ContactModel
+import RemoteAPI
+import SyncEngine
+
+/// `syncd explain PHONE`: one contact, both sides, and the planner's reasoning.
+enum Explain {
+    static func run(config path: String, phone: String, environment: [String: String], console: any Console) async -> ExitCode {
+        let configuration: SyncdConfiguration
+        let remote: any RemoteContactsAPI
+        do {
+            configuration = try SyncdConfiguration.load(path: path, environment: environment)
+            remote = try RemoteClients.make(configuration.remote)
+        } catch {
+            console.err("syncd: configuration: \(error)")
+            return .configuration
+        }
+        let explanation: Explanation
+        do {
+            explanation = try await SyncEngine(configuration: configuration, remote: remote).explain(phone: phone)
+        } catch {
+            console.err("syncd: \(error.message)")
+            return Syncd.exitCode(for: error)
+        }
+        let vendor = configuration.remote.provider.rawValue
+        console.out(explanation.phone.e164)
+        console.out("  CRM\(explanation.localKey.map { " row \($0)" } ?? ""):".padded(24) + describe(explanation.local, problem: explanation.localProblem, updated: explanation.localUpdatedAt))
+        console.out("  \(vendor)\(explanation.remoteID.map { " \($0)" } ?? ""):".padded(24) + describe(explanation.remote, problem: nil, updated: explanation.remoteUpdatedAt))
+        console.out("  last synced:".padded(24) + (explanation.base.map { describe($0, problem: nil, updated: nil) } ?? "never") + (explanation.linkState.map { $0 == "linked" ? "" : " (\($0))" } ?? ""))
+        for line in explanation.lines { console.out("  " + line) }
+        if !explanation.recentConflicts.isEmpty {
+            console.out("  conflict log:")
+            for line in explanation.recentConflicts { console.out("    " + line) }
+        }
+        return .success
+    }
+
+    private static func describe(_ contact: Contact?, problem: String?, updated: Timestamp?) -> String {
+        if let problem { return "unusable: \(problem)" }
+        guard let contact else { return "absent" }
+        var parts: [String] = []
+        if let name = contact.name { parts.append("name \"\(name)\"") }
+        if let email = contact.email { parts.append("email \(email)") }
+        if let country = contact.country { parts.append("country \(country)") }
+        if !contact.tags.isEmpty { parts.append("tags \(contact.tags.joined(separator: ","))") }
+        if !contact.attributes.isEmpty { parts.append("attributes " + contact.attributes.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")) }
+        if let optIn = contact.optIn { parts.append(optIn.rawValue) }
+        if let updated { parts.append("updated \(updated.iso8601(fractionalSeconds: false))") }
+        return parts.isEmpty ? "(no fields)" : parts.joined(separator: "; ")
+    }
+}
+
+extension String {
+    func padded(_ width: Int) -> String { count >= width ? self + " " : self + String(repeating: " ", count: width - count) }
+}

@@ -1,0 +1,80 @@
+import Configuration
+import ContactModel
+public import Foundation
+import LocalStore
+import RemoteAPI
+import SyncEngine
+
+/// The `syncd` command, as a library so tests run it in-process exactly as the binary does.
+public enum Syncd {
+    public static let version = "0.1.0"
+
+    /// Runs a command line; returns the exit code.
+    public static func main(arguments: [String], environment: [String: String] = ProcessInfo.processInfo.environment, console: any Console = StandardConsole()) async -> ExitCode {
+        let command: SyncdCommand
+        do {
+            command = try SyncdCommand.parse(arguments, environment: environment)
+        } catch {
+            console.err("syncd: \(error)")
+            console.err("Run 'syncd --help' for usage.")
+            return .usage
+        }
+        switch command {
+        case .help:
+            console.out(SyncdCommand.usage)
+            return .success
+        case .version:
+            console.out("syncd \(version)")
+            return .success
+        case .once(let config, let dryRun, let force, let listChanges):
+            return await once(config: config, options: SyncOptions(dryRun: dryRun, force: force, listChanges: listChanges), environment: environment, console: console)
+        case .explain(let config, let phone):
+            return await Explain.run(config: config, phone: phone, environment: environment, console: console)
+        case .demo(let directory):
+            return await Demo.run(directory: directory, console: console)
+        }
+    }
+
+    /// `syncd --once`.
+    static func once(config path: String, options: SyncOptions, environment: [String: String], console: any Console) async -> ExitCode {
+        let configuration: SyncdConfiguration
+        let remote: any RemoteContactsAPI
+        do {
+            configuration = try SyncdConfiguration.load(path: path, environment: environment)
+            remote = try RemoteClients.make(configuration.remote)
+        } catch let error as ConfigurationError {
+            console.err("syncd: configuration: \(error)")
+            return .configuration
+        } catch {
+            console.err("syncd: configuration: \(error)")
+            return .configuration
+        }
+        return await once(configuration, remote: remote, options: options, console: console)
+    }
+
+    /// One cycle with a ready configuration and client; prints the report.
+    static func once(_ configuration: SyncdConfiguration, remote: any RemoteContactsAPI, options: SyncOptions, console: any Console) async -> ExitCode {
+        do {
+            let report = try await SyncEngine(configuration: configuration, remote: remote).runOnce(options)
+            for line in report.planLines { console.out(line) }
+            for note in report.notes { console.err("note: \(note)") }
+            console.out(report.summaryLine)
+            return report.rejected > 0 ? .partial : .success
+        } catch {
+            console.err("syncd: \(error.message)")
+            return exitCode(for: error)
+        }
+    }
+
+    static func exitCode(for error: SyncError) -> ExitCode {
+        switch error.kind {
+        case .configuration: return .configuration
+        case .credentialRefused: return .credentialRefused
+        case .locked: return .temporaryFailure
+        case .unavailable: return .unavailable
+        case .listing: return .software
+        case .deleteGuard: return .deleteGuard
+        case .storage: return .cannotWrite
+        }
+    }
+}
