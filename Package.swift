@@ -48,6 +48,13 @@ var package = Package(
         .testTarget(name: "SQLiteTests", dependencies: ["SQLite"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TestSupport"]),
         .testTarget(name: "ContactModelTests", dependencies: ["ContactModel", "JSON"]),
+        .testTarget(name: "ConfigurationTests", dependencies: ["Configuration", "ContactModel", "JSON"]),
+        .testTarget(
+            name: "SyncEngineTests",
+            dependencies: [
+                "SyncEngine", "SyncdCLI", "ContactsSim", "Configuration", "ContactModel", "JSON", "LocalStore", "RemoteAPI", "SQLite",
+                "TestSupport",
+            ]),
         .testTarget(
             name: "ContactsSimTests", dependencies: ["ContactsSim", "JSON", "HTTPServer", "ContactModel", "SQLite", "TestSupport"]),
     ]

@@ -1,6 +1,9 @@
 public import Configuration
 public import ContactModel
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import SQLite
 
 /// The user's CRM table, read and written through the column mapping, with every change the
@@ -30,11 +33,7 @@ public final class CRMDatabase {
         guard FileManager.default.fileExists(atPath: settings.database) else {
             throw LocalStoreError(.configuration, "local.database: no database at \(settings.database)")
         }
-        do {
-            database = try Database(path: settings.database, options: .init(readOnly: readOnly, create: false, busyTimeoutMilliseconds: busyTimeoutMilliseconds, walMode: !readOnly))
-        } catch {
-            throw LocalStoreError(.configuration, "local.database: cannot open \(settings.database): \(error.message)")
-        }
+        database = try Self.open(settings.database, readOnly: readOnly, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
         self.settings = settings
         self.consumer = consumer
         table = settings.table
@@ -80,6 +79,25 @@ public final class CRMDatabase {
             updatedAtIsNumeric = sample.map { $0 == "integer" || $0 == "real" } ?? type.contains("INT")
         } else {
             updatedAtIsNumeric = false
+        }
+    }
+
+    /// Opens the CRM file. The busy timeout does not cover opening (switching to WAL while
+    /// the CRM application holds a lock), so a BUSY or I/O error then is retried briefly.
+    private static func open(_ path: String, readOnly: Bool, busyTimeoutMilliseconds: Int32) throws(LocalStoreError) -> Database {
+        var attempt = 0
+        while true {
+            do {
+                return try Database(path: path, options: .init(readOnly: readOnly, create: false, busyTimeoutMilliseconds: busyTimeoutMilliseconds, walMode: !readOnly))
+            } catch {
+                let transient = error.isBusy || error.code == 10  // SQLITE_IOERR
+                attempt += 1
+                if transient && attempt < 10 {
+                    usleep(100_000)
+                    continue
+                }
+                throw LocalStoreError(.configuration, "local.database: cannot open \(path): \(error.message) (SQLite code \(error.extendedCode))")
+            }
         }
     }
 

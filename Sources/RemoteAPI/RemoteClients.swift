@@ -5,7 +5,7 @@ import Foundation
 public enum RemoteClients {
     public static func make(_ settings: RemoteSettings, transport: (any HTTPTransport)? = nil, retry: RetryPolicy = RetryPolicy()) throws(RemoteError) -> any RemoteContactsAPI {
         guard let baseURL = URL(string: settings.baseURL) else { throw .unsupported("base URL \(settings.baseURL) is not a URL") }
-        let transport = transport ?? URLSessionTransport(maximumConnections: settings.concurrency)
+        let transport = transport ?? URLSessionTransport(maximumConnections: settings.concurrency, timeout: settings.timeoutSeconds)
         let executor = RequestExecutor(transport: transport, policy: retry, timeout: settings.timeoutSeconds)
         switch settings.provider {
         case .waply:

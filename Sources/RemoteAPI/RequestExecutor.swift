@@ -41,6 +41,8 @@ public final class RequestExecutor: Sendable {
     /// Sends `request`; returns the first answer that is not retried (2xx or a 4xx other
     /// than 429). Throws `.unavailable` once retries run out.
     public func send(_ request: RemoteRequest, repeatable: Repeatable) async throws(RemoteError) -> RemoteResponse {
+        var request = request
+        request.freshConnection = repeatable == .no || request.body != nil
         var attempt = 0
         var lastProblem = ""
         while true {

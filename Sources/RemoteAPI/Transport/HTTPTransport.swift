@@ -6,6 +6,8 @@ public struct RemoteRequest: Sendable {
     public var url: URL
     public var headers: [String: String]
     public var body: [UInt8]?
+    /// Send over a fresh connection, never a pooled one (see `URLSessionTransport`).
+    public var freshConnection = false
 
     public init(method: String, url: URL, headers: [String: String] = [:], body: [UInt8]? = nil) {
         self.method = method

@@ -9,26 +9,40 @@ import FoundationNetworking
 /// `WWW-Authenticate: Basic` (Qlara's) hangs forever unless the challenge is cancelled, and
 /// following redirects can crash with curl 8 — vendors' APIs never redirect, so none is
 /// followed. The session is never invalidated (an exit-time crash in OpenSSL cleanup).
+///
+/// Requests marked `freshConnection` (writes: every request with a body) go over a second
+/// session whose connections close after one exchange. When a reused keep-alive connection
+/// dies mid-request, libcurl resends the request on a new one by itself — a blind retry of a
+/// write — and, having to rewind the body, can stall until the timeout (curl/curl#17139).
+/// On a fresh connection the loss surfaces at once, and the adapter looks before resending.
 public final class URLSessionTransport: HTTPTransport {
     private let session: URLSession
+    private let oneShotSession: URLSession
 
-    public init(maximumConnections: Int) {
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.urlCache = nil
-        configuration.httpCookieStorage = nil
-        configuration.httpShouldSetCookies = false
-        configuration.httpMaximumConnectionsPerHost = maximumConnections
-        configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
-        session = URLSession(configuration: configuration, delegate: SessionDelegate(), delegateQueue: nil)
+    public init(maximumConnections: Int, timeout: Double = 30) {
+        func makeSession() -> URLSession {
+            let configuration = URLSessionConfiguration.ephemeral
+            configuration.urlCache = nil
+            configuration.httpCookieStorage = nil
+            configuration.httpShouldSetCookies = false
+            configuration.httpMaximumConnectionsPerHost = maximumConnections
+            configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
+            // On Linux the session's request timeout applies even when a request sets its own.
+            configuration.timeoutIntervalForRequest = timeout
+            return URLSession(configuration: configuration, delegate: SessionDelegate(), delegateQueue: nil)
+        }
+        session = makeSession()
+        oneShotSession = makeSession()
     }
 
     public func send(_ request: RemoteRequest, timeout: Double) async throws(TransportError) -> RemoteResponse {
         var urlRequest = URLRequest(url: request.url, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: timeout)
         urlRequest.httpMethod = request.method
         for (name, value) in request.headers { urlRequest.setValue(value, forHTTPHeaderField: name) }
+        if request.freshConnection { urlRequest.setValue("close", forHTTPHeaderField: "Connection") }
         if let body = request.body { urlRequest.httpBody = Data(body) }
         do {
-            let (data, response) = try await session.data(for: urlRequest)
+            let (data, response) = try await (request.freshConnection ? oneShotSession : session).data(for: urlRequest)
             guard let http = response as? HTTPURLResponse else { throw TransportError.network("not an HTTP response") }
             var headers: [String: String] = [:]
             for (name, value) in http.allHeaderFields {

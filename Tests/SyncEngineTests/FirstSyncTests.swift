@@ -1,0 +1,101 @@
+import ContactModel
+import JSON
+import SQLite
+import SyncEngine
+import Testing
+import TestSupport
+
+@Suite struct FirstSyncTests {
+    @Test func pushesTheCRMToAnEmptyVendorThenGoesQuiet() async throws {
+        let fixture = try SyncFixture()
+        try fixture.insertLocal("+254700000001", name: "Achieng' Otieno", email: "a@example.com", tags: ["vip", "lead"], attributes: ["tier": "gold"])
+        try fixture.insertLocal("0700 000 002", name: "Kamau")  // national format, read in KE
+        let report = try await fixture.sync()
+        #expect(report.remote.created == 2)
+        #expect(report.local.isQuiet)
+        let remote = try fixture.remoteContacts()
+        #expect(remote["+254700000001"]?["name"] == "Achieng' Otieno")
+        #expect(remote["+254700000001"]?["tags"] == ["lead", "vip"])
+        #expect(remote["+254700000001"]?["attributes"] == ["tier": "gold"])
+        #expect(remote["+254700000002"] != nil)
+
+        try fixture.resetStats()
+        let second = try await fixture.sync()
+        #expect(second.wroteNothing)
+        #expect(try fixture.writes() == 0, "a quiet cycle writes nothing")
+        #expect(try fixture.sim.stats()["reads"] == 1, "and costs exactly the list pages")
+        #expect(second.requests == 1)
+    }
+
+    @Test func pullsAVendorBookIntoAnEmptyCRM() async throws {
+        let fixture = try SyncFixture()
+        try fixture.sim.seed(250)
+        let report = try await fixture.sync()
+        #expect(report.local.created == 250)
+        #expect(report.pulled == 250)
+        let local = try fixture.localRows()
+        let remote = try fixture.remoteContacts()
+        #expect(Set(local.keys) == Set(remote.keys))
+        for (phone, contact) in remote {
+            #expect(local[phone]?.name == contact["name"]?.string)
+            #expect(local[phone]?.tags == contact["tags"]?.array?.compactMap(\.string))
+        }
+        try fixture.resetStats()
+        #expect(try await fixture.sync().wroteNothing)
+        #expect(try fixture.writes() == 0)
+    }
+
+    @Test func matchesByPhoneBeforeCreatingAnything() async throws {
+        let fixture = try SyncFixture()
+        try fixture.sim.seed(50)
+        let shared = Array(try fixture.remoteContacts().keys.sorted().prefix(20))
+        for phone in shared { try fixture.insertLocal(phone, name: "CRM name") }
+        try fixture.insertLocal("+254711111111", name: "Only local")
+        let report = try await fixture.sync()
+        #expect(report.remote.created == 1)
+        #expect(report.local.created == 30)
+        #expect(try fixture.remoteContacts().count == 51, "no duplicates")
+        #expect(try fixture.localRows().count == 51)
+    }
+
+    @Test func aFirstMatchFillsEmptyFieldsFromTheOtherSide() async throws {
+        let fixture = try SyncFixture()
+        try fixture.sim.control("POST", "/contacts", json: ["phone": "+254700000001", "name": "Remote Name", "tags": ["remote-tag"]])
+        try fixture.insertLocal("+254700000001", email: "local@example.com", tags: ["local-tag"])
+        let report = try await fixture.sync()
+        #expect(report.conflicts == 0)
+        let local = try #require(try fixture.localRows()["+254700000001"])
+        #expect(local.name == "Remote Name")
+        #expect(local.email == "local@example.com")
+        #expect(local.tags == ["local-tag", "remote-tag"])
+        let remote = try #require(try fixture.remoteContacts()["+254700000001"])
+        #expect(remote["email"] == "local@example.com")
+        #expect(remote["tags"] == ["local-tag", "remote-tag"])
+    }
+
+    @Test func reportsAndSkipsInvalidPhonesWithoutPushingThem() async throws {
+        let fixture = try SyncFixture()
+        try fixture.insertLocal("not a phone", name: "Bad")
+        try fixture.insertLocal("12", name: "Too short")
+        try fixture.insertLocal("+254700000001", name: "Good")
+        let report = try await fixture.sync()
+        #expect(report.skipped["invalid phone"] == 2)
+        #expect(report.remote.created == 1)
+        #expect(try fixture.remoteContacts().count == 1)
+        #expect(report.summaryLine.contains("skipped 2 (invalid phone 2)"))
+    }
+
+    @Test func twoCRMRowsWithOnePhoneSyncOnce() async throws {
+        let fixture = try SyncFixture()
+        try fixture.insertLocal("+254700000001", name: "First")
+        try fixture.insertLocal("0700000001", name: "Second copy")
+        let report = try await fixture.sync()
+        #expect(report.remote.created == 1)
+        #expect(report.skipped["duplicate phone"] == 1)
+        #expect(try fixture.remoteContacts().count == 1)
+    }
+}
+
+extension SyncReport.SideCounts {
+    var isQuiet: Bool { created == 0 && updated == 0 && deleted == 0 }
+}

@@ -1,0 +1,121 @@
+import Configuration
+import ContactModel
+import ContactsSim
+import Foundation
+import JSON
+import RemoteAPI
+import SQLite
+import SyncEngine
+import TestSupport
+
+/// A CRM database in a temporary folder, an emulator on loopback, and a config joining
+/// them: what every sync test starts from. The test's own SQLite connection plays the CRM
+/// application.
+final class SyncFixture {
+    let directory: String
+    let sim: SimHarness
+    var configuration: SyncdConfiguration
+    let crm: Database
+    var crmPath: String { directory + "/crm.sqlite" }
+
+    init(_ dialect: Dialect = .waply, updatedAtColumn: Bool = true, tagsFormat: LocalSettings.TagsFormat = .json, simulator: (inout SimConfiguration) -> Void = { _ in }) throws {
+        directory = NSTemporaryDirectory() + "syncd-test-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        sim = try SimHarness(dialect, configure: simulator)
+        crm = try Database(path: directory + "/crm.sqlite")
+        try crm.execute(
+            """
+            CREATE TABLE customers (id INTEGER PRIMARY KEY, full_name TEXT, mobile TEXT, email TEXT, country TEXT, tags TEXT,
+                extra TEXT, opt_in INTEGER\(updatedAtColumn ? ", updated_at TEXT" : ""));
+            """)
+        let columns = LocalSettings.Columns(
+            phone: "mobile", name: "full_name", email: "email", country: "country", tags: "tags", attributes: "extra", optIn: "opt_in",
+            updatedAt: updatedAtColumn ? "updated_at" : nil)
+        let provider = RemoteSettings.Provider(rawValue: dialect.rawValue)!
+        configuration = SyncdConfiguration(
+            local: LocalSettings(database: directory + "/crm.sqlite", table: "customers", key: "id", columns: columns, tagsFormat: tagsFormat, defaultCountry: "KE"),
+            remote: RemoteSettings(provider: provider, baseURL: sim.simulator.baseURL, token: Secret("sim-token"), concurrency: 4, timeoutSeconds: 5),
+            sync: SyncSettings(state: directory + "/state.sqlite"),
+            path: directory + "/config.json")
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: directory) }
+
+    /// Retries quickly: tests should not wait a real minute for a backoff.
+    static let quickRetries = RetryPolicy(maximumAttempts: 8, initialBackoff: 0.02, maximumBackoff: 1.5)
+
+    func engine() throws -> SyncEngine {
+        SyncEngine(configuration: configuration, remote: try RemoteClients.make(configuration.remote, retry: Self.quickRetries))
+    }
+
+    @discardableResult
+    func sync(_ options: SyncOptions = SyncOptions()) async throws -> SyncReport {
+        try await engine().runOnce(options)
+    }
+
+    // MARK: - The CRM application
+
+    static func now() -> String { SystemClock().now().iso8601(fractionalSeconds: true) }
+
+    @discardableResult
+    func insertLocal(_ phone: String, name: String? = nil, email: String? = nil, tags: [String] = [], attributes: [String: String] = [:], optIn: Int? = nil) throws -> Int64 {
+        try crm.run(
+            "INSERT INTO customers (full_name, mobile, email, tags, extra, opt_in\(hasUpdatedAt ? ", updated_at" : "")) VALUES (?, ?, ?, ?, ?, ?\(hasUpdatedAt ? ", ?" : ""))",
+            [DatabaseValue(name), .text(phone), DatabaseValue(email), tags.isEmpty ? .null : .text(JSON(tags).text),
+             attributes.isEmpty ? .null : .text(JSON(attributes).text), DatabaseValue(optIn)] + (hasUpdatedAt ? [.text(Self.now())] : []))
+        return crm.lastInsertRowID
+    }
+
+    var hasUpdatedAt: Bool { configuration.local.columns.updatedAt != nil }
+
+    func updateLocal(_ phone: String, _ column: String, _ value: DatabaseValue) throws {
+        let changed = try crm.run("UPDATE customers SET \(column) = ?\(hasUpdatedAt ? ", updated_at = ?" : "") WHERE mobile = ?", [value] + (hasUpdatedAt ? [.text(Self.now())] : []) + [.text(phone)])
+        precondition(changed == 1, "no CRM row with \(phone)")
+    }
+
+    func deleteLocal(_ phone: String) throws {
+        try crm.run("DELETE FROM customers WHERE mobile = ?", [.text(phone)])
+    }
+
+    /// CRM rows by normalized phone: name, email, tags, attributes, opt-in.
+    func localRows() throws -> [String: (name: String?, email: String?, tags: [String], attributes: [String: String], optIn: Int?)] {
+        var rows: [String: (String?, String?, [String], [String: String], Int?)] = [:]
+        for row in try crm.query("SELECT mobile, full_name, email, tags, extra, opt_in FROM customers") {
+            let phone = (try? PhoneNumber.normalize(row.string(0) ?? "", defaultCountry: "KE").e164) ?? (row.string(0) ?? "")
+            precondition(rows[phone] == nil, "two CRM rows with \(phone)")
+            let tags = row.string(3).flatMap { try? JSON.parse($0).array?.compactMap(\.string) } ?? []
+            let attributes = row.string(4).flatMap { try? JSON.parse($0).object }.map { Dictionary(uniqueKeysWithValues: $0.compactMap { key, value in value.string.map { (key, $0) } }) } ?? [:]
+            rows[phone] = (row.string(1), row.string(2), tags.sorted(), attributes, row.int(5))
+        }
+        return rows
+    }
+
+    // MARK: - The vendor side
+
+    /// Remote contacts by phone (canonical form from the control API); fails on duplicates.
+    func remoteContacts() throws -> [String: JSON] {
+        var contacts: [String: JSON] = [:]
+        for contact in try sim.storedContacts() {
+            let phone = contact["phone"]?.string ?? ""
+            precondition(contacts[phone] == nil, "two remote contacts with \(phone)")
+            contacts[phone] = contact
+        }
+        return contacts
+    }
+
+    func remoteID(_ phone: String) throws -> String {
+        try remoteContacts()[phone]?["id"]?.string ?? ""
+    }
+
+    func editRemote(_ phone: String, _ fields: JSON) throws {
+        try sim.control("PATCH", "/contacts/\(try remoteID(phone))", json: fields)
+    }
+
+    func writes() throws -> Int { try sim.stats()["writes"]?.int ?? -1 }
+
+    func resetStats() throws { try sim.control("DELETE", "/stats") }
+
+    func wait(seconds: Double) async throws {
+        try await Task.sleep(nanoseconds: UInt64(seconds * 1_000_000_000))
+    }
+}
