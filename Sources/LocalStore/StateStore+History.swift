@@ -36,6 +36,8 @@ public struct LoggedConflict: Sendable {
 
 extension StateStore {
     // MARK: - Journal
+    // Ids are never reused (AUTOINCREMENT): they name idempotency keys, and a key reused for
+    // another contact would replay another contact's answer.
 
     @discardableResult
     public func journal(kind: String, phone: String, localKey: String?, remoteID: String?, at now: Timestamp) throws -> Int64 {

@@ -59,7 +59,7 @@ public final class StateStore {
                 CREATE INDEX IF NOT EXISTS local_changes_phone ON local_changes (phone);
                 CREATE TABLE IF NOT EXISTS plan (id INTEGER PRIMARY KEY, phone TEXT NOT NULL, item TEXT NOT NULL);
                 CREATE INDEX IF NOT EXISTS plan_phone ON plan (phone);
-                CREATE TABLE IF NOT EXISTS journal (id INTEGER PRIMARY KEY, kind TEXT NOT NULL, phone TEXT NOT NULL,
+                CREATE TABLE IF NOT EXISTS journal (id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, phone TEXT NOT NULL,
                     local_key TEXT, remote_id TEXT, created_at INTEGER NOT NULL);
                 CREATE TABLE IF NOT EXISTS runs (id INTEGER PRIMARY KEY, started_at INTEGER NOT NULL, finished_at INTEGER,
                     outcome TEXT, summary TEXT, error TEXT);
@@ -105,6 +105,9 @@ public struct Link: Sendable, Equatable {
         case localDeleted = "local_deleted"
         /// The remote contact was deleted and the delete was not applied locally.
         case remoteDeleted = "remote_deleted"
+        /// A remote contact left behind when its phone changed on a vendor that cannot change
+        /// phones: reported once, then never synced again.
+        case detached
     }
 
     public var id: Int64

@@ -277,6 +277,9 @@ extension SyncCycle {
             remoteID: item.linkState == Link.State.remoteDeleted.rawValue ? nil : remoteID, phone: phone, base: base,
             remoteHash: remoteHash, remoteUpdatedAt: remoteUpdatedAt, state: Link.State(rawValue: item.linkState) ?? .linked)
         try state.save(link, at: stamp)
+        if item.remoteAction == .recreate, let old = item.remoteID, let oldContact = item.remote, remoteContact != nil {
+            try state.save(Link(localKey: nil, remoteID: old, phone: oldContact.phone.e164, base: oldContact, remoteHash: item.remoteHash, remoteUpdatedAt: nil, state: .detached), at: stamp)
+        }
         if let key = link.localKey, let base {
             let local = base.projected(onto: localFields)
             try state.index(localKey: key, phone: local.phone.e164, hash: local.contentHash, problem: nil)

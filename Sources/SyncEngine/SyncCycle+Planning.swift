@@ -40,6 +40,7 @@ extension SyncCycle {
     private func planRemoteChanges(_ tally: inout PlanTally) throws {
         try state.forEachRemoteChange { snapshot, link in
             if let link {
+                guard link.state != .detached else { return }
                 if let key = link.localKey { tally.handledKeys.insert(key) }
                 var item = decision.decide(link: link, local: try localState(for: link), remote: .present(snapshot.contact, updatedAt: snapshot.updatedAt))
                 item.remoteHash = snapshot.hash

@@ -155,13 +155,15 @@ struct WaplyClient: RemoteContactsAPI {
         if let email = contact.email { body["email"] = .string(email) }
         if !contact.tags.isEmpty { body["tags"] = JSON(contact.tags) }
         if !contact.attributes.isEmpty { body["custom_fields"] = JSON(contact.attributes) }
+        var lastProblem = ""
         for _ in 0..<3 {
             let response: RemoteResponse
             do {
                 response = try await executor.send(request("POST", "contacts", body: .object(body)), repeatable: .no)
-            } catch .outcomeUnknown {
+            } catch .outcomeUnknown(let problem) {
                 // The answer was lost: the contact may exist now. Look before posting again.
                 if let found = try await find(phone: contact.phone) { return .created(found) }
+                lastProblem = problem
                 continue
             }
             if response.status == 409 || response.status == 422 {
@@ -171,7 +173,7 @@ struct WaplyClient: RemoteContactsAPI {
             try VendorResponses.check(response, "POST /contacts")
             return .created(try decodeOne(response, "POST /contacts"))
         }
-        throw .unavailable("POST /contacts for \(contact.phone): the answer was lost three times")
+        throw .unavailable("POST /contacts for \(contact.phone): the answer was lost three times (last: \(lastProblem))")
     }
 
     func update(id: String, from old: Contact, to new: Contact, key: String) async throws(RemoteError) -> RemoteContact? {
