@@ -1,0 +1,118 @@
+import Configuration
+import ContactsSim
+import Foundation
+import JSON
+import SQLite
+import SyncdCLI
+import Synchronization
+import Testing
+import TestSupport
+
+/// Captures what a command prints.
+final class CapturedConsole: Console {
+    private let lines = Mutex<(out: [String], err: [String])>(([], []))
+    func out(_ line: String) { lines.withLock { $0.out.append(line) } }
+    func err(_ line: String) { lines.withLock { $0.err.append(line) } }
+    var stdout: String { lines.withLock { $0.out.joined(separator: "\n") } }
+    var stderr: String { lines.withLock { $0.err.joined(separator: "\n") } }
+}
+
+@Suite struct CommandLineTests {
+    /// A config file for a fixture, token in the environment.
+    private func configFile(_ fixture: SyncFixture, extra: String = "") throws -> String {
+        let path = fixture.directory + "/config.json"
+        let json = """
+            {"local": {"database": "crm.sqlite", "table": "customers", "key": "id", "default_country": "KE",
+                       "columns": {"phone": "mobile", "name": "full_name", "email": "email", "tags": "tags", "attributes": "extra", "updated_at": "updated_at"}},
+             "remote": {"provider": "\(fixture.sim.dialect.rawValue)", "base_url": "\(fixture.sim.simulator.baseURL)", "token_env": "SYNCD_TOKEN"}\(extra)}
+            """
+        try json.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test func onceSyncsAndPrintsOneSummaryLine() async throws {
+        let fixture = try SyncFixture()
+        try fixture.insertLocal("+254700000001", name: "Ann")
+        let console = CapturedConsole()
+        let code = await Syncd.main(arguments: ["--once", "--config", try configFile(fixture)], environment: ["SYNCD_TOKEN": "sim-token"], console: console)
+        #expect(code == .success)
+        #expect(console.stdout.hasPrefix("synced with waply in "))
+        #expect(console.stdout.contains("waply +1 ~0 -0"))
+        #expect(console.stdout.contains("requests 2"))
+    }
+
+    @Test func aRefusedTokenExitsWithItsOwnCodeAndNeverPrintsIt() async throws {
+        let fixture = try SyncFixture()
+        let console = CapturedConsole()
+        let code = await Syncd.main(arguments: ["--once", "--config", try configFile(fixture)], environment: ["SYNCD_TOKEN": "wrong-secret-token-123"], console: console)
+        #expect(code == .credentialRefused)
+        #expect(console.stderr.contains("refused the API token"))
+        #expect(!(console.stdout + console.stderr).contains("wrong-secret-token-123"))
+    }
+
+    @Test func rejectedContactsGiveTheirOwnExitCode() async throws {
+        let fixture = try SyncFixture(simulator: { $0.customFields = ["tier"] })
+        try fixture.insertLocal("+254700000001", attributes: ["shoe": "42"])
+        let code = await Syncd.main(arguments: ["--once", "--config", try configFile(fixture)], environment: ["SYNCD_TOKEN": "sim-token"], console: CapturedConsole())
+        #expect(code == .partial)
+    }
+
+    @Test func aMissingTableOrColumnIsAConfigurationErrorBeforeAnythingIsWritten() async throws {
+        let fixture = try SyncFixture()
+        try fixture.crm.execute("ALTER TABLE customers RENAME COLUMN full_name TO fullname")
+        let console = CapturedConsole()
+        let code = await Syncd.main(arguments: ["--once", "--config", try configFile(fixture)], environment: ["SYNCD_TOKEN": "sim-token"], console: console)
+        #expect(code == .configuration)
+        #expect(console.stderr.contains("local.columns.name: no column 'full_name' in table 'customers'"))
+        #expect(try fixture.crm.first("SELECT count(*) FROM sqlite_master WHERE name LIKE '_syncd%'")?.int(0) == 0)
+        #expect(try fixture.writes() == 0)
+    }
+
+    @Test func dryRunListsEachChange() async throws {
+        let fixture = try SyncFixture()
+        try fixture.insertLocal("+254700000001", name: "Ann")
+        let console = CapturedConsole()
+        let code = await Syncd.main(arguments: ["--once", "--dry-run", "--config", try configFile(fixture)], environment: ["SYNCD_TOKEN": "sim-token"], console: console)
+        #expect(code == .success)
+        #expect(console.stdout.contains("+254700000001: waply create (Ann)"))
+        #expect(console.stdout.contains("dry run with waply (nothing was changed)"))
+        #expect(try fixture.writes() == 0)
+    }
+
+    @Test func explainShowsBothSidesAndTheReason() async throws {
+        let fixture = try SyncFixture()
+        try fixture.insertLocal("+254700000001", name: "Ann")
+        let config = try configFile(fixture)
+        _ = await Syncd.main(arguments: ["--once", "--config", config], environment: ["SYNCD_TOKEN": "sim-token"], console: CapturedConsole())
+        try fixture.updateLocal("+254700000001", "full_name", "Ann CRM")
+        let console = CapturedConsole()
+        let code = await Syncd.main(arguments: ["explain", "0700 000 001", "--config", config], environment: ["SYNCD_TOKEN": "sim-token"], console: console)
+        #expect(code == .success)
+        #expect(console.stdout.contains(#"CRM row 1:"#))
+        #expect(console.stdout.contains(#"name "Ann CRM""#))
+        #expect(console.stdout.contains(#"last synced:"#))
+        #expect(console.stdout.contains(#"next cycle: waply update (name: "Ann" → "Ann CRM")"#))
+        #expect(try fixture.writes() == 1, "explain itself wrote nothing")
+    }
+
+    @Test(arguments: [
+        ([], "say what to do"),
+        (["--once"], "--config FILE is required"),
+        (["--once", "--config"], "--config needs a value"),
+        (["--once", "--bogus", "--config", "x"], "unknown option '--bogus'"),
+        (["explain", "--config", "x"], "explain takes one phone number"),
+        (["--once", "stray", "--config", "x"], "unexpected argument 'stray'"),
+    ])
+    func usageErrorsExit64(_ arguments: [String], _ message: String) async {
+        let console = CapturedConsole()
+        #expect(await Syncd.main(arguments: arguments, environment: [:], console: console) == .usage)
+        #expect(console.stderr.contains(message))
+    }
+
+    @Test func helpGoesToStdoutWithExit0() async {
+        let console = CapturedConsole()
+        #expect(await Syncd.main(arguments: ["--help"], environment: [:], console: console) == .success)
+        #expect(console.stdout.contains("USAGE:"))
+        #expect(console.stderr.isEmpty)
+    }
+}
