@@ -21,6 +21,8 @@ public struct PhoneNumber: Sendable, Hashable, Comparable, CustomStringConvertib
     /// reads a national number (`0712 345 678`) in `defaultCountry` (ISO 3166-1 alpha-2),
     /// dropping its trunk prefix.
     public static func normalize(_ raw: String, defaultCountry: String? = nil) throws(PhoneNumberError) -> PhoneNumber {
+        // Most numbers (every vendor's) already are E.164: a check of bytes, no parsing.
+        if let exact = PhoneNumber(e164: raw) { return exact }
         let trimmed = raw.trimmingSpaces
         guard !trimmed.isEmpty else { throw .empty }
         var digits = ""

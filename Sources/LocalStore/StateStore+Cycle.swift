@@ -8,12 +8,21 @@ public struct SnapshotRow: Sendable {
     public var contact: Contact
     public var hash: Int64
     public var updatedAt: Timestamp?
+    /// The contact's stored form, serialized once for both the hash and the row.
+    var storedText: String
 
-    public init(remoteID: String, contact: Contact, hash: Int64, updatedAt: Timestamp?) {
+    /// A listed contact; its hash is that of its stored form.
+    public init(remoteID: String, contact: Contact, updatedAt: Timestamp?) {
+        let bytes = contact.json.serialized
+        self.init(remoteID: remoteID, contact: contact, hash: StableHash.of(bytes), updatedAt: updatedAt, storedText: String(decoding: bytes, as: UTF8.self))
+    }
+
+    init(remoteID: String, contact: Contact, hash: Int64, updatedAt: Timestamp?, storedText: String) {
         self.remoteID = remoteID
         self.contact = contact
         self.hash = hash
         self.updatedAt = updatedAt
+        self.storedText = storedText
     }
 }
 
@@ -38,32 +47,44 @@ public struct LocalChange: Sendable {
 }
 
 /// The working tables of one cycle: filled, read, and emptied at the start of the next.
+///
+/// They live in the TEMP schema: backed by a temporary file (so a 100,000-contact listing
+/// does not sit in memory), but never journaled or synced to disk, and gone with the
+/// connection — nothing in them needs to survive a crash.
 extension StateStore {
     public func beginCycle() throws {
-        try database.execute("DELETE FROM remote_snapshot; DELETE FROM local_changes; DELETE FROM plan;")
+        try database.execute(
+            """
+            PRAGMA temp_store = FILE;
+            CREATE TEMP TABLE IF NOT EXISTS remote_snapshot (remote_id TEXT PRIMARY KEY, phone TEXT NOT NULL, hash INTEGER NOT NULL,
+                updated_at INTEGER, contact TEXT NOT NULL);
+            CREATE INDEX IF NOT EXISTS temp.remote_snapshot_phone ON remote_snapshot (phone);
+            CREATE TEMP TABLE IF NOT EXISTS local_changes (local_key TEXT PRIMARY KEY, phone TEXT, contact TEXT, problem TEXT,
+                changed_at INTEGER, deleted INTEGER NOT NULL);
+            CREATE INDEX IF NOT EXISTS temp.local_changes_phone ON local_changes (phone);
+            CREATE TEMP TABLE IF NOT EXISTS plan (id INTEGER PRIMARY KEY, phone TEXT NOT NULL, item TEXT NOT NULL);
+            CREATE INDEX IF NOT EXISTS temp.plan_phone ON plan (phone);
+            DELETE FROM remote_snapshot; DELETE FROM local_changes; DELETE FROM plan;
+            """)
     }
 
     // MARK: - Remote listing
 
-    /// Stores one listed page (a duplicate id within a listing keeps the later copy and is
-    /// counted, so a listing that repeats itself can be told apart).
-    public func storeSnapshot(_ rows: [SnapshotRow]) throws -> (stored: Int, repeated: Int) {
-        var repeated = 0
+    /// Stores one listed page, in one transaction. A contact listed twice keeps its later
+    /// copy; `snapshotCount()` below the number stored tells that the listing repeated itself.
+    public func storeSnapshot(_ rows: [SnapshotRow]) throws {
         try database.transaction(.immediate) {
             for row in rows {
-                let existed = try database.first("SELECT 1 FROM remote_snapshot WHERE remote_id = ?", [.text(row.remoteID)]) != nil
-                if existed { repeated += 1 }
                 try database.run(
                     "INSERT OR REPLACE INTO remote_snapshot (remote_id, phone, hash, updated_at, contact) VALUES (?, ?, ?, ?, ?)",
-                    [.text(row.remoteID), .text(row.contact.phone.e164), .integer(row.hash), DatabaseValue(row.updatedAt?.millisecondsSinceEpoch), .text(row.contact.json.text)])
+                    [.text(row.remoteID), .text(row.contact.phone.e164), .integer(row.hash), DatabaseValue(row.updatedAt?.millisecondsSinceEpoch), .text(row.storedText)])
             }
         }
-        return (rows.count - repeated, repeated)
     }
 
     static func snapshotRow(_ row: Row, offset: Int = 0) -> SnapshotRow? {
         guard let id = row.string(offset), let text = row.string(offset + 4), let json = try? JSON.parse(text), let contact = Contact(json: json) else { return nil }
-        return SnapshotRow(remoteID: id, contact: contact, hash: row.int64(offset + 2) ?? 0, updatedAt: row.int64(offset + 3).map(Timestamp.init(millisecondsSinceEpoch:)))
+        return SnapshotRow(remoteID: id, contact: contact, hash: row.int64(offset + 2) ?? 0, updatedAt: row.int64(offset + 3).map(Timestamp.init(millisecondsSinceEpoch:)), storedText: text)
     }
 
     public func snapshot(remoteID: String) throws -> SnapshotRow? {

@@ -51,14 +51,6 @@ public final class StateStore {
                 CREATE INDEX IF NOT EXISTS links_phone ON links (phone);
                 CREATE TABLE IF NOT EXISTS local_index (local_key TEXT PRIMARY KEY, phone TEXT, hash INTEGER NOT NULL, problem TEXT);
                 CREATE INDEX IF NOT EXISTS local_index_phone ON local_index (phone);
-                CREATE TABLE IF NOT EXISTS remote_snapshot (remote_id TEXT PRIMARY KEY, phone TEXT NOT NULL, hash INTEGER NOT NULL,
-                    updated_at INTEGER, contact TEXT NOT NULL);
-                CREATE INDEX IF NOT EXISTS remote_snapshot_phone ON remote_snapshot (phone);
-                CREATE TABLE IF NOT EXISTS local_changes (local_key TEXT PRIMARY KEY, phone TEXT, contact TEXT, problem TEXT,
-                    changed_at INTEGER, deleted INTEGER NOT NULL, own INTEGER NOT NULL DEFAULT 0);
-                CREATE INDEX IF NOT EXISTS local_changes_phone ON local_changes (phone);
-                CREATE TABLE IF NOT EXISTS plan (id INTEGER PRIMARY KEY, phone TEXT NOT NULL, item TEXT NOT NULL);
-                CREATE INDEX IF NOT EXISTS plan_phone ON plan (phone);
                 CREATE TABLE IF NOT EXISTS journal (id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, phone TEXT NOT NULL,
                     local_key TEXT, remote_id TEXT, created_at INTEGER NOT NULL);
                 CREATE TABLE IF NOT EXISTS runs (id INTEGER PRIMARY KEY, started_at INTEGER NOT NULL, finished_at INTEGER,

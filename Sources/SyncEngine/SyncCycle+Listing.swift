@@ -11,17 +11,19 @@ extension SyncCycle {
         var newest: Timestamp?, oldest: Timestamp?
         do {
             for try await page in remote.listAll() {
-                let rows = page.contacts.map { SnapshotRow(remoteID: $0.id, contact: $0.contact, hash: $0.contact.contentHash, updatedAt: $0.updatedAt) }
-                let (_, repeated) = try state.storeSnapshot(rows)
-                if repeated > 0 {
-                    throw SyncError(.listing, "the \(vendor) listing showed \(repeated) contact(s) twice; it changed while being read, so this cycle applies nothing (the next one lists again)")
-                }
+                // Hashing and serializing happen here, page by page, as pages arrive.
+                let rows = page.contacts.map { SnapshotRow(remoteID: $0.id, contact: $0.contact, updatedAt: $0.updatedAt) }
+                try state.storeSnapshot(rows)
                 report.pulled += rows.count
                 for unusable in page.unusable { report.skip("\(vendor) contact without a usable phone"); report.notes.append("\(vendor) contact \(unusable.id) skipped: \(unusable.reason)") }
                 for stamp in page.contacts.compactMap(\.updatedAt) {
                     newest = max(newest ?? stamp, stamp)
                     oldest = min(oldest ?? stamp, stamp)
                 }
+            }
+            let distinct = try state.snapshotCount()
+            if distinct < report.pulled {
+                throw SyncError(.listing, "the \(vendor) listing showed \(report.pulled - distinct) contact(s) twice; it changed while being read, so this cycle applies nothing (the next one lists again)")
             }
         } catch let error as SyncError {
             throw error
