@@ -65,6 +65,19 @@ extension JSON {
         return nil
     }
 
+    /// A scalar as text — strings as they are, numbers and booleans written out — for
+    /// string-valued fields that some senders fill with numbers. `nil` for null, arrays and
+    /// objects.
+    public var scalarText: String? {
+        switch self {
+        case .string(let text): return text
+        case .int(let number): return String(number)
+        case .double(let number): return String(number)
+        case .bool(let flag): return String(flag)
+        default: return nil
+        }
+    }
+
     /// A short name of the value's kind, for error messages ("expected a string, got an array").
     public var kindName: String {
         switch self {

@@ -86,15 +86,11 @@ struct ColumnMapping: Sendable {
             return .failure(LocalRowProblem("attributes are not a JSON object: \(text.prefix(60))", rawPhone: nil))
         }
         var map: [String: String] = [:]
-        for (key, member) in object {
-            switch member {
-            case .string(let text): map[key] = text
-            case .int(let number): map[key] = String(number)
-            case .double(let number): map[key] = String(number)
-            case .bool(let flag): map[key] = String(flag)
-            case .null: continue
-            default: return .failure(LocalRowProblem("attribute '\(key)' is \(member.kindName), not text", rawPhone: nil))
+        for (key, member) in object where !member.isNull {
+            guard let text = member.scalarText else {
+                return .failure(LocalRowProblem("attribute '\(key)' is \(member.kindName), not text", rawPhone: nil))
             }
+            map[key] = text
         }
         return .success(map)
     }

@@ -230,23 +230,10 @@ extension SyncCycle {
         var localKey = item.localKey
         if case .inserted(let key) = localResult { localKey = key }
 
-        switch item.localAction {
-        case .insert: report.local.created += 1
-        case .update: report.local.updated += 1
-        case .delete: report.local.deleted += 1
-        case .none: break
-        }
-        switch item.remoteAction {
-        case .create, .recreate: report.remote.created += 1
-        case .update: if remoteContact != nil { report.remote.updated += 1 }
-        case .delete: report.remote.deleted += 1
-        case .none: break
-        }
-
+        report.tally(item, remoteUpdateSent: remoteContact != nil)
         for conflict in item.conflicts {
             try state.logConflict(conflict, phone: item.merged?.phone.e164 ?? item.phone, runID: runID, at: stamp)
         }
-        report.conflicts += item.conflicts.count
         if let key = item.localKey { try state.clearRejection(side: "remote", ref: key) ; try state.clearRejection(side: "crm", ref: key) }
 
         if item.dropLink {

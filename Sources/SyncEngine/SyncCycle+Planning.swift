@@ -210,19 +210,7 @@ extension SyncCycle {
     /// A dry run reports what it would do in the same counters a real run fills.
     private func tallyDryRun(_ item: PlanItem) {
         if let skipped = item.skipped { report.skip(SyncCycle.category(of: skipped)); return }
-        switch item.localAction {
-        case .insert: report.local.created += 1
-        case .update: report.local.updated += 1
-        case .delete: report.local.deleted += 1
-        case .none: break
-        }
-        switch item.remoteAction {
-        case .create, .recreate: report.remote.created += 1
-        case .update: report.remote.updated += 1
-        case .delete: report.remote.deleted += 1
-        case .none: break
-        }
-        report.conflicts += item.conflicts.count
+        report.tally(item)
     }
 
     /// Skip reasons grouped for the summary line.

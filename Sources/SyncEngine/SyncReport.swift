@@ -37,6 +37,24 @@ public struct SyncReport: Sendable {
 
     mutating func skip(_ reason: String) { skipped[reason, default: 0] += 1 }
 
+    /// Counts what an item did on each side (or, in a dry run, would do). An update that
+    /// turned out to need no request is not counted.
+    mutating func tally(_ item: PlanItem, remoteUpdateSent: Bool = true) {
+        switch item.localAction {
+        case .insert: local.created += 1
+        case .update: local.updated += 1
+        case .delete: local.deleted += 1
+        case .none: break
+        }
+        switch item.remoteAction {
+        case .create, .recreate: remote.created += 1
+        case .update: if remoteUpdateSent { remote.updated += 1 }
+        case .delete: remote.deleted += 1
+        case .none: break
+        }
+        conflicts += item.conflicts.count
+    }
+
     /// `synced waply in 1.42s: pulled 1000; CRM +12 ~5 -0; waply +30 ~8 -0; conflicts 1; ...`
     public var summaryLine: String {
         let skippedTotal = skipped.values.reduce(0, +)

@@ -18,13 +18,7 @@ enum ContactFieldsReading {
         guard let object = value?.object else { return [:] }
         var map: [String: String] = [:]
         for (key, member) in object {
-            switch member {
-            case .string(let text): map[key] = text
-            case .int(let number): map[key] = String(number)
-            case .double(let number): map[key] = String(number)
-            case .bool(let flag): map[key] = String(flag)
-            default: continue
-            }
+            if let text = member.scalarText { map[key] = text }
         }
         return map
     }
