@@ -35,7 +35,8 @@ var package = Package(
         .target(name: "RemoteAPI", dependencies: ["Configuration", "ContactModel", "JSON"]),
         .target(name: "LocalStore", dependencies: ["Configuration", "ContactModel", "JSON", "SQLite"]),
         .target(name: "SyncEngine", dependencies: ["Configuration", "ContactModel", "JSON", "LocalStore", "RemoteAPI", "SQLite"]),
-        .target(name: "SyncdCLI", dependencies: ["Configuration", "ContactModel", "ContactsSim", "JSON", "LocalStore", "RemoteAPI", "SQLite", "SyncEngine"]),
+        .target(name: "Daemon", dependencies: ["Configuration", "ContactModel", "JSON", "LocalStore", "RemoteAPI", "SyncEngine"]),
+        .target(name: "SyncdCLI", dependencies: ["Configuration", "ContactModel", "ContactsSim", "Daemon", "JSON", "LocalStore", "RemoteAPI", "SQLite", "SyncEngine"]),
         .executableTarget(name: "syncd", dependencies: ["SyncdCLI"]),
 
         // MARK: - The emulator of the vendor APIs
@@ -52,8 +53,8 @@ var package = Package(
         .testTarget(
             name: "SyncEngineTests",
             dependencies: [
-                "SyncEngine", "SyncdCLI", "ContactsSim", "Configuration", "ContactModel", "JSON", "LocalStore", "RemoteAPI", "SQLite",
-                "TestSupport",
+                "SyncEngine", "SyncdCLI", "ContactsSim", "Configuration", "ContactModel", "Daemon", "JSON", "LocalStore", "RemoteAPI",
+                "SQLite", "TestSupport",
             ]),
         .testTarget(
             name: "ContactsSimTests", dependencies: ["ContactsSim", "JSON", "HTTPServer", "ContactModel", "SQLite", "TestSupport"]),

@@ -5,7 +5,8 @@ public import JSON
 extension SyncdConfiguration {
     /// Reads and checks a config file. Relative paths in it are taken from the file's folder.
     /// `environment` supplies `token_env` (and, under systemd, `CREDENTIALS_DIRECTORY`).
-    public static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigurationError) -> SyncdConfiguration {
+    /// `needsToken: false` for commands that never call the vendor (`status`, `conflicts`).
+    public static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment, needsToken: Bool = true) throws(ConfigurationError) -> SyncdConfiguration {
         guard let data = FileManager.default.contents(atPath: path) else {
             let exists = FileManager.default.fileExists(atPath: path)
             throw ConfigurationError(exists ? "cannot read the config file \(path) (permission denied?)" : "no config file at \(path)")
@@ -17,11 +18,11 @@ extension SyncdConfiguration {
             throw ConfigurationError("\(path) is not valid JSON: \(error)")
         }
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        return try parse(json, path: path, directory: directory, environment: environment)
+        return try parse(json, path: path, directory: directory, environment: environment, needsToken: needsToken)
     }
 
     /// Checks a parsed config; every unknown key and wrong type is an error that names it.
-    public static func parse(_ json: JSON, path: String, directory: String, environment: [String: String]) throws(ConfigurationError) -> SyncdConfiguration {
+    public static func parse(_ json: JSON, path: String, directory: String, environment: [String: String], needsToken: Bool = true) throws(ConfigurationError) -> SyncdConfiguration {
         let root = try Reader(json, "config")
         try root.allow(["local", "remote", "sync"])
         let resolve = { (file: String) in file.hasPrefix("/") ? file : (directory as NSString).appendingPathComponent(file) }
@@ -53,12 +54,14 @@ extension SyncdConfiguration {
         if let baseURL, URL(string: baseURL)?.scheme.map({ ["http", "https"].contains($0) }) != true {
             throw .key("remote.base_url", "must be an http or https URL")
         }
-        let token = try Self.token(remoteReader, resolve: resolve, environment: environment)
-        let remote = RemoteSettings(
+        let token = needsToken ? try Self.token(remoteReader, resolve: resolve, environment: environment)
+            : ((try? Self.token(remoteReader, resolve: resolve, environment: environment)) ?? Secret(""))
+        var remote = RemoteSettings(
             provider: provider, baseURL: baseURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }, token: token,
             concurrency: try remoteReader.int("concurrency", in: 1...32) ?? 4,
             timeoutSeconds: try remoteReader.number("timeout_seconds", in: 1...600) ?? 30,
             requestsPerMinute: try remoteReader.int("requests_per_minute", in: 1...100_000))
+        remote.tokenFile = try remoteReader.string("token_file").map(resolve)
 
         let syncReader = try root.optionalObject("sync")
         try syncReader?.allow(["state", "conflict", "deletes", "max_delete_share", "interval_seconds"])

@@ -101,6 +101,8 @@ public struct RemoteSettings: Sendable {
     public var timeoutSeconds: Double
     /// The client-side request budget; `nil` uses the vendor's published limit.
     public var requestsPerMinute: Int?
+    /// Where the token was read from, when it was a file (for the permissions warning).
+    public var tokenFile: String?
 
     public init(provider: Provider, baseURL: String? = nil, token: Secret, concurrency: Int = 4, timeoutSeconds: Double = 30, requestsPerMinute: Int? = nil) {
         self.provider = provider

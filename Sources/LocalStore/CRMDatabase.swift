@@ -26,6 +26,7 @@ public final class CRMDatabase {
     let keyIsAssigned: Bool
     let updatedAtIsNumeric: Bool
     private let table: String
+    private var lastDataVersion: Int64 = -1
 
     /// Opens the CRM database and checks the table and every mapped column exist, before
     /// anything is written. `readOnly` for dry runs.
@@ -204,6 +205,33 @@ public final class CRMDatabase {
         } catch {
             throw LocalStoreError(.other, "reading captured changes: \(error)")
         }
+    }
+
+    /// Whether the CRM (or another syncd) changed the table since this consumer's last
+    /// cycle. Cheap enough to ask twice a second: `PRAGMA data_version` answers without
+    /// touching the outbox unless some other connection has committed since the last ask.
+    public func hasPendingChanges() -> Bool {
+        guard let version = (try? database.first("PRAGMA data_version"))??.int64(0) else { return false }
+        if version == lastDataVersion { return false }
+        lastDataVersion = version
+        let pending = try? database.first(
+            """
+            SELECT 1 FROM _syncd_outbox o JOIN _syncd_consumers c ON c.consumer = ? AND c.tbl = o.tbl
+            WHERE o.tbl = ? AND o.seq > c.last_seq AND (o.origin IS NULL OR o.origin != ?) LIMIT 1
+            """, [.text(consumer), .text(table), .text(consumer)])
+        // An unanswered question (no outbox yet) counts as "look": the cycle will tell.
+        guard let pending else { return true }
+        if pending == nil { lastDataVersion = version }
+        return pending != nil
+    }
+
+    /// How many captured changes (not syncd's own) wait for this consumer's next cycle.
+    public func pendingChangeCount() -> Int {
+        ((try? database.first(
+            """
+            SELECT count(DISTINCT o.row_key) FROM _syncd_outbox o JOIN _syncd_consumers c ON c.consumer = ? AND c.tbl = o.tbl
+            WHERE o.tbl = ? AND o.seq > c.last_seq AND (o.origin IS NULL OR o.origin != ?)
+            """, [.text(consumer), .text(table), .text(consumer)])) ?? nil)?.int(0) ?? 0
     }
 
     /// Records that this consumer has handled everything up to `sequence`, and prunes what

@@ -51,6 +51,28 @@ extension SyncCycle {
         }
     }
 
+    /// For a push cycle: the current remote copy of each linked contact the CRM changed, read
+    /// one by one. A contact the vendor no longer has is left for the next full cycle, which
+    /// confirms deletions.
+    func readTouchedRemoteContacts() async throws(SyncError) {
+        var touched: [String] = []
+        try SyncEngine.storage {
+            try state.forEachLocalChange { _, link in
+                if let id = link?.remoteID, link?.state == .linked { touched.append(id) }
+            }
+        }
+        for id in touched {
+            let contact: RemoteContact?
+            do {
+                contact = try await remote.fetch(id: id)
+            } catch {
+                throw SyncEngine.remoteError(error)
+            }
+            guard let contact else { continue }
+            try SyncEngine.storage { try state.storeSnapshot([SnapshotRow(remoteID: contact.id, contact: contact.contact, updatedAt: contact.updatedAt)]) }
+        }
+    }
+
     /// Remote creates a crashed run sent but never recorded: linked now by phone if the
     /// vendor has the contact, otherwise forgotten (the row is planned afresh).
     func recoverJournal() throws(SyncError) {

@@ -18,7 +18,7 @@ extension SyncCycle {
         var tally = PlanTally()
         do {
             try state.transaction { try planRemoteChanges(&tally) }
-            if capabilities.listsEverything && capabilities.canReadOne {
+            if capabilities.listsEverything && capabilities.canReadOne && readsWholeListing {
                 try await planMissingFromListing(&tally)
             }
             try state.transaction { try planLocalChanges(&tally) }

@@ -44,7 +44,11 @@ final class SyncCycle {
         do {
             try SyncEngine.storage { try state.beginCycle() }
             try collectLocalChanges()
-            try await listRemote()
+            if readsWholeListing {
+                try await listRemote()
+            } else {
+                try await readTouchedRemoteContacts()
+            }
             try recoverJournal()
             let deletes = try await plan()
             try checkDeleteGuard(deletes)
@@ -66,6 +70,12 @@ final class SyncCycle {
             }
         }
         return report
+    }
+
+    /// A push cycle reads only what the CRM's changes touch, when the vendor allows that and
+    /// the first full sync is done; everything else lists the whole book.
+    var readsWholeListing: Bool {
+        options.scope == .full || fullScan || !capabilities.canReadOne
     }
 
     private func finishReport() {

@@ -6,10 +6,22 @@ public struct SyncOptions: Sendable {
     public var force: Bool
     /// One line a planned change in the report.
     public var listChanges: Bool
+    public var scope: Scope
 
-    public init(dryRun: Bool = false, force: Bool = false, listChanges: Bool = false) {
+    /// How much of the vendor's side a cycle reads.
+    public enum Scope: String, Sendable {
+        /// List the whole book: every change on both sides, deletions confirmed.
+        case full
+        /// Only the CRM's captured changes, reading just the remote contacts they touch (where
+        /// the vendor can read one contact; otherwise its listing). Remote-only changes wait
+        /// for the next full cycle. What the daemon runs when the CRM changes between cycles.
+        case localChanges = "push"
+    }
+
+    public init(dryRun: Bool = false, force: Bool = false, listChanges: Bool = false, scope: Scope = .full) {
         self.dryRun = dryRun
         self.force = force
         self.listChanges = listChanges
+        self.scope = scope
     }
 }

@@ -1,6 +1,9 @@
 /// What `syncd` was asked to do.
 public enum SyncdCommand: Sendable, Equatable {
+    case run(config: String, logFormat: String?)
     case once(config: String, dryRun: Bool, force: Bool, listChanges: Bool)
+    case status(config: String)
+    case conflicts(config: String, limit: Int)
     case explain(config: String, phone: String)
     case demo(directory: String?)
     case help
@@ -8,18 +11,27 @@ public enum SyncdCommand: Sendable, Equatable {
 
     public static let usage = """
         USAGE:
+          syncd [run] --config FILE [--log-format plain|journal|json]
           syncd --once --config FILE [--dry-run] [--list-changes] [--force]
+          syncd status --config FILE
+          syncd conflicts --config FILE [--limit N]
           syncd explain PHONE --config FILE
           syncd demo [--dir DIR]
 
         Two-way syncs contacts between a CRM table in SQLite and a vendor's contacts API.
 
         COMMANDS AND OPTIONS:
+          run               (the default) sync forever: a full cycle every sync.interval_seconds,
+                            CRM edits pushed within about a second; SIGTERM stops, SIGHUP reloads
+          --log-format F    plain, journal (<N> priority prefixes) or json; default: journal when
+                            stderr is the journal, plain otherwise
           --once            run one full sync cycle, print a summary and exit
           --dry-run         plan the cycle and print what would change on each side; change nothing
           --list-changes    print one line a changed contact
           --force           go past the mass-delete guard (sync.max_delete_share)
           --config FILE     the JSON config (see README); default: $SYNCD_CONFIG
+          status            the last cycles, pending CRM changes, conflicts and refused contacts
+          conflicts         the conflict log, newest first (--limit N, default 50)
           explain PHONE     show one contact's local, remote and last-synced values, and what
                             syncd would do with it and why
           demo              sync a demo CRM with the bundled emulator of the Waply API, three times
@@ -39,7 +51,8 @@ public enum SyncdCommand: Sendable, Equatable {
 
     public static func parse(_ arguments: [String], environment: [String: String]) throws(UsageError) -> SyncdCommand {
         var once = false, dryRun = false, force = false, listChanges = false
-        var config: String?, directory: String?
+        var config: String?, directory: String?, logFormat: String?
+        var limit = 50
         var verb: String?
         var positional: [String] = []
         var index = 0
@@ -60,12 +73,19 @@ public enum SyncdCommand: Sendable, Equatable {
             case "--list-changes", "--verbose": listChanges = true
             case "--config", "-c": config = try value(argument)
             case "--dir": directory = try value(argument)
+            case "--log-format":
+                logFormat = try value(argument)
+                guard ["plain", "journal", "json"].contains(logFormat!) else { throw UsageError(message: "--log-format must be plain, journal or json") }
+            case "--limit":
+                let text = try value(argument)
+                guard let number = Int(text), number > 0 else { throw UsageError(message: "--limit must be a positive number") }
+                limit = number
             default:
                 if argument.hasPrefix("--config=") {
                     config = String(argument.dropFirst("--config=".count))
                 } else if argument.hasPrefix("-") && !(verb == "explain" && positional.isEmpty && argument.dropFirst().first?.isNumber == true) {
                     throw UsageError(message: "unknown option '\(argument)'")
-                } else if verb == nil && ["explain", "demo"].contains(argument) {
+                } else if verb == nil && ["explain", "demo", "run", "status", "conflicts"].contains(argument) {
                     verb = argument
                 } else {
                     positional.append(argument)
@@ -83,11 +103,14 @@ public enum SyncdCommand: Sendable, Equatable {
             return .explain(config: configPath, phone: positional[0])
         default:
             if let stray = positional.first { throw UsageError(message: "unexpected argument '\(stray)'") }
-            guard once || dryRun else {
-                throw UsageError(message: "say what to do: --once (one sync cycle), explain PHONE or demo")
+            guard let configPath else { throw UsageError(message: "--config FILE is required (or set SYNCD_CONFIG)") }
+            switch verb {
+            case "status": return .status(config: configPath)
+            case "conflicts": return .conflicts(config: configPath, limit: limit)
+            default:
+                if once || dryRun { return .once(config: configPath, dryRun: dryRun, force: force, listChanges: listChanges || dryRun) }
+                return .run(config: configPath, logFormat: logFormat)
             }
-            guard let configPath else { throw UsageError(message: "--config FILE is required") }
-            return .once(config: configPath, dryRun: dryRun, force: force, listChanges: listChanges || dryRun)
         }
     }
 }

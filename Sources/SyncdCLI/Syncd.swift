@@ -1,4 +1,5 @@
 import Configuration
+import Daemon
 import ContactModel
 public import Foundation
 import LocalStore
@@ -26,6 +27,16 @@ public enum Syncd {
         case .version:
             console.out("syncd \(version)")
             return .success
+        case .run(let config, let format):
+            let logger = Logger(format: Logger.detectFormat(requested: format.flatMap(Logger.Format.init(rawValue:)), environment: environment))
+            let daemon = SyncDaemon(
+                configPath: config, environment: environment, logger: logger, notifier: SystemdNotifier(environment: environment),
+                makeRemote: { try RemoteClients.make($0) })
+            return ExitCode(rawValue: await daemon.run()) ?? .software
+        case .status(let config):
+            return Status.run(config: config, environment: environment, console: console)
+        case .conflicts(let config, let limit):
+            return Status.conflicts(config: config, limit: limit, environment: environment, console: console)
         case .once(let config, let dryRun, let force, let listChanges):
             return await once(config: config, options: SyncOptions(dryRun: dryRun, force: force, listChanges: listChanges), environment: environment, console: console)
         case .explain(let config, let phone):

@@ -96,7 +96,7 @@ final class CapturedConsole: Console {
     }
 
     @Test(arguments: [
-        ([], "say what to do"),
+        ([], "--config FILE is required"),
         (["--once"], "--config FILE is required"),
         (["--once", "--config"], "--config needs a value"),
         (["--once", "--bogus", "--config", "x"], "unknown option '--bogus'"),

@@ -1,0 +1,183 @@
+public import Configuration
+import ContactModel
+import Foundation
+import JSON
+import LocalStore
+public import RemoteAPI
+import Synchronization
+import SyncEngine
+
+/// `syncd run`: syncs forever under systemd (or a terminal).
+///
+/// A full cycle every `sync.interval_seconds`; between them, the CRM's own edits are pushed
+/// within about a second (its change log is watched, not rescanned). SIGTERM and SIGINT
+/// stop cleanly — a cycle in flight is cancelled at its next request, what it finished is
+/// already recorded — and SIGHUP re-reads the config, keeping the old one if the new one is
+/// bad. systemd hears READY, STATUS after each cycle, WATCHDOG while the loop makes
+/// progress, and STOPPING.
+public final class SyncDaemon: Sendable {
+    public typealias RemoteFactory = @Sendable (RemoteSettings) throws -> any RemoteContactsAPI
+
+    private let configPath: String
+    private let environment: [String: String]
+    private let logger: Logger
+    private let notifier: SystemdNotifier
+    private let makeRemote: RemoteFactory
+    /// How often the CRM's change log is looked at.
+    private let watchInterval: Double
+    private let flags = Mutex(Flags())
+    /// When the loop last did something (a cycle step, a request, a wait): the watchdog only
+    /// pings while this moves.
+    private let lastProgress = Mutex(Date())
+
+    struct Flags {
+        var stop = false
+        var reload = false
+    }
+
+    public init(configPath: String, environment: [String: String], logger: Logger, notifier: SystemdNotifier,
+                watchInterval: Double = 0.5, makeRemote: @escaping RemoteFactory) {
+        self.configPath = configPath
+        self.environment = environment
+        self.logger = logger
+        self.notifier = notifier
+        self.watchInterval = watchInterval
+        self.makeRemote = makeRemote
+    }
+
+    /// Runs until stopped; returns the process exit code.
+    public func run() async -> Int32 {
+        let signals = Signals()
+        let signalTask = Task { [self] in
+            for await number in signals.stream {
+                if number == SIGHUP {
+                    logger.notice("SIGHUP: reloading \(configPath)")
+                    flags.withLock { $0.reload = true }
+                } else {
+                    logger.notice("signal \(number): stopping after the current request")
+                    flags.withLock { $0.stop = true }
+                }
+            }
+        }
+        defer { signalTask.cancel() }
+
+        var configuration: SyncdConfiguration
+        var remote: any RemoteContactsAPI
+        var watcher: CRMDatabase
+        do {
+            (configuration, remote, watcher) = try prepare()
+        } catch let error as StartError {
+            logger.error(error.message)
+            return error.code
+        } catch {
+            logger.error("\(error)")
+            return 70
+        }
+        notifier.ready()
+        logger.notice("syncd running: \(configuration.local.table) in \(configuration.local.database) with \(configuration.remote.provider.rawValue), a full cycle every \(Int(configuration.sync.intervalSeconds)) s")
+        let heartbeat = startWatchdog()
+        defer { heartbeat?.cancel() }
+
+        var nextFull = Date()
+        while !flags.withLock({ $0.stop }) {
+            if flags.withLock({ flag in defer { flag.reload = false }; return flag.reload }) {
+                do {
+                    (configuration, remote, watcher) = try prepare()
+                    logger.notice("configuration reloaded")
+                    nextFull = Date()
+                } catch let error as StartError {
+                    logger.error("the new configuration was not loaded, the old one stays: \(error.message)")
+                } catch {
+                    logger.error("the new configuration was not loaded, the old one stays: \(error)")
+                }
+            }
+            let scope: SyncOptions.Scope? = Date() >= nextFull ? .full : (watcher.hasPendingChanges() ? .localChanges : nil)
+            if let scope {
+                await cycle(configuration, remote: remote, scope: scope)
+                if scope == .full { nextFull = Date().addingTimeInterval(configuration.sync.intervalSeconds) }
+            }
+            touch()
+            try? await Task.sleep(nanoseconds: UInt64(watchInterval * 1_000_000_000))
+        }
+        notifier.stopping()
+        logger.notice("syncd stopped")
+        return 0
+    }
+
+    /// One cycle in a child task, cancelled if a stop signal arrives meanwhile.
+    private func cycle(_ configuration: SyncdConfiguration, remote: any RemoteContactsAPI, scope: SyncOptions.Scope) async {
+        let engine = SyncEngine(configuration: configuration, remote: remote)
+        let started = remote.statistics.requests
+        let work = Task { try await engine.runOnce(SyncOptions(scope: scope)) }
+        let watcher = Task { [self] in
+            var seen = started
+            while !Task.isCancelled {
+                if flags.withLock({ $0.stop }) { work.cancel(); return }
+                let requests = remote.statistics.requests
+                if requests != seen { seen = requests; lastProgress.withLock { $0 = Date() } }
+                try? await Task.sleep(nanoseconds: 100_000_000)
+            }
+        }
+        defer { watcher.cancel() }
+        do {
+            let report = try await work.value
+            let level: Logger.Level = report.rejected > 0 || !report.notes.isEmpty ? .warning : (report.wroteNothing ? .info : .notice)
+            logger.log(level, (scope == .full ? "" : "push: ") + report.summaryLine, fields: ["report": report.json])
+            for note in report.notes { logger.warning(note) }
+            notifier.status("last cycle \(Timestamp(millisecondsSinceEpoch: Int64(Date().timeIntervalSince1970 * 1000)).iso8601(fractionalSeconds: false)): " + report.summaryLine)
+        } catch let error as SyncError {
+            if flags.withLock({ $0.stop }) {
+                logger.notice("the cycle in flight was stopped; what it finished is saved")
+            } else {
+                logger.error(error.message)
+                notifier.status("last cycle failed: \(error.message)")
+            }
+        } catch {
+            logger.error("\(error)")
+        }
+    }
+
+    private func touch() { lastProgress.withLock { $0 = Date() } }
+
+    /// Pings the watchdog every half interval while the loop makes progress.
+    private func startWatchdog() -> Task<Void, Never>? {
+        guard let interval = notifier.watchdogInterval else { return nil }
+        return Task { [self] in
+            while !Task.isCancelled {
+                let idle = Date().timeIntervalSince(lastProgress.withLock { $0 })
+                if idle < interval * 2 { notifier.watchdog() }
+                try? await Task.sleep(nanoseconds: UInt64(interval * 1_000_000_000))
+            }
+        }
+    }
+
+    struct StartError: Error {
+        let message: String
+        let code: Int32
+    }
+
+    /// Reads the config and opens the CRM (checking its table and columns) and the state
+    /// file, so READY means "configured and the databases are open".
+    private func prepare() throws -> (SyncdConfiguration, any RemoteContactsAPI, CRMDatabase) {
+        let configuration: SyncdConfiguration
+        do {
+            configuration = try SyncdConfiguration.load(path: configPath, environment: environment)
+        } catch {
+            throw StartError(message: "configuration: \(error)", code: 78)
+        }
+        for warning in ConfigurationAudit.warnings(configuration) { logger.warning(warning) }
+        let remote: any RemoteContactsAPI
+        do {
+            remote = try makeRemote(configuration.remote)
+        } catch {
+            throw StartError(message: "configuration: \(error)", code: 78)
+        }
+        do {
+            let state = try StateStore(path: configuration.sync.state)
+            let crm = try CRMDatabase(settings: configuration.local, consumer: try state.consumerID(), readOnly: false)
+            return (configuration, remote, crm)
+        } catch let error as LocalStoreError {
+            throw StartError(message: error.message, code: error.kind == .configuration ? 78 : 73)
+        }
+    }
+}

@@ -1,0 +1,74 @@
+import Configuration
+import ContactModel
+import Foundation
+import JSON
+import LocalStore
+
+/// `syncd status` and `syncd conflicts`: read from the state file and the CRM's change log,
+/// safe while the daemon runs (SQLite's WAL lets readers in during writes).
+enum Status {
+    static func run(config path: String, environment: [String: String], console: any Console) -> ExitCode {
+        guard let (configuration, state) = open(path, environment: environment, console: console) else { return .configuration }
+        let vendor = configuration.remote.provider.rawValue
+        console.out("syncd status — \(configuration.local.table) in \(configuration.local.database) with \(vendor)")
+        guard let state else {
+            console.out("no sync has run yet (no state file at \(configuration.sync.state))")
+            return .success
+        }
+        let runs = (try? state.recentRuns(limit: 10)) ?? []
+        console.out("last cycles:")
+        if runs.isEmpty { console.out("  none yet") }
+        for run in runs {
+            let seconds = run.finished.map { format(Double($0.millisecondsSinceEpoch - run.started.millisecondsSinceEpoch) / 1000) + "s" } ?? "running"
+            var line = "  \(run.started.iso8601(fractionalSeconds: false))  \(seconds.padded(8))\((run.outcome ?? "running").padded(8))"
+            if let summary = run.summary { line += describe(summary, vendor: vendor) }
+            if let error = run.error { line += "  error: \(error)" }
+            console.out(line)
+        }
+        if let consumer = state.meta("consumer_id"), let crm = try? CRMDatabase(settings: configuration.local, consumer: consumer, readOnly: true) {
+            console.out("pending CRM changes: \(crm.pendingChangeCount())")
+        }
+        let conflicts = (try? state.conflicts(limit: 1000)) ?? []
+        console.out("conflicts logged: \(conflicts.count)\(conflicts.first.map { " (latest \($0.at.iso8601(fractionalSeconds: false)): \($0.field) of \($0.phone), \($0.winner) won)" } ?? "") — see 'syncd conflicts'")
+        let rejected = (try? state.rejections()) ?? []
+        console.out("contacts not synced: \(rejected.count)")
+        for rejection in rejected.prefix(50) {
+            let side = rejection.side == "crm" ? "CRM row \(rejection.ref)" : "\(vendor) refused (CRM row \(rejection.ref))"
+            console.out("  \(rejection.phone ?? "?")  \(side): \(rejection.reason) — \(rejection.attempts) attempt(s), last \(rejection.lastAt.iso8601(fractionalSeconds: false))")
+        }
+        return .success
+    }
+
+    static func conflicts(config path: String, limit: Int, environment: [String: String], console: any Console) -> ExitCode {
+        guard let (configuration, state) = open(path, environment: environment, console: console) else { return .configuration }
+        let vendor = configuration.remote.provider.rawValue
+        let conflicts = (try? state?.conflicts(limit: limit)) ?? []
+        if conflicts.isEmpty { console.out("no conflicts logged") }
+        for conflict in conflicts {
+            console.out("\(conflict.at.iso8601(fractionalSeconds: false))  \(conflict.phone)  \(conflict.field): CRM \(quote(conflict.local)), \(vendor) \(quote(conflict.remote)), last synced \(quote(conflict.base)) — \(conflict.winner) won (\(conflict.reason ?? ""))")
+        }
+        return .success
+    }
+
+    private static func open(_ path: String, environment: [String: String], console: any Console) -> (SyncdConfiguration, StateStore?)? {
+        do {
+            let configuration = try SyncdConfiguration.load(path: path, environment: environment, needsToken: false)
+            let state = FileManager.default.fileExists(atPath: configuration.sync.state) ? try StateStore(path: configuration.sync.state) : nil
+            return (configuration, state)
+        } catch {
+            console.err("syncd: configuration: \(error)")
+            return nil
+        }
+    }
+
+    private static func describe(_ summary: JSON, vendor: String) -> String {
+        func side(_ name: String) -> String {
+            let part = summary[name]
+            return "+\(part?["created"]?.int ?? 0) ~\(part?["updated"]?.int ?? 0) -\(part?["deleted"]?.int ?? 0)"
+        }
+        return "CRM \(side("local")); \(vendor) \(side("remote")); conflicts \(summary["conflicts"]?.int ?? 0); rejected \(summary["rejected"]?.int ?? 0); requests \(summary["requests"]?.int ?? 0)"
+    }
+
+    private static func format(_ seconds: Double) -> String { String(Double(Int(seconds * 100)) / 100) }
+    private static func quote(_ value: String?) -> String { value.map { "\"\($0)\"" } ?? "—" }
+}

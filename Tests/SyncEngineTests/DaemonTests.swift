@@ -1,0 +1,233 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ContactModel
+import ContactsSim
+import SyncEngine
+import Daemon
+import Foundation
+import JSON
+import SQLite
+import Testing
+import TestSupport
+
+/// Receives sd_notify datagrams on an abstract socket, as systemd would.
+final class NotifyListener {
+    let name: String
+    private let descriptor: Int32
+
+    init() throws {
+        name = "@syncd-test-\(UUID().uuidString.prefix(12))"
+        descriptor = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        var path = Array(name.utf8)
+        path[0] = 0
+        withUnsafeMutableBytes(of: &address.sun_path) { buffer in for (index, byte) in path.enumerated() { buffer[index] = byte } }
+        let length = socklen_t(MemoryLayout<sockaddr_un>.offset(of: \.sun_path)! + path.count)
+        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) } }
+        guard bound == 0 else { throw HarnessError("bind \(name): errno \(errno)") }
+        var timeout = timeval(tv_sec: 0, tv_usec: 200_000)
+        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    }
+
+    deinit { close(descriptor) }
+
+    /// Messages received until `deadline` or until one satisfies `until`.
+    func receive(for seconds: Double, until: (String) -> Bool = { _ in false }) -> [String] {
+        var messages: [String] = []
+        let deadline = Date().addingTimeInterval(seconds)
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while Date() < deadline {
+            let count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
+            guard count > 0 else { continue }
+            let message = String(decoding: buffer[0..<count], as: UTF8.self)
+            messages.append(message)
+            if until(message) { break }
+        }
+        return messages
+    }
+}
+
+@Suite(.serialized) struct DaemonTests {
+    private var syncd: URL {
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("syncd")
+    }
+
+    private func writeConfig(_ fixture: SyncFixture, interval: Int = 3600, table: String = "customers") throws -> String {
+        let path = fixture.directory + "/config.json"
+        try """
+            {"local": {"database": "crm.sqlite", "table": "\(table)", "key": "id", "default_country": "KE",
+                       "columns": {"phone": "mobile", "name": "full_name", "updated_at": "updated_at"}},
+             "remote": {"provider": "waply", "base_url": "\(fixture.sim.simulator.baseURL)", "token_env": "SYNCD_TOKEN"},
+             "sync": {"state": "state.sqlite", "interval_seconds": \(interval)}}
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    private func launch(_ config: String, notify: NotifyListener, logs: Pipe) throws -> Process {
+        let process = Process()
+        process.executableURL = syncd
+        process.arguments = ["run", "--config", config, "--log-format", "json"]
+        process.environment = ["SYNCD_TOKEN": "sim-token-secret", "NOTIFY_SOCKET": notify.name, "WATCHDOG_USEC": "2000000"]
+        process.standardError = logs
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    @Test func runsPushesCRMEditsWithinSecondsReloadsAndStopsCleanly() async throws {
+        let fixture = try SyncFixture(simulator: { $0.token = "sim-token-secret" })
+        try fixture.insertLocal("+254700000001", name: "Ann")
+        let config = try writeConfig(fixture)
+        let notify = try NotifyListener()
+        let logs = Pipe()
+        let process = try launch(config, notify: notify, logs: logs)
+        defer { if process.isRunning { process.terminate() } }
+
+        let startup = notify.receive(for: 10) { $0.hasPrefix("STATUS=") }
+        #expect(startup.first == "READY=1")
+        #expect(startup.contains { $0.hasPrefix("STATUS=last cycle") && $0.contains("waply +1") })
+        #expect(try fixture.remoteContacts()["+254700000001"]?["name"] == "Ann")
+
+        // A CRM edit reaches the vendor in about a second, with no full cycle due for an hour.
+        try fixture.resetStats()
+        try fixture.updateLocal("+254700000001", "full_name", "Ann edited")
+        let edited = Date()
+        while try fixture.remoteContacts()["+254700000001"]?["name"] != "Ann edited", Date().timeIntervalSince(edited) < 10 {
+            try await fixture.wait(seconds: 0.1)
+        }
+        #expect(Date().timeIntervalSince(edited) < 3)
+        #expect(try fixture.sim.stats()["endpoints"]?["GET /v1/contacts"] == nil, "a push does not list the whole book")
+        #expect(notify.receive(for: 3) { $0 == "WATCHDOG=1" }.contains("WATCHDOG=1"))
+
+        // A bad new config is reported and the old one kept.
+        try "{ broken".write(toFile: config, atomically: true, encoding: .utf8)
+        kill(process.processIdentifier, SIGHUP)
+        try await fixture.wait(seconds: 1)
+        #expect(process.isRunning)
+        try fixture.updateLocal("+254700000001", "full_name", "Still syncing")
+        let again = Date()
+        while try fixture.remoteContacts()["+254700000001"]?["name"] != "Still syncing", Date().timeIntervalSince(again) < 10 {
+            try await fixture.wait(seconds: 0.1)
+        }
+        #expect(try fixture.remoteContacts()["+254700000001"]?["name"] == "Still syncing")
+
+        let stopping = Date()
+        process.terminate()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        #expect(Date().timeIntervalSince(stopping) < 5)
+        #expect(notify.receive(for: 1) { $0 == "STOPPING=1" }.contains("STOPPING=1"))
+        let output = String(decoding: logs.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let lines = output.split(separator: "\n").map(String.init)
+        #expect(lines.allSatisfy { (try? JSON.parse($0))?["level"] != nil }, "every line is JSON")
+        #expect(output.contains("the new configuration was not loaded, the old one stays"))
+        #expect(!output.contains("sim-token-secret"), "no secret in any log line")
+    }
+
+    @Test func sigtermDuringACycleExitsWithinFiveSecondsAndLosesNothing() async throws {
+        let fixture = try SyncFixture()
+        for index in 0..<300 { try fixture.insertLocal("+2547500\(String(10_000 + index))", name: "P\(index)") }
+        try fixture.sim.faults(["latency_ms": 40])
+        let config = try writeConfig(fixture)
+        let notify = try NotifyListener()
+        let process = try launch(config, notify: notify, logs: Pipe())
+        try await fixture.wait(seconds: 1.5)
+        #expect(process.isRunning, "still in its first cycle")
+        let stopping = Date()
+        process.terminate()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        #expect(Date().timeIntervalSince(stopping) < 5)
+        try fixture.sim.control("DELETE", "/faults")
+        try await fixture.sync()
+        #expect(try fixture.remoteContacts().count == 300, "the next cycle finishes the job without duplicates")
+        #expect(try await fixture.sync().wroteNothing)
+    }
+
+    @Test func aConfigErrorAtStartExits78() async throws {
+        let fixture = try SyncFixture()
+        let config = try writeConfig(fixture, table: "no_such_table")
+        let logs = Pipe()
+        let process = try launch(config, notify: try NotifyListener(), logs: logs)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 78)
+        #expect(String(decoding: logs.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).contains("no table 'no_such_table'"))
+    }
+}
+
+@Suite struct LoggerTests {
+    @Test func journalLinesCarryThePriority() {
+        let logger = Logger(format: .journal)
+        #expect(logger.line(.error, "boom") == "<3>boom")
+        #expect(logger.line(.notice, "two\nlines") == "<5>two lines")
+    }
+
+    @Test func jsonLinesAreJSONWithFields() throws {
+        let line = Logger(format: .json).line(.warning, "careful", fields: ["phone": "+254700000001"])
+        let json = try JSON.parse(line)
+        #expect(json["level"] == "warning")
+        #expect(json["message"] == "careful")
+        #expect(json["phone"] == "+254700000001")
+    }
+
+    @Test func plainIsChosenUnlessStderrIsTheJournal() {
+        #expect(Logger.detectFormat(requested: nil, environment: [:]) == .plain)
+        #expect(Logger.detectFormat(requested: nil, environment: ["JOURNAL_STREAM": "1:2"]) == .plain)
+        #expect(Logger.detectFormat(requested: .json, environment: [:]) == .json)
+    }
+}
+
+@Suite struct SystemdUnitTests {
+    static let analyzer = ["/usr/bin/systemd-analyze", "/bin/systemd-analyze"].first { FileManager.default.isExecutableFile(atPath: $0) }
+
+    private var unitsFolder: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("systemd")
+    }
+
+    /// The units with ExecStart pointing at the built binary (verify checks it exists).
+    private func staged() throws -> String {
+        let folder = NSTemporaryDirectory() + "syncd-units-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("syncd").path
+        for name in ["syncd.service", "syncd@.service", "syncd-once.service", "syncd-once.timer"] {
+            let text = try String(contentsOf: unitsFolder.appendingPathComponent(name), encoding: .utf8)
+            let target = name == "syncd@.service" ? "syncd@example.service" : name
+            try text.replacingOccurrences(of: "/usr/local/bin/syncd", with: binary).write(toFile: "\(folder)/\(target)", atomically: true, encoding: .utf8)
+        }
+        return folder
+    }
+
+    private func analyze(_ arguments: [String], in folder: String) throws -> (Int32, String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.analyzer!)
+        process.arguments = arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: folder)
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, text)
+    }
+
+    @Test(.enabled(if: analyzer != nil)) func everyUnitVerifiesClean() throws {
+        let folder = try staged()
+        for unit in ["syncd.service", "syncd@example.service", "syncd-once.service", "syncd-once.timer"] {
+            let (status, output) = try analyze(["verify", unit], in: folder)
+            #expect(status == 0 && output.isEmpty, "\(unit): \(output)")
+        }
+    }
+
+    @Test(.enabled(if: analyzer != nil)) func theServicesAreHardenedTo2OrBetter() throws {
+        let folder = try staged()
+        for unit in ["syncd.service", "syncd@example.service", "syncd-once.service"] {
+            let (_, output) = try analyze(["security", "--offline=true", unit], in: folder)
+            let line = try #require(output.split(separator: "\n").first { $0.contains("Overall exposure level") })
+            let score = Double(line.split(separator: ":").last?.split(separator: " ").first ?? "") ?? 10
+            #expect(score <= 2.0, "\(unit): \(line)")
+        }
+    }
+}
