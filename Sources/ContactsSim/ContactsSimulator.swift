@@ -106,6 +106,10 @@ public final class ContactsSimulator: HTTPResponder, Sendable {
             if faulty && state.faults.force429Next > 0 {
                 state.faults.force429Next -= 1
                 response = api.rateLimited(retryAfter: state.faults.retryAfterSeconds, state: &state)
+                if !state.faults.hint429 {
+                    response.headers.remove(name: "Retry-After")
+                    response.body = api.render(VendorError(429, "rate_limited", "Too many requests"), state: &state).body
+                }
             } else if route.rateLimited, case .limited(let wait) = state.limiter.admit(authenticated.bucket, at: state.now()) {
                 response = api.rateLimited(retryAfter: wait, state: &state)
             } else if faulty && state.strikes(next: \.serverErrorNext, rate: \.serverErrorRate) {

@@ -10,7 +10,11 @@ import RemoteAPI
 extension SyncCycle {
     /// What became of an item's remote write.
     enum RemoteResult: Sendable {
+        /// No remote write was needed.
         case none
+        /// A write was needed but never sent (the run is stopping): the item is left as it
+        /// was, for the next cycle.
+        case notSent
         case done(RemoteContact?)
         /// A create found the phone already on the vendor: link to that contact.
         case existing(RemoteContact)
@@ -67,7 +71,7 @@ extension SyncCycle {
     /// Sends the batch's remote writes: creates in bulk where the vendor has it and there are
     /// more than a few, everything else `remote.concurrency` at a time.
     private func sendRemoteWrites(_ items: [PlanItem], journals: [Int: Int64]) async -> ([RemoteResult], SyncError?) {
-        var results = Array(repeating: RemoteResult.none, count: items.count)
+        var results = items.map { needsRemoteWrite($0) ? RemoteResult.notSent : RemoteResult.none }
         var fatal: SyncError?
         let creates = journals.keys.sorted()
         var bulkDone = Set<Int>()
@@ -177,7 +181,10 @@ extension SyncCycle {
     private func applyLocalWrites(_ items: [PlanItem], _ results: [RemoteResult]) throws(SyncError) -> [Int: LocalWriteResult] {
         var writes: [(Int, LocalWrite)] = []
         for (index, item) in items.enumerated() where item.skipped == nil {
-            if case .rejected = results[index] { continue }
+            switch results[index] {
+            case .rejected, .notSent: continue
+            default: break
+            }
             guard let merged = item.merged ?? (item.localAction == .delete ? item.local : nil) else { continue }
             switch item.localAction {
             case .insert: writes.append((index, .insert(merged.projected(onto: localFields))))
@@ -213,6 +220,8 @@ extension SyncCycle {
         }
         var remoteContact: RemoteContact?
         switch result {
+        case .notSent:
+            return
         case .rejected(let error):
             report.rejected += 1
             let ref = item.localKey ?? item.remoteID ?? item.phone

@@ -23,6 +23,8 @@ public struct FaultPlan: Sendable, Equatable {
     public var force429Next = 0
     /// The wait hinted by forced 429s (where the dialect hints at all).
     public var retryAfterSeconds = 1
+    /// `false` strips every hint (header and body) from forced 429s, whatever the dialect.
+    public var hint429 = true
     /// Added to every matching request.
     public var latencyMilliseconds = 0
     /// A share of requests that wait `spikeMilliseconds` more.
@@ -67,6 +69,7 @@ extension FaultPlan {
         var object = JSONObject()
         for (name, path) in Self.rates { object[name] = .double(self[keyPath: path]) }
         for (name, path) in Self.counts { object[name] = .int(self[keyPath: path]) }
+        object["hint_429"] = .bool(hint429)
         object["methods"] = methods.map { JSON($0) } ?? .null
         object["path_contains"] = JSON(pathContains)
         return .object(object)
@@ -86,6 +89,9 @@ extension FaultPlan {
                     throw SimError.badRequest("\(name) must be a whole number, 0 or more")
                 }
                 self[keyPath: path] = count
+            } else if name == "hint_429" {
+                guard let flag = value.bool else { throw SimError.badRequest("hint_429 must be true or false") }
+                hint429 = flag
             } else if name == "methods" {
                 guard value.isNull || value.array?.allSatisfy({ $0.string != nil }) == true else {
                     throw SimError.badRequest("methods must be an array of strings or null")

@@ -1,0 +1,85 @@
+import Configuration
+import ContactsSim
+import Foundation
+import JSON
+import SQLite
+import SyncEngine
+import Testing
+import TestSupport
+
+/// Each fault the emulator can inject, during real cycles; then, faults off, the books must
+/// be what a fault-free run gives: the same people on both sides, no duplicates, nothing lost.
+@Suite struct FaultToleranceTests {
+    private func fixture(timeout: Double = 5) throws -> SyncFixture {
+        var fixture = try SyncFixture()
+        fixture.configuration.remote.timeoutSeconds = timeout
+        try fixture.sim.seed(120)
+        for index in 0..<120 { try fixture.insertLocal("+2547600\(String(10_000 + index))", name: "Local \(index)") }
+        return fixture
+    }
+
+    /// Runs up to `cycles` cycles under `faults` (errors allowed), then clean ones.
+    private func expectConvergence(_ fixture: SyncFixture, under faults: JSON, cycles: Int = 3, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        try fixture.sim.faults(faults)
+        var failures: [String] = []
+        for _ in 0..<cycles {
+            do {
+                try await fixture.sync()
+            } catch {
+                failures.append("\(error)")
+            }
+        }
+        try fixture.sim.control("DELETE", "/faults")
+        try await fixture.sync()
+        let local = try fixture.localRows(), remote = try fixture.remoteContacts()
+        #expect(local.count == 240, "\(failures)", sourceLocation: sourceLocation)
+        #expect(Set(local.keys) == Set(remote.keys), sourceLocation: sourceLocation)
+        for (phone, row) in local { #expect(remote[phone]?["name"]?.string == row.name, sourceLocation: sourceLocation) }
+        try fixture.resetStats()
+        #expect(try await fixture.sync().wroteNothing, sourceLocation: sourceLocation)
+    }
+
+    @Test func a429StormWithRetryAfter() async throws {
+        let fixture = try fixture()
+        try await expectConvergence(fixture, under: ["force_429_next": 6, "retry_after_seconds": 1], cycles: 1)
+        #expect((try fixture.sim.stats()["total"]?.int ?? 0) > 0)
+    }
+
+    @Test func a429StormWithNoHintAtAll() async throws {
+        try await expectConvergence(try fixture(), under: ["force_429_next": 6, "hint_429": false], cycles: 1)
+    }
+
+    @Test func oneInFiveAnswersIsA5xx() async throws {
+        try await expectConvergence(try fixture(), under: ["server_error_rate": 0.2])
+    }
+
+    @Test func connectionsCloseBeforeAndAfterWrites() async throws {
+        try await expectConvergence(try fixture(), under: ["drop_before_rate": 0.1, "drop_after_rate": 0.1])
+    }
+
+    @Test func latencySpikesPastTheTimeout() async throws {
+        try await expectConvergence(try fixture(timeout: 1), under: ["spike_rate": 0.05, "spike_ms": 1500])
+    }
+
+    @Test func contactsComeAndGoWhileListing() async throws {
+        var fixture = try fixture()
+        fixture.configuration.sync.deletes = .both
+        try fixture.sim.faults(["churn_insert_per_page": 2, "churn_delete_per_page": 1])
+        for _ in 0..<2 { _ = try? await fixture.sync() }
+        try fixture.sim.control("DELETE", "/faults")
+        try await fixture.sync()
+        let local = try fixture.localRows(), remote = try fixture.remoteContacts()
+        #expect(Set(local.keys) == Set(remote.keys), "vendor-side deletes confirmed by reading, then applied; inserts pulled")
+        #expect(try await fixture.sync().wroteNothing)
+    }
+
+    @Test func malformedListingsApplyNoDeletes() async throws {
+        var fixture = try fixture()
+        fixture.configuration.sync.deletes = .both
+        try await fixture.sync()
+        try fixture.sim.faults(["malformed_next": 1, "methods": ["GET"]])
+        await #expect { try await fixture.sync() } throws: { ($0 as? SyncError)?.kind == .listing }
+        #expect(try fixture.localRows().count == 240)
+        #expect(try fixture.remoteContacts().count == 240)
+    }
+}
