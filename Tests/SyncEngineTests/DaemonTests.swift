@@ -127,7 +127,7 @@ final class NotifyListener {
     }
 
     @Test func sigtermDuringACycleExitsWithinFiveSecondsAndLosesNothing() async throws {
-        let fixture = try SyncFixture()
+        let fixture = try SyncFixture(simulator: { $0.token = "sim-token-secret" })
         for index in 0..<300 { try fixture.insertLocal("+2547500\(String(10_000 + index))", name: "P\(index)") }
         try fixture.sim.faults(["latency_ms": 40])
         let config = try writeConfig(fixture)
@@ -144,6 +144,41 @@ final class NotifyListener {
         try await fixture.sync()
         #expect(try fixture.remoteContacts().count == 300, "the next cycle finishes the job without duplicates")
         #expect(try await fixture.sync().wroteNothing)
+    }
+
+    @Test func killedAtTwentyRandomPointsItConvergesAfterEachRestart() async throws {
+        let fixture = try SyncFixture(simulator: { $0.token = "sim-token-secret" })
+        try fixture.sim.seed(120)
+        for index in 0..<120 { try fixture.insertLocal("+2547700\(String(10_000 + index))", name: "Local \(index)") }
+        try fixture.sim.faults(["latency_ms": 6])
+        let config = try writeConfig(fixture)
+        var generator = SystemRandomNumberGenerator()
+        var killedMidCycle = 0
+        for round in 0..<20 {
+            try fixture.updateLocal("+2547700\(String(10_000 + round))", "full_name", .text("CRM edit \(round)"))
+            try fixture.insertLocal("+2547800\(String(10_000 + round))", name: "New in round \(round)")
+            try fixture.sim.control("POST", "/contacts", json: ["phone": .string("+2348700\(String(100_000 + round))"), "name": .string("Vendor new \(round)")])
+            let victim = try launch(config, notify: try NotifyListener(), logs: Pipe())
+            try await fixture.wait(seconds: Double.random(in: 0.05...0.6, using: &generator))
+            if victim.isRunning {
+                kill(victim.processIdentifier, SIGKILL)
+                killedMidCycle += 1
+            }
+            victim.waitUntilExit()
+            // Restarted, it finishes a cycle and the books agree.
+            let notify = try NotifyListener()
+            let survivor = try launch(config, notify: notify, logs: Pipe())
+            let messages = notify.receive(for: 20) { $0.hasPrefix("STATUS=last cycle") }
+            survivor.terminate()
+            survivor.waitUntilExit()
+            #expect(messages.contains { $0.hasPrefix("STATUS=last cycle") && !$0.contains("failed") }, "round \(round): \(messages)")
+            let local = try fixture.localRows(), remote = try fixture.remoteContacts()
+            #expect(Set(local.keys) == Set(remote.keys), "round \(round)")
+            #expect(remote["+2547700\(String(10_000 + round))"]?["name"] == .string("CRM edit \(round)"), "round \(round)")
+            #expect(local["+2348700\(String(100_000 + round))"]?.name == "Vendor new \(round)", "round \(round)")
+        }
+        #expect(killedMidCycle >= 15)
+        #expect(try fixture.remoteContacts().count == 280)
     }
 
     @Test func aConfigErrorAtStartExits78() async throws {
