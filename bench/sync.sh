@@ -28,7 +28,7 @@ for vendor in $vendors; do
 {"local": {"database": "crm.sqlite", "table": "customers", "key": "id", "default_country": "KE",
            "columns": {"phone": "mobile", "name": "full_name", "email": "email", "country": "country", "tags": "tags",
                        "attributes": "extra", "opt_in": "whatsapp_opt_in", "updated_at": "updated_at"}},
- "remote": {"provider": "$vendor", "base_url": "$base", "token_env": "SYNCD_TOKEN", "concurrency": 8},
+ "remote": {"provider": "$vendor", "base_url": "$base", "token_env": "SYNCD_TOKEN", "concurrency": 8, "requests_per_minute": 100000000},
  "sync": {"state": "state.sqlite"}}
 JSON
     for phase in first-push quiet; do

@@ -46,7 +46,7 @@ extension SyncdConfiguration {
             key: try localReader.string("key"), columns: columns, tagsFormat: tagsFormat, defaultCountry: defaultCountry)
 
         let remoteReader = try root.object("remote")
-        try remoteReader.allow(["provider", "base_url", "token_env", "token_file", "concurrency", "timeout_seconds", "requests_per_minute"])
+        try remoteReader.allow(["provider", "base_url", "token_env", "token_file", "concurrency", "timeout_seconds", "requests_per_minute", "max_wait_seconds"])
         guard let provider = try remoteReader.choice("provider", RemoteSettings.Provider.self) else {
             throw .key("remote.provider", "is required (sendystack, superwaba, waply or qlara)")
         }
@@ -62,6 +62,7 @@ extension SyncdConfiguration {
             timeoutSeconds: try remoteReader.number("timeout_seconds", in: 1...600) ?? 30,
             requestsPerMinute: try remoteReader.int("requests_per_minute", in: 1...100_000))
         remote.tokenFile = try remoteReader.string("token_file").map(resolve)
+        remote.maximumWaitSeconds = try remoteReader.number("max_wait_seconds", in: 0...86_400) ?? 120
 
         let syncReader = try root.optionalObject("sync")
         try syncReader?.allow(["state", "conflict", "deletes", "max_delete_share", "interval_seconds"])

@@ -103,6 +103,18 @@ public struct RemoteSettings: Sendable {
     public var requestsPerMinute: Int?
     /// Where the token was read from, when it was a file (for the permissions warning).
     public var tokenFile: String?
+    /// The longest one cycle waits for the request budget before it stops as deferred.
+    public var maximumWaitSeconds: Double = 120
+
+    /// The budget when the config sets none: the vendor's published limit.
+    public var effectiveRequestsPerMinute: Int? {
+        if let requestsPerMinute { return requestsPerMinute }
+        switch provider {
+        case .waply, .superwaba: return 100
+        case .qlara: return 1000
+        case .sendystack: return nil  // unpublished: learned from its 429s
+        }
+    }
 
     public init(provider: Provider, baseURL: String? = nil, token: Secret, concurrency: Int = 4, timeoutSeconds: Double = 30, requestsPerMinute: Int? = nil) {
         self.provider = provider

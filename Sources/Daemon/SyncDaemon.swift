@@ -128,6 +128,9 @@ public final class SyncDaemon: Sendable {
         } catch let error as SyncError {
             if flags.withLock({ $0.stop }) {
                 logger.notice("the cycle in flight was stopped; what it finished is saved")
+            } else if error.kind == .deferred {
+                logger.notice(error.message)
+                notifier.status("last cycle deferred by the rate limit; it goes on at the next one")
             } else {
                 logger.error(error.message)
                 notifier.status("last cycle failed: \(error.message)")

@@ -3,10 +3,12 @@ import Foundation
 
 /// Builds the adapter for the configured vendor.
 public enum RemoteClients {
-    public static func make(_ settings: RemoteSettings, transport: (any HTTPTransport)? = nil, retry: RetryPolicy = RetryPolicy()) throws(RemoteError) -> any RemoteContactsAPI {
+    /// `budgetWindow` is a minute; tests shorten it to see budgets work without waiting one.
+    public static func make(_ settings: RemoteSettings, transport: (any HTTPTransport)? = nil, retry: RetryPolicy = RetryPolicy(), budgetWindow: Double = 60) throws(RemoteError) -> any RemoteContactsAPI {
         guard let baseURL = URL(string: settings.baseURL) else { throw .unsupported("base URL \(settings.baseURL) is not a URL") }
         let transport = transport ?? URLSessionTransport(maximumConnections: settings.concurrency, timeout: settings.timeoutSeconds)
-        let executor = RequestExecutor(transport: transport, policy: retry, timeout: settings.timeoutSeconds)
+        let budget = RequestBudget(perWindow: settings.effectiveRequestsPerMinute, window: budgetWindow, learns: settings.requestsPerMinute == nil && settings.provider == .sendystack)
+        let executor = RequestExecutor(transport: transport, policy: retry, timeout: settings.timeoutSeconds, budget: budget, maximumWait: settings.maximumWaitSeconds)
         switch settings.provider {
         case .waply:
             return WaplyClient(baseURL: baseURL, token: settings.token, executor: executor, concurrency: settings.concurrency)

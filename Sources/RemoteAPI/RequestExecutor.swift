@@ -23,18 +23,29 @@ public final class RequestExecutor: Sendable {
         public var retries = 0
         /// Seconds spent waiting before retries.
         public var waited = 0.0
+        /// Seconds spent waiting for the request budget.
+        public var budgetWaited = 0.0
     }
 
     private let transport: any HTTPTransport
     private let policy: RetryPolicy
     private let timeout: Double
+    private let budget: RequestBudget
+    /// The longest a cycle may spend waiting for the budget before it stops as deferred.
+    private let maximumWait: Double
     private let statistics = Mutex(Statistics())
 
-    public init(transport: any HTTPTransport, policy: RetryPolicy = RetryPolicy(), timeout: Double) {
+    public init(transport: any HTTPTransport, policy: RetryPolicy = RetryPolicy(), timeout: Double,
+                budget: RequestBudget = RequestBudget(perWindow: nil, learns: false), maximumWait: Double = 120) {
         self.transport = transport
         self.policy = policy
         self.timeout = timeout
+        self.budget = budget
+        self.maximumWait = maximumWait
     }
+
+    /// The budget's limit in force, for logs.
+    public var budgetLimit: Int? { budget.currentLimit }
 
     public var stats: Statistics { statistics.withLock { $0 } }
 
@@ -47,10 +58,12 @@ public final class RequestExecutor: Sendable {
         var lastProblem = ""
         while true {
             try Self.checkCancellation()
+            try await waitForBudget()
             statistics.withLock { $0.requests += 1 }
             let hint: Double?
             do {
                 let response = try await transport.send(request, timeout: timeout)
+                budget.observe(response)
                 statistics.withLock { $0.byStatus[response.status, default: 0] += 1 }
                 guard RetryPolicy.isRetryable(status: response.status) else { return response }
                 lastProblem = "HTTP \(response.status) from \(request.method) \(request.url.path)"
@@ -73,6 +86,7 @@ public final class RequestExecutor: Sendable {
             }
             attempt += 1
             guard attempt < policy.maximumAttempts else {
+                if lastProblem.hasPrefix("HTTP 429") { throw .deferred("the vendor kept answering 429 (\(attempt) attempts)") }
                 throw .unavailable("\(lastProblem), still failing after \(attempt) attempts")
             }
             let wait = policy.backoff(attempt: attempt - 1, hint: hint)
@@ -82,6 +96,19 @@ public final class RequestExecutor: Sendable {
             }
             try await Self.sleep(seconds: wait)
         }
+    }
+
+    /// Waits for a slot in the budget; a wait that would take the cycle past its allowance
+    /// stops it as deferred (its progress is saved; the next cycle goes on from there).
+    private func waitForBudget() async throws(RemoteError) {
+        let wait = budget.reserve()
+        guard wait > 0 else { return }
+        let total = statistics.withLock { $0.budgetWaited }
+        if total + wait > maximumWait {
+            throw .deferred("the request budget (\(budget.currentLimit.map { "\($0) a minute" } ?? "vendor's limit")) would make this cycle wait over \(Int(maximumWait)) s")
+        }
+        statistics.withLock { $0.budgetWaited += wait }
+        try await Self.sleep(seconds: wait)
     }
 
     private static func checkCancellation() throws(RemoteError) {

@@ -148,7 +148,7 @@ extension SyncCycle {
     /// Errors that end the run rather than reject one contact.
     static func fatal(_ error: RemoteError) -> SyncError? {
         switch error {
-        case .credentialRefused, .unavailable, .outcomeUnknown, .unsupported: return SyncEngine.remoteError(error)
+        case .credentialRefused, .unavailable, .outcomeUnknown, .unsupported, .deferred: return SyncEngine.remoteError(error)
         case .rejected, .malformed: return nil
         }
     }

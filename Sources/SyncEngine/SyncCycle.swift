@@ -59,7 +59,7 @@ final class SyncCycle {
         } catch {
             finishReport()
             if let runID {
-                try? state.finishRun(id: runID, at: now(), outcome: "failed", summary: report.json, error: error.message)
+                try? state.finishRun(id: runID, at: now(), outcome: error.kind == .deferred ? "deferred" : "failed", summary: report.json, error: error.message)
             }
             throw error
         }

@@ -79,6 +79,7 @@ public final class SyncEngine {
         switch error {
         case .credentialRefused(let message): return SyncError(.credentialRefused, "the vendor refused the API token: \(message)")
         case .malformed(let message): return SyncError(.listing, message)
+        case .deferred(let message): return SyncError(.deferred, "cycle deferred, progress saved: \(message)")
         default: return SyncError(.unavailable, "\(error)")
         }
     }

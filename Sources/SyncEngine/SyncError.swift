@@ -9,6 +9,9 @@ public struct SyncError: Error, Sendable, CustomStringConvertible {
         case locked
         /// The vendor could not be reached or kept failing; progress so far is saved.
         case unavailable
+        /// The vendor's rate limit would hold the cycle too long; progress so far is saved and
+        /// the next cycle goes on from there. Not a failure.
+        case deferred
         /// The listing cannot be trusted (it repeated itself or was malformed); nothing deleted.
         case listing
         /// The cycle would delete more than `sync.max_delete_share`; nothing was changed.

@@ -119,7 +119,8 @@ enum Demo {
                 "database": "crm.sqlite", "table": "customers", "key": "id", "default_country": "KE", "tags_format": "json",
                 "columns": ["phone": "mobile", "name": "full_name", "email": "email", "country": "country", "tags": "tags", "attributes": "extra", "opt_in": "whatsapp_opt_in", "updated_at": "updated_at"],
             ],
-            "remote": ["provider": "waply", "base_url": .string(baseURL), "token_file": "waply-token", "concurrency": 4],
+            // The emulator runs without rate limits here, so the client needs no budget either.
+            "remote": ["provider": "waply", "base_url": .string(baseURL), "token_file": "waply-token", "concurrency": 4, "requests_per_minute": 1_000_000],
             "sync": ["state": "syncd-state.sqlite", "conflict": "newest", "deletes": "none"],
         ]
     }

@@ -83,6 +83,7 @@ public enum Syncd {
         case .credentialRefused: return .credentialRefused
         case .locked: return .temporaryFailure
         case .unavailable: return .unavailable
+        case .deferred: return .temporaryFailure
         case .listing: return .software
         case .deleteGuard: return .deleteGuard
         case .storage: return .cannotWrite

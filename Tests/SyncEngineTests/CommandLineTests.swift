@@ -24,7 +24,7 @@ final class CapturedConsole: Console {
         let json = """
             {"local": {"database": "crm.sqlite", "table": "customers", "key": "id", "default_country": "KE",
                        "columns": {"phone": "mobile", "name": "full_name", "email": "email", "tags": "tags", "attributes": "extra", "updated_at": "updated_at"}},
-             "remote": {"provider": "\(fixture.sim.dialect.rawValue)", "base_url": "\(fixture.sim.simulator.baseURL)", "token_env": "SYNCD_TOKEN"}\(extra)}
+             "remote": {"provider": "\(fixture.sim.dialect.rawValue)", "base_url": "\(fixture.sim.simulator.baseURL)", "token_env": "SYNCD_TOKEN", "requests_per_minute": 1000000}\(extra)}
             """
         try json.write(toFile: path, atomically: true, encoding: .utf8)
         return path

@@ -71,7 +71,7 @@ import TestSupport
         try """
             {"local": {"database": "crm.sqlite", "table": "customers", "key": "id", "default_country": "KE",
                        "columns": {"phone": "mobile", "name": "full_name", "email": "email", "tags": "tags", "attributes": "extra", "updated_at": "updated_at"}},
-             "remote": {"provider": "waply", "base_url": "\(fixture.sim.simulator.baseURL)", "token_env": "SYNCD_TOKEN", "timeout_seconds": 5},
+             "remote": {"provider": "waply", "base_url": "\(fixture.sim.simulator.baseURL)", "token_env": "SYNCD_TOKEN", "requests_per_minute": 1000000, "timeout_seconds": 5},
              "sync": {"state": "state.sqlite"}}
             """.write(toFile: config, atomically: true, encoding: .utf8)
         var generator = SystemRandomNumberGenerator()

@@ -59,7 +59,7 @@ final class NotifyListener {
         try """
             {"local": {"database": "crm.sqlite", "table": "\(table)", "key": "id", "default_country": "KE",
                        "columns": {"phone": "mobile", "name": "full_name", "updated_at": "updated_at"}},
-             "remote": {"provider": "waply", "base_url": "\(fixture.sim.simulator.baseURL)", "token_env": "SYNCD_TOKEN"},
+             "remote": {"provider": "waply", "base_url": "\(fixture.sim.simulator.baseURL)", "token_env": "SYNCD_TOKEN", "requests_per_minute": 1000000},
              "sync": {"state": "state.sqlite", "interval_seconds": \(interval)}}
             """.write(toFile: path, atomically: true, encoding: .utf8)
         return path

@@ -34,7 +34,7 @@ final class SyncFixture {
         let provider = RemoteSettings.Provider(rawValue: dialect.rawValue)!
         configuration = SyncdConfiguration(
             local: LocalSettings(database: directory + "/crm.sqlite", table: "customers", key: "id", columns: columns, tagsFormat: tagsFormat, defaultCountry: "KE"),
-            remote: RemoteSettings(provider: provider, baseURL: sim.simulator.baseURL, token: Secret(sim.token), concurrency: 4, timeoutSeconds: 5),
+            remote: RemoteSettings(provider: provider, baseURL: sim.simulator.baseURL, token: Secret(sim.token), concurrency: 4, timeoutSeconds: 5, requestsPerMinute: 1_000_000),
             sync: SyncSettings(state: directory + "/state.sqlite"),
             path: directory + "/config.json")
     }

@@ -1,0 +1,81 @@
+public import Foundation
+import Synchronization
+
+/// How many requests syncd may send, shared by every request of one client (listing pages,
+/// detail reads and writes alike), so that the process as a whole stays inside the vendor's
+/// limit instead of discovering it through 429s.
+///
+/// - A rolling window: at most `limit` requests in any `window` seconds (a minute).
+/// - Headers: when `X-RateLimit-Remaining` runs low, requests are spaced evenly over the
+///   rest of the window instead of spent at once.
+/// - 429s: every request pauses for the vendor's hint; a vendor that publishes no limit
+///   (`learns`) gets one learned from the rate that drew the 429, raised again by a tenth for
+///   every quiet window.
+/// Each request reserves its slot under the lock before sleeping, so concurrent senders do
+/// not all wake at the same moment.
+public final class RequestBudget: Sendable {
+    struct State {
+        var limit: Int?
+        var sent: [Date] = []
+        var pauseUntil = Date.distantPast
+        var spacing = 0.0
+        var lastLimited: Date?
+        var lastRaise = Date()
+    }
+
+    public let window: Double
+    private let learns: Bool
+    private let state: Mutex<State>
+
+    public init(perWindow limit: Int?, window: Double = 60, learns: Bool) {
+        self.window = window
+        self.learns = learns
+        state = Mutex(State(limit: limit))
+    }
+
+    /// The limit in force (learned or published); `nil` when none.
+    public var currentLimit: Int? { state.withLock { $0.limit } }
+
+    /// Reserves a slot; returns how long the caller must wait before sending.
+    public func reserve(now: Date = Date()) -> Double {
+        state.withLock { state in
+            state.sent.removeAll { $0 <= now.addingTimeInterval(-window) }
+            if learns, let limit = state.limit, now.timeIntervalSince(state.lastLimited ?? .distantPast) > window,
+                now.timeIntervalSince(state.lastRaise) > window
+            {
+                state.limit = limit + max(1, limit / 10)
+                state.lastRaise = now
+            }
+            var start = max(now, state.pauseUntil)
+            if let limit = state.limit, state.sent.count >= limit {
+                start = max(start, state.sent[state.sent.count - limit].addingTimeInterval(window))
+            }
+            if state.spacing > 0, let last = state.sent.last {
+                start = max(start, last.addingTimeInterval(state.spacing))
+            }
+            let position = state.sent.firstIndex { $0 > start } ?? state.sent.endIndex
+            state.sent.insert(start, at: position)
+            return start.timeIntervalSince(now)
+        }
+    }
+
+    /// Reads a response's rate-limit signals.
+    public func observe(_ response: RemoteResponse, now: Date = Date()) {
+        let remaining = response.header("X-RateLimit-Remaining").flatMap(Int.init)
+        let limit = response.header("X-RateLimit-Limit").flatMap(Int.init)
+        state.withLock { state in
+            if let remaining, let limit, limit > 0 {
+                state.spacing = remaining <= max(2, limit / 20) ? window / Double(limit) : 0
+            }
+            guard response.status == 429 else { return }
+            let hint = RetryPolicy.hint(in: response, now: now) ?? 0
+            state.pauseUntil = max(state.pauseUntil, now.addingTimeInterval(hint))
+            state.lastLimited = now
+            if learns {
+                let recent = state.sent.filter { $0 > now.addingTimeInterval(-window) && $0 <= now }.count
+                state.limit = max(5, min(state.limit ?? Int.max, Int(Double(recent) * 0.8)))
+                state.lastRaise = now
+            }
+        }
+    }
+}

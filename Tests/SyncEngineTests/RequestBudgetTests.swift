@@ -1,0 +1,84 @@
+import Configuration
+import ContactsSim
+import Foundation
+import JSON
+import RemoteAPI
+import SyncEngine
+import Testing
+import TestSupport
+
+@Suite struct RequestBudgetTests {
+    let start = Date(timeIntervalSince1970: 1_800_000_000)
+
+    @Test func keepsToTheLimitInAnyRollingWindow() {
+        let budget = RequestBudget(perWindow: 3, window: 60, learns: false)
+        #expect(budget.reserve(now: start) == 0)
+        #expect(budget.reserve(now: start.addingTimeInterval(1)) == 0)
+        #expect(budget.reserve(now: start.addingTimeInterval(2)) == 0)
+        #expect(abs(budget.reserve(now: start.addingTimeInterval(3)) - 57) < 0.001, "the fourth waits for the first to leave the window")
+        #expect(abs(budget.reserve(now: start.addingTimeInterval(3)) - 58) < 0.001, "reservations queue, they do not all wake at once")
+    }
+
+    @Test func slowsDownAsRemainingRunsLow() {
+        let budget = RequestBudget(perWindow: nil, window: 60, learns: false)
+        budget.observe(RemoteResponse(status: 200, headers: ["x-ratelimit-limit": "1000", "x-ratelimit-remaining": "900"], body: []), now: start)
+        _ = budget.reserve(now: start)
+        #expect(budget.reserve(now: start) == 0)
+        budget.observe(RemoteResponse(status: 200, headers: ["x-ratelimit-limit": "1000", "x-ratelimit-remaining": "10"], body: []), now: start)
+        #expect(budget.reserve(now: start) > 0.05, "spaced out to the window's steady rate")
+    }
+
+    @Test func pausesEveryoneOnA429AndLearnsAnUnpublishedLimit() {
+        let budget = RequestBudget(perWindow: nil, window: 60, learns: true)
+        for second in 0..<50 { _ = budget.reserve(now: start.addingTimeInterval(Double(second) / 10)) }
+        budget.observe(RemoteResponse(status: 429, headers: ["retry-after": "7"], body: []), now: start.addingTimeInterval(5))
+        #expect(budget.currentLimit == 40, "80% of the rate that drew the 429")
+        #expect(budget.reserve(now: start.addingTimeInterval(5)) >= 7, "every request waits out the hint")
+        // A quiet window later, the limit is raised again, a tenth at a time.
+        _ = budget.reserve(now: start.addingTimeInterval(200))
+        #expect(budget.currentLimit == 44)
+    }
+
+    @Test func aPublishedLimitIsTheDefault() {
+        #expect(RemoteSettings(provider: .waply, token: Secret("t")).effectiveRequestsPerMinute == 100)
+        #expect(RemoteSettings(provider: .qlara, token: Secret("t")).effectiveRequestsPerMinute == 1000)
+        #expect(RemoteSettings(provider: .sendystack, token: Secret("t")).effectiveRequestsPerMinute == nil)
+        #expect(RemoteSettings(provider: .waply, token: Secret("t"), requestsPerMinute: 500).effectiveRequestsPerMinute == 500)
+    }
+}
+
+@Suite struct DeferredCycleTests {
+    @Test func aCycleCutShortByTheBudgetIsDeferredAndTheNextGoesOn() async throws {
+        var fixture = try SyncFixture()
+        fixture.configuration.remote.requestsPerMinute = 20
+        fixture.configuration.remote.maximumWaitSeconds = 0.5
+        for index in 0..<50 { try fixture.insertLocal("+2547900\(String(10_000 + index))", name: "P\(index)") }
+        var deferred = 0
+        for _ in 0..<10 {
+            do {
+                // A two-second "minute", so the test need not wait for real ones.
+                let engine = SyncEngine(configuration: fixture.configuration, remote: try RemoteClients.make(fixture.configuration.remote, retry: SyncFixture.quickRetries, budgetWindow: 2))
+                let report = try await engine.runOnce()
+                if report.remote.created == 0 && report.wroteNothing { break }
+            } catch let error as SyncError where error.kind == .deferred {
+                deferred += 1
+                #expect(error.message.contains("progress saved"))
+                try await fixture.wait(seconds: 2.1)
+            }
+        }
+        #expect(deferred >= 2)
+        #expect(try fixture.remoteContacts().count == 50, "the deferred cycles' work was kept and finished")
+        #expect(try fixture.sim.stats()["endpoints"]?["POST /v1/contacts"]?["429"] == nil)
+    }
+
+    @Test func theEmulatorsLimitIsNeverHitWhenTheBudgetMatchesIt() async throws {
+        var fixture = try SyncFixture(simulator: { $0.rateLimit = RateLimit(perMinute: 1000, perSecond: 50) })
+        fixture.configuration.remote.requestsPerMinute = 30
+        fixture.configuration.remote.maximumWaitSeconds = 0.2
+        try fixture.sim.control("PATCH", "/settings", json: ["rate_per_minute": 30])
+        for index in 0..<40 { try fixture.insertLocal("+2547910\(String(10_000 + index))") }
+        await #expect { try await fixture.sync() } throws: { ($0 as? SyncError)?.kind == .deferred }
+        #expect(try fixture.remoteContacts().count == 29, "the listing and 29 creates fit the minute")
+        #expect(try fixture.sim.stats()["endpoints"]?["POST /v1/contacts"]?["429"] == nil, "no 429: the budget kept syncd inside the limit")
+    }
+}
