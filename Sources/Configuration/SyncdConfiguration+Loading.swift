@@ -60,7 +60,7 @@ extension SyncdConfiguration {
             provider: provider, baseURL: baseURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }, token: token,
             concurrency: try remoteReader.int("concurrency", in: 1...32) ?? 4,
             timeoutSeconds: try remoteReader.number("timeout_seconds", in: 1...600) ?? 30,
-            requestsPerMinute: try remoteReader.int("requests_per_minute", in: 1...100_000))
+            requestsPerMinute: try remoteReader.int("requests_per_minute", in: 1...100_000_000))
         remote.tokenFile = try remoteReader.string("token_file").map(resolve)
         remote.maximumWaitSeconds = try remoteReader.number("max_wait_seconds", in: 0...86_400) ?? 120
 
