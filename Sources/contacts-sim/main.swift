@@ -41,6 +41,22 @@ do {
 } catch {
     fail("cannot open the state file: \(error)", code: 78)
 }
+// Signal handlers go in before the port is announced: a supervisor may send SIGTERM as soon
+// as it has read the port, and an ignored signal that arrives before its source exists is lost.
+signal(SIGINT, SIG_IGN)
+signal(SIGTERM, SIG_IGN)
+var sources: [any DispatchSourceSignal] = []
+for signalNumber in [SIGINT, SIGTERM] {
+    let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .main)
+    source.setEventHandler {
+        emit("contacts-sim: stopping\n")
+        simulator.stop()
+        exit(0)
+    }
+    source.resume()
+    sources.append(source)
+}
+
 let seeded = simulator.seedIfEmpty(count: commandLine.seedCount, seed: commandLine.configuration.randomSeed)
 let port: Int
 do {
@@ -56,17 +72,4 @@ emit(
     "contacts-sim: \(simulator.dialect.rawValue) on http://\(commandLine.host):\(port)\(simulator.dialect.basePath) "
         + "(\(simulator.contactCount) contacts, \(seeded) seeded; rate \(limit); control API under /_sim/)\n")
 
-signal(SIGINT, SIG_IGN)
-signal(SIGTERM, SIG_IGN)
-var sources: [any DispatchSourceSignal] = []
-for signalNumber in [SIGINT, SIGTERM] {
-    let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .main)
-    source.setEventHandler {
-        emit("contacts-sim: stopping\n")
-        simulator.stop()
-        exit(0)
-    }
-    source.resume()
-    sources.append(source)
-}
 dispatchMain()

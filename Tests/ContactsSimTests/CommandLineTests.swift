@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import ContactsSim
 import Foundation
 import JSON
@@ -66,6 +69,10 @@ import TestSupport
         let response = try LoopbackClient(port: port).request("GET", "/v1/contacts?limit=100", headers: ["Authorization": "Bearer sim-token"])
         #expect(try response.json["total"] == 25)
         process.terminate()
+        let deadline = Date().addingTimeInterval(5)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        #expect(!process.isRunning, "stopped within 5 s of SIGTERM")
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
         #expect(process.terminationStatus == 0)
     }
