@@ -25,6 +25,8 @@ public final class SyncDaemon: Sendable {
     private let makeRemote: RemoteFactory
     /// How often the CRM's change log is looked at.
     private let watchInterval: Double
+    /// How long a stopping cycle may take before it is abandoned.
+    private let stopGrace = 3.5
     private let flags = Mutex(Flags())
     /// When the loop last did something (a cycle step, a request, a wait): the watchdog only
     /// pings while this moves.
@@ -104,23 +106,39 @@ public final class SyncDaemon: Sendable {
         return 0
     }
 
-    /// One cycle in a child task, cancelled if a stop signal arrives meanwhile.
+    /// One cycle in a child task. A stop signal cancels it (it stops before its next request);
+    /// if it has not ended `stopGrace` seconds later, it is abandoned — every point a cycle
+    /// can stop at is one the next run resumes from — so the process exits in time.
     private func cycle(_ configuration: SyncdConfiguration, remote: any RemoteContactsAPI, scope: SyncOptions.Scope) async {
         let engine = SyncEngine(configuration: configuration, remote: remote)
-        let started = remote.statistics.requests
         let work = Task { try await engine.runOnce(SyncOptions(scope: scope)) }
-        let watcher = Task { [self] in
-            var seen = started
-            while !Task.isCancelled {
-                if flags.withLock({ $0.stop }) { work.cancel(); return }
-                let requests = remote.statistics.requests
-                if requests != seen { seen = requests; lastProgress.withLock { $0 = Date() } }
-                try? await Task.sleep(nanoseconds: 100_000_000)
+        let outcome: Result<SyncReport, any Error>? = await withCheckedContinuation { continuation in
+            let resumed = Mutex(false)
+            let finish: @Sendable (Result<SyncReport, any Error>?) -> Void = { value in
+                if resumed.withLock({ done in defer { done = true }; return !done }) { continuation.resume(returning: value) }
+            }
+            Task { finish(await work.result) }
+            Task { [self] in
+                var seen = remote.statistics.requests
+                while !work.isCancelled {
+                    if flags.withLock({ $0.stop }) {
+                        work.cancel()
+                        try? await Task.sleep(nanoseconds: UInt64(stopGrace * 1_000_000_000))
+                        finish(nil)
+                        return
+                    }
+                    let requests = remote.statistics.requests
+                    if requests != seen { seen = requests; touch() }
+                    try? await Task.sleep(nanoseconds: 100_000_000)
+                }
             }
         }
-        defer { watcher.cancel() }
+        guard let outcome else {
+            logger.notice("stopping now; the cycle in flight is left where it stood (the next run resumes it)")
+            return
+        }
         do {
-            let report = try await work.value
+            let report = try outcome.get()
             let level: Logger.Level = report.rejected > 0 || !report.notes.isEmpty ? .warning : (report.wroteNothing ? .info : .notice)
             logger.log(level, (scope == .full ? "" : "push: ") + report.summaryLine, fields: ["report": report.json])
             for note in report.notes { logger.warning(note) }

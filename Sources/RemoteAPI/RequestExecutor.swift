@@ -62,7 +62,7 @@ public final class RequestExecutor: Sendable {
             statistics.withLock { $0.requests += 1 }
             let hint: Double?
             do {
-                let response = try await transport.send(request, timeout: timeout)
+                let response = try await Self.sendShielded(request, timeout: timeout, over: transport)
                 budget.observe(response)
                 statistics.withLock { $0.byStatus[response.status, default: 0] += 1 }
                 guard RetryPolicy.isRetryable(status: response.status) else { return response }
@@ -109,6 +109,20 @@ public final class RequestExecutor: Sendable {
         }
         statistics.withLock { $0.budgetWaited += wait }
         try await Self.sleep(seconds: wait)
+    }
+
+    /// Sends outside the caller's cancellation: a request already on the wire runs to its
+    /// answer or its timeout. Cancelling URLSession's async call mid-flight on Linux can leave
+    /// it never resuming; the executor instead stops before the next request.
+    private static func sendShielded(_ request: RemoteRequest, timeout: Double, over transport: any HTTPTransport) async throws(TransportError) -> RemoteResponse {
+        let result = await Task { () -> Result<RemoteResponse, TransportError> in
+            do throws(TransportError) {
+                return .success(try await transport.send(request, timeout: timeout))
+            } catch {
+                return .failure(error)
+            }
+        }.value
+        return try result.get()
     }
 
     private static func checkCancellation() throws(RemoteError) {
