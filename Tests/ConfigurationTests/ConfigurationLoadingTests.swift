@@ -84,3 +84,18 @@ import Testing
         #expect { try SyncdConfiguration.load(path: directory + "/none.json", environment: [:]) } throws: { "\($0)".contains("no config file at") }
     }
 }
+
+@Suite struct ConfigurationAuditTests {
+    @Test func warnsAboutATokenFileEveryUserCanRead() throws {
+        let directory = NSTemporaryDirectory() + "syncd-audit-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try "token".write(toFile: directory + "/token", atomically: true, encoding: .utf8)
+        try #"{"local": {"database": "x", "table": "t", "columns": {"phone": "p"}}, "remote": {"provider": "waply", "token_file": "token"}}"#
+            .write(toFile: directory + "/config.json", atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: directory + "/token")
+        let open = try SyncdConfiguration.load(path: directory + "/config.json", environment: [:])
+        #expect(ConfigurationAudit.warnings(open).first?.contains("readable by every user") == true)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: directory + "/token")
+        #expect(ConfigurationAudit.warnings(try SyncdConfiguration.load(path: directory + "/config.json", environment: [:])).isEmpty)
+    }
+}
