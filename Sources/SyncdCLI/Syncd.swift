@@ -53,6 +53,7 @@ public enum Syncd {
         do {
             configuration = try SyncdConfiguration.load(path: path, environment: environment)
             remote = try RemoteClients.make(configuration.remote)
+            for warning in ConfigurationAudit.warnings(configuration) { console.err("warning: \(warning)") }
         } catch let error as ConfigurationError {
             console.err("syncd: configuration: \(error)")
             return .configuration

@@ -51,6 +51,26 @@ import TestSupport
         #expect(try await fixture.sync().wroteNothing)
     }
 
+    @Test func aCRMHoldingTheWriteLockIsWaitedFor() async throws {
+        let fixture = try SyncFixture()
+        try fixture.sim.seed(20)
+        try await fixture.sync()
+        try fixture.editRemote(try fixture.remoteContacts().keys.sorted()[0], ["name": "Edited on the vendor"])
+        let path = fixture.crmPath
+        // The CRM application holds its write lock for a second while syncd wants to write.
+        let holder = Task.detached { () throws -> Void in
+            let crm = try Database(path: path)
+            try crm.execute("BEGIN IMMEDIATE")
+            try await Task.sleep(nanoseconds: 1_000_000_000)
+            try crm.execute("COMMIT")
+        }
+        try await fixture.wait(seconds: 0.1)
+        let report = try await fixture.sync()
+        try await holder.value
+        #expect(report.local.updated == 1, "syncd waited for the lock instead of failing")
+        #expect(try fixture.localRows().values.contains { $0.name == "Edited on the vendor" })
+    }
+
     /// The built `syncd` next to the test bundle.
     private var syncd: URL {
         URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("syncd")
