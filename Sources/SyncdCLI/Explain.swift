@@ -6,15 +6,7 @@ import SyncEngine
 /// `syncd explain PHONE`: one contact, both sides, and the planner's reasoning.
 enum Explain {
     static func run(config path: String, phone: String, environment: [String: String], console: any Console) async -> ExitCode {
-        let configuration: SyncdConfiguration
-        let remote: any RemoteContactsAPI
-        do {
-            configuration = try SyncdConfiguration.load(path: path, environment: environment)
-            remote = try RemoteClients.make(configuration.remote)
-        } catch {
-            console.err("syncd: configuration: \(error)")
-            return .configuration
-        }
+        guard let (configuration, remote) = Syncd.configured(path, environment: environment, console: console) else { return .configuration }
         let explanation: Explanation
         do {
             explanation = try await SyncEngine(configuration: configuration, remote: remote).explain(phone: phone)

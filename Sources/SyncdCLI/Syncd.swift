@@ -46,21 +46,22 @@ public enum Syncd {
         }
     }
 
-    /// `syncd --once`.
-    static func once(config path: String, options: SyncOptions, environment: [String: String], console: any Console) async -> ExitCode {
-        let configuration: SyncdConfiguration
-        let remote: any RemoteContactsAPI
+    /// Reads the config and builds the vendor client, or says what is wrong (exit 78).
+    static func configured(_ path: String, environment: [String: String], console: any Console) -> (SyncdConfiguration, any RemoteContactsAPI)? {
         do {
-            configuration = try SyncdConfiguration.load(path: path, environment: environment)
-            remote = try RemoteClients.make(configuration.remote)
+            let configuration = try SyncdConfiguration.load(path: path, environment: environment)
+            let remote = try RemoteClients.make(configuration.remote)
             for warning in ConfigurationAudit.warnings(configuration) { console.err("warning: \(warning)") }
-        } catch let error as ConfigurationError {
-            console.err("syncd: configuration: \(error)")
-            return .configuration
+            return (configuration, remote)
         } catch {
             console.err("syncd: configuration: \(error)")
-            return .configuration
+            return nil
         }
+    }
+
+    /// `syncd --once`.
+    static func once(config path: String, options: SyncOptions, environment: [String: String], console: any Console) async -> ExitCode {
+        guard let (configuration, remote) = configured(path, environment: environment, console: console) else { return .configuration }
         return await once(configuration, remote: remote, options: options, console: console)
     }
 
