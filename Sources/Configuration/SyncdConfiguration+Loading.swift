@@ -65,13 +65,14 @@ extension SyncdConfiguration {
         remote.maximumWaitSeconds = try remoteReader.number("max_wait_seconds", in: 0...86_400) ?? 120
 
         let syncReader = try root.optionalObject("sync")
-        try syncReader?.allow(["state", "conflict", "deletes", "max_delete_share", "interval_seconds"])
+        try syncReader?.allow(["state", "conflict", "deletes", "max_delete_share", "interval_seconds", "metrics_file"])
         let sync = SyncSettings(
             state: resolve(try syncReader?.string("state") ?? "syncd-state.sqlite"),
             conflict: try syncReader?.choice("conflict", ConflictPolicy.self) ?? .newest,
             deletes: try syncReader?.choice("deletes", SyncSettings.Deletes.self) ?? SyncSettings.Deletes.none,
             maxDeleteShare: try syncReader?.number("max_delete_share", in: 0...1) ?? 0.1,
-            intervalSeconds: try syncReader?.number("interval_seconds", in: 5...86_400) ?? 300)
+            intervalSeconds: try syncReader?.number("interval_seconds", in: 5...86_400) ?? 300,
+            metricsFile: try syncReader?.string("metrics_file").map(resolve))
         return SyncdConfiguration(local: local, remote: remote, sync: sync, path: path)
     }
 

@@ -145,12 +145,16 @@ public struct SyncSettings: Sendable {
     /// A cycle that would delete more than this share of either side stops unless forced.
     public var maxDeleteShare: Double
     public var intervalSeconds: Double
+    /// A Prometheus textfile rewritten after every cycle (for node_exporter's textfile
+    /// collector); `nil` writes none.
+    public var metricsFile: String?
 
-    public init(state: String, conflict: ConflictPolicy = .newest, deletes: Deletes = .none, maxDeleteShare: Double = 0.1, intervalSeconds: Double = 300) {
+    public init(state: String, conflict: ConflictPolicy = .newest, deletes: Deletes = .none, maxDeleteShare: Double = 0.1, intervalSeconds: Double = 300, metricsFile: String? = nil) {
         self.state = state
         self.conflict = conflict
         self.deletes = deletes
         self.maxDeleteShare = maxDeleteShare
         self.intervalSeconds = intervalSeconds
+        self.metricsFile = metricsFile
     }
 }

@@ -58,17 +58,19 @@ final class SyncCycle {
             }
         } catch {
             finishReport()
+            let outcome = error.kind == .deferred ? "deferred" : "failed"
             if let runID {
-                try? state.finishRun(id: runID, at: now(), outcome: error.kind == .deferred ? "deferred" : "failed", summary: report.json, error: error.message)
+                try? state.finishRun(id: runID, at: now(), outcome: outcome, summary: report.json, error: error.message)
             }
+            writeMetrics(outcome: outcome)
             throw error
         }
         finishReport()
+        let outcome = report.rejected > 0 ? "partial" : "synced"
         if let runID {
-            try SyncEngine.storage {
-                try state.finishRun(id: runID, at: now(), outcome: report.rejected > 0 ? "partial" : "synced", summary: report.json, error: nil)
-            }
+            try SyncEngine.storage { try state.finishRun(id: runID, at: now(), outcome: outcome, summary: report.json, error: nil) }
         }
+        writeMetrics(outcome: outcome)
         return report
     }
 
@@ -76,6 +78,15 @@ final class SyncCycle {
     /// the first full sync is done; everything else lists the whole book.
     var readsWholeListing: Bool {
         options.scope == .full || fullScan || !capabilities.canReadOne
+    }
+
+    private func writeMetrics(outcome: String) {
+        guard let path = configuration.sync.metricsFile, !options.dryRun else { return }
+        do {
+            try MetricsFile.write(to: path, report: report, outcome: outcome, statistics: remote.statistics, finishedAt: Date())
+        } catch {
+            report.notes.append("could not write the metrics file \(path): \(error.localizedDescription)")
+        }
     }
 
     private func finishReport() {

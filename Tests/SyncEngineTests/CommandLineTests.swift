@@ -41,6 +41,18 @@ final class CapturedConsole: Console {
         #expect(console.stdout.contains("requests 2"))
     }
 
+    @Test func writesAPrometheusTextfileAfterEachCycle() async throws {
+        let fixture = try SyncFixture()
+        try fixture.insertLocal("+254700000001", name: "Ann")
+        let config = try configFile(fixture, extra: #", "sync": {"state": "state.sqlite", "metrics_file": "syncd.prom"}"#)
+        #expect(await Syncd.main(arguments: ["--once", "--config", config], environment: ["SYNCD_TOKEN": "sim-token"], console: CapturedConsole()) == .success)
+        let text = try String(contentsOfFile: fixture.directory + "/syncd.prom", encoding: .utf8)
+        #expect(text.contains(#"syncd_contacts_changed{vendor="waply",side="remote",kind="created"} 1"#))
+        #expect(text.contains(#"syncd_cycle_outcome{vendor="waply",outcome="synced"} 1"#))
+        #expect(text.contains(#"syncd_requests_total{vendor="waply",status="201"} 1"#))
+        #expect(text.contains("# TYPE syncd_cycle_duration_seconds gauge"))
+    }
+
     @Test func aRefusedTokenExitsWithItsOwnCodeAndNeverPrintsIt() async throws {
         let fixture = try SyncFixture()
         let console = CapturedConsole()
