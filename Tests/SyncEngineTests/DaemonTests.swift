@@ -4,6 +4,7 @@ import Glibc
 import ContactModel
 import ContactsSim
 import SyncEngine
+import SyncdCLI
 import Daemon
 import Foundation
 import JSON
@@ -100,6 +101,13 @@ final class NotifyListener {
         #expect(Date().timeIntervalSince(edited) < 3)
         #expect(try fixture.sim.stats()["endpoints"]?["GET /v1/contacts"] == nil, "a push does not list the whole book")
         #expect(notify.receive(for: 3) { $0 == "WATCHDOG=1" }.contains("WATCHDOG=1"))
+
+        // Status is readable while the daemon runs.
+        let console = CapturedConsole()
+        #expect(await Syncd.main(arguments: ["status", "--config", config], environment: [:], console: console) == .success)
+        #expect(console.stdout.contains("last cycles:"))
+        #expect(console.stdout.contains("synced"))
+        #expect(console.stdout.contains("pending CRM changes: 0"))
 
         // A bad new config is reported and the old one kept.
         try "{ broken".write(toFile: config, atomically: true, encoding: .utf8)
@@ -211,6 +219,9 @@ final class NotifyListener {
         #expect(Logger.detectFormat(requested: nil, environment: [:]) == .plain)
         #expect(Logger.detectFormat(requested: nil, environment: ["JOURNAL_STREAM": "1:2"]) == .plain)
         #expect(Logger.detectFormat(requested: .json, environment: [:]) == .json)
+        var info = stat()
+        #expect(fstat(2, &info) == 0)
+        #expect(Logger.detectFormat(requested: nil, environment: ["JOURNAL_STREAM": "\(info.st_dev):\(info.st_ino)"]) == .journal)
     }
 }
 
