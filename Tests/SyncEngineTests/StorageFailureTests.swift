@@ -1,0 +1,45 @@
+import Configuration
+import Foundation
+import JSON
+import SyncEngine
+import Testing
+import TestSupport
+
+/// A state file syncd cannot write gets a clear error before anything is sent or written.
+@Suite struct StorageFailureTests {
+    /// `chattr +i` makes a file immutable even for root (who ignores permission bits).
+    static func immutable(_ path: String, _ on: Bool) -> Bool {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/chattr")
+        process.arguments = [on ? "+i" : "-i", path]
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return false }
+        process.waitUntilExit()
+        return process.terminationStatus == 0
+    }
+
+    static let canMakeImmutable: Bool = {
+        let probe = NSTemporaryDirectory() + "syncd-chattr-probe-\(UUID().uuidString.prefix(6))"
+        FileManager.default.createFile(atPath: probe, contents: Data())
+        defer { _ = immutable(probe, false); try? FileManager.default.removeItem(atPath: probe) }
+        return FileManager.default.isExecutableFile(atPath: "/usr/bin/chattr") && immutable(probe, true)
+    }()
+
+    @Test(.enabled(if: canMakeImmutable)) func aReadOnlyStateFileIsAClearErrorAndNothingIsSent() async throws {
+        let fixture = try SyncFixture()
+        try fixture.insertLocal("+254700000001", name: "Ann")
+        try await fixture.sync()
+        try fixture.insertLocal("+254700000002", name: "Ben")
+        let state = fixture.configuration.sync.state
+        #expect(Self.immutable(state, true))
+        defer { _ = Self.immutable(state, false) }
+        try fixture.resetStats()
+        await #expect { try await fixture.sync() } throws: { error in
+            let message = "\(error)"
+            return (error as? SyncError)?.kind == .storage && (message.contains("read-only") || message.contains("cannot use the state file") || message.contains("readonly"))
+        }
+        #expect(try fixture.writes() == 0, "nothing was sent")
+        #expect(Self.immutable(state, false))
+        #expect(try await fixture.sync().remote.created == 1, "once writable again, the next cycle catches up")
+    }
+}
