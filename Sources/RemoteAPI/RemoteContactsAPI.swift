@@ -1,5 +1,6 @@
 public import Configuration
 public import ContactModel
+import JSON
 
 /// A contact as the vendor holds it.
 public struct RemoteContact: Sendable, Equatable {
@@ -29,6 +30,17 @@ public struct RemotePage: Sendable {
     public init(contacts: [RemoteContact], unusable: [UnusableRemoteContact] = []) {
         self.contacts = contacts
         self.unusable = unusable
+    }
+
+    /// A page of listed items, each decoded with the vendor's reader.
+    init(decoding items: [JSON], with decode: (JSON) -> Result<RemoteContact, UnusableRemoteContact>) {
+        self.init(contacts: [])
+        for item in items {
+            switch decode(item) {
+            case .success(let contact): contacts.append(contact)
+            case .failure(let unusable): self.unusable.append(unusable)
+            }
+        }
     }
 }
 

@@ -27,26 +27,16 @@ struct SendyStackClient: RemoteContactsAPI {
     }
 
     static func decode(_ json: JSON) -> Result<RemoteContact, UnusableRemoteContact> {
-        let id = json["id"]?.string ?? "?"
-        switch ContactFieldsReading.phone(json["phone"]) {
-        case .failure(let reason):
-            return .failure(UnusableRemoteContact(id: id, reason: reason.text))
-        case .success(let phone):
-            guard json["id"]?.string != nil else { return .failure(UnusableRemoteContact(id: id, reason: "no id")) }
-            let optIn: OptIn? = json["opt_in_status"]?.string.flatMap(OptIn.init(rawValue:))
-            let contact = Contact(
+        ContactFieldsReading.remoteContact(json) { phone in
+            Contact(
                 phone: phone, name: ContactFieldsReading.text(json["name"]), country: ContactFieldsReading.text(json["country"])?.uppercased(),
-                tags: ContactFieldsReading.strings(json["tags"]), attributes: ContactFieldsReading.stringMap(json["attributes"]), optIn: optIn)
-            return .success(RemoteContact(id: id, contact: contact, updatedAt: json["updated_at"]?.string.flatMap(Timestamp.init(iso8601:))))
+                tags: ContactFieldsReading.strings(json["tags"]), attributes: ContactFieldsReading.stringMap(json["attributes"]),
+                optIn: json["opt_in_status"]?.string.flatMap(OptIn.init(rawValue:)))
         }
     }
 
     private func decodeOne(_ json: JSON?, _ what: String) throws(RemoteError) -> RemoteContact {
-        guard let json else { throw .malformed("\(what) answered no contact") }
-        switch Self.decode(json) {
-        case .success(let contact): return contact
-        case .failure(let unusable): throw .malformed("\(what) answered a contact syncd cannot read: \(unusable.reason)")
-        }
+        try ContactFieldsReading.answeredContact(json, what, decode: Self.decode)
     }
 
     /// The fields a create or upsert sends.
@@ -70,14 +60,7 @@ struct SendyStackClient: RemoteContactsAPI {
                     guard let items = try JSONBody.decode(response, "GET /internal/contacts")["contacts"]?.array else {
                         throw RemoteError.malformed("GET /internal/contacts has no contacts array")
                     }
-                    var page = RemotePage(contacts: [])
-                    for item in items {
-                        switch Self.decode(item) {
-                        case .success(let contact): page.contacts.append(contact)
-                        case .failure(let unusable): page.unusable.append(unusable)
-                        }
-                    }
-                    continuation.yield(page)
+                    continuation.yield(RemotePage(decoding: items, with: Self.decode))
                     continuation.finish()
                 } catch {
                     continuation.finish(throwing: error)

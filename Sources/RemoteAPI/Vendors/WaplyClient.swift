@@ -41,24 +41,15 @@ struct WaplyClient: RemoteContactsAPI {
     // MARK: - Decoding
 
     static func decode(_ json: JSON) -> Result<RemoteContact, UnusableRemoteContact> {
-        let id = json["id"]?.string ?? "?"
-        switch ContactFieldsReading.phone(json["phone"]) {
-        case .failure(let reason):
-            return .failure(UnusableRemoteContact(id: id, reason: reason.text))
-        case .success(let phone):
-            guard json["id"]?.string != nil else { return .failure(UnusableRemoteContact(id: id, reason: "no id")) }
-            let contact = Contact(
+        ContactFieldsReading.remoteContact(json) { phone in
+            Contact(
                 phone: phone, name: ContactFieldsReading.text(json["name"]), email: ContactFieldsReading.text(json["email"]),
                 tags: ContactFieldsReading.strings(json["tags"]), attributes: ContactFieldsReading.stringMap(json["custom_fields"]))
-            return .success(RemoteContact(id: id, contact: contact, updatedAt: json["updated_at"]?.string.flatMap(Timestamp.init(iso8601:))))
         }
     }
 
     private func decodeOne(_ response: RemoteResponse, _ what: String) throws(RemoteError) -> RemoteContact {
-        switch Self.decode(try JSONBody.decode(response, what)) {
-        case .success(let contact): return contact
-        case .failure(let unusable): throw .malformed("\(what) answered a contact syncd cannot read: \(unusable.reason)")
-        }
+        try ContactFieldsReading.answeredContact(try JSONBody.decode(response, what), what, decode: Self.decode)
     }
 
     // MARK: - Listing
@@ -119,14 +110,7 @@ struct WaplyClient: RemoteContactsAPI {
         guard let items = body["data"]?.array, let total = body["total"]?.int else {
             throw .malformed("GET /contacts page \(number) has no data array or total")
         }
-        var page = RemotePage(contacts: [])
-        for item in items {
-            switch Self.decode(item) {
-            case .success(let contact): page.contacts.append(contact)
-            case .failure(let unusable): page.unusable.append(unusable)
-            }
-        }
-        return ((page, items.count), total)
+        return ((RemotePage(decoding: items, with: Self.decode), items.count), total)
     }
 
     // MARK: - One contact
