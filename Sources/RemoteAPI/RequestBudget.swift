@@ -16,7 +16,10 @@ import Synchronization
 public final class RequestBudget: Sendable {
     struct State {
         var limit: Int?
+        /// Send times in order; those before `head` have left the window (dropped in bulk
+        /// now and then, so each request costs amortized constant time).
         var sent: [Date] = []
+        var head = 0
         var pauseUntil = Date.distantPast
         var spacing = 0.0
         var lastLimited: Date?
@@ -39,7 +42,13 @@ public final class RequestBudget: Sendable {
     /// Reserves a slot; returns how long the caller must wait before sending.
     public func reserve(now: Date = Date()) -> Double {
         state.withLock { state in
-            state.sent.removeAll { $0 <= now.addingTimeInterval(-window) }
+            let cutoff = now.addingTimeInterval(-window)
+            while state.head < state.sent.count && state.sent[state.head] <= cutoff { state.head += 1 }
+            if state.head > 1024 && state.head * 2 > state.sent.count {
+                state.sent.removeFirst(state.head)
+                state.head = 0
+            }
+            let inWindow = state.sent.count - state.head
             if learns, let limit = state.limit, now.timeIntervalSince(state.lastLimited ?? .distantPast) > window,
                 now.timeIntervalSince(state.lastRaise) > window
             {
@@ -47,14 +56,19 @@ public final class RequestBudget: Sendable {
                 state.lastRaise = now
             }
             var start = max(now, state.pauseUntil)
-            if let limit = state.limit, state.sent.count >= limit {
+            if let limit = state.limit, inWindow >= limit {
                 start = max(start, state.sent[state.sent.count - limit].addingTimeInterval(window))
             }
             if state.spacing > 0, let last = state.sent.last {
                 start = max(start, last.addingTimeInterval(state.spacing))
             }
-            let position = state.sent.firstIndex { $0 > start } ?? state.sent.endIndex
-            state.sent.insert(start, at: position)
+            if let last = state.sent.last, start < last {
+                // Rare (a pause ended early for an earlier reservation): keep the order.
+                let position = state.sent[state.head...].firstIndex { $0 > start } ?? state.sent.endIndex
+                state.sent.insert(start, at: position)
+            } else {
+                state.sent.append(start)
+            }
             return start.timeIntervalSince(now)
         }
     }
@@ -72,7 +86,7 @@ public final class RequestBudget: Sendable {
             state.pauseUntil = max(state.pauseUntil, now.addingTimeInterval(hint))
             state.lastLimited = now
             if learns {
-                let recent = state.sent.filter { $0 > now.addingTimeInterval(-window) && $0 <= now }.count
+                let recent = state.sent[state.head...].filter { $0 > now.addingTimeInterval(-window) && $0 <= now }.count
                 state.limit = max(5, min(state.limit ?? Int.max, Int(Double(recent) * 0.8)))
                 state.lastRaise = now
             }
