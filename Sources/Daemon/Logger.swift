@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Foundation
 public import ContactModel
 public import JSON
 
@@ -86,11 +87,5 @@ public struct Logger: Sendable {
             guard written > 0 else { return }
             offset += written
         }
-    }
-}
-
-extension String {
-    func replacingOccurrences(of target: String, with replacement: String) -> String {
-        split(separator: target, omittingEmptySubsequences: false).joined(separator: replacement)
     }
 }

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Foundation
 
 /// The sd_notify protocol without libsystemd: datagrams to `$NOTIFY_SOCKET`.
 ///

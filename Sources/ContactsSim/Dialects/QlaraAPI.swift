@@ -36,7 +36,7 @@ struct QlaraAPI: VendorAPI {
     func authenticate(_ request: HTTPRequest, state: inout SimState) -> Result<Caller, VendorError> {
         var presented = request.headers["X-Api-Key"]
         if presented == nil, let authorization = request.headers["Authorization"], authorization.lowercased().hasPrefix("basic ") {
-            let encoded = String(authorization.dropFirst(6)).trimmingHeaderSpaces
+            let encoded = String(authorization.dropFirst(6)).trimmingCharacters(in: .whitespaces)
             if let data = Data(base64Encoded: encoded), let pair = String(data: data, encoding: .utf8) {
                 let parts = pair.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
                 presented = parts.first { state.tokens.roles[$0] != nil }

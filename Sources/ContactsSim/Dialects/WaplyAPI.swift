@@ -1,3 +1,4 @@
+import Foundation
 import ContactModel
 import HTTPServer
 import JSON
@@ -149,15 +150,6 @@ extension HTTPRequest {
         guard let value = headers["Authorization"] else { return nil }
         let parts = value.split(separator: " ", maxSplits: 1)
         guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
-        return String(parts[1]).trimmingHeaderSpaces
-    }
-}
-
-extension String {
-    var trimmingHeaderSpaces: String {
-        var slice = Substring(self)
-        while slice.first == " " { slice.removeFirst() }
-        while slice.last == " " { slice.removeLast() }
-        return String(slice)
+        return String(parts[1]).trimmingCharacters(in: .whitespaces)
     }
 }

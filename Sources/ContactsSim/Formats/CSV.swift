@@ -1,3 +1,5 @@
+import Foundation
+
 /// RFC 4180 CSV: quoted fields, doubled quotes, CRLF or LF line ends, a leading BOM ignored.
 enum CSV {
     static func parse(_ bytes: [UInt8]) throws(SimError) -> [[String]] {
@@ -65,11 +67,5 @@ enum CSV {
     private static func escape(_ field: String) -> String {
         guard field.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return field }
         return "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-    }
-}
-
-extension String {
-    func replacingOccurrences(of target: String, with replacement: String) -> String {
-        split(separator: target, omittingEmptySubsequences: false).joined(separator: replacement)
     }
 }

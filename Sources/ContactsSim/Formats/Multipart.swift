@@ -1,3 +1,5 @@
+import Foundation
+
 /// The parts of a `multipart/form-data` body (RFC 7578).
 enum Multipart {
     struct Part: Sendable {
@@ -33,7 +35,7 @@ enum Multipart {
             for line in head.split(separator: "\r\n") {
                 let pieces = line.split(separator: ":", maxSplits: 1)
                 guard pieces.count == 2 else { continue }
-                let value = String(pieces[1]).trimmingHeaderSpaces
+                let value = String(pieces[1]).trimmingCharacters(in: .whitespaces)
                 switch pieces[0].lowercased() {
                 case "content-disposition":
                     part.name = parameter("name", in: value)
@@ -51,8 +53,8 @@ enum Multipart {
     static func parameter(_ name: String, in header: String) -> String? {
         for piece in header.split(separator: ";").dropFirst() {
             let pair = piece.split(separator: "=", maxSplits: 1)
-            guard pair.count == 2, String(pair[0]).trimmingHeaderSpaces.lowercased() == name else { continue }
-            var value = String(pair[1]).trimmingHeaderSpaces
+            guard pair.count == 2, String(pair[0]).trimmingCharacters(in: .whitespaces).lowercased() == name else { continue }
+            var value = String(pair[1]).trimmingCharacters(in: .whitespaces)
             if value.hasPrefix("\""), value.hasSuffix("\""), value.count >= 2 { value = String(value.dropFirst().dropLast()) }
             return value
         }
