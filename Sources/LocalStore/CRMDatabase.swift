@@ -193,13 +193,13 @@ public final class CRMDatabase {
         do {
             var latest: [String: CapturedChange] = [:]
             try database.forEachRow(
-                "SELECT seq, row_key, op, origin, changed_at FROM _syncd_outbox WHERE tbl = ? AND seq > ? AND seq <= ? ORDER BY seq",
+                "SELECT seq, row_key, op, changed_at FROM _syncd_outbox WHERE tbl = ? AND seq > ? AND seq <= ? ORDER BY seq",
                 [.text(table), .integer(after), .integer(upTo)]
             ) { row in
                 let key = row.string(1) ?? ""
                 latest[key] = CapturedChange(
                     sequence: row.int64(0) ?? 0, key: key, deleted: row.string(2) == "delete",
-                    capturedAt: row.string(4).flatMap(Timestamp.init(iso8601:)), ownWrite: row.string(3) == consumer)
+                    capturedAt: row.string(3).flatMap(Timestamp.init(iso8601:)))
             }
             return latest.values.sorted { $0.sequence < $1.sequence }
         } catch {

@@ -29,12 +29,11 @@ public struct LocalRowProblem: Error, Sendable, Equatable, CustomStringConvertib
     public var description: String { reason }
 }
 
-/// A change the CRM made, captured by syncd's triggers.
+/// A change to the CRM table, captured by syncd's triggers. syncd's own writes are captured
+/// too; they come back equal to the row index and so cause nothing.
 public struct CapturedChange: Sendable {
     public var sequence: Int64
     public var key: String
     public var deleted: Bool
     public var capturedAt: Timestamp?
-    /// Whether syncd itself (this consumer) made the change.
-    public var ownWrite: Bool
 }

@@ -151,9 +151,6 @@ extension StateStore {
         }
     }
 
-    public func localChangeCount() throws -> Int {
-        try database.first("SELECT count(*) FROM local_changes")?.int(0) ?? 0
-    }
 
     // MARK: - Plan
 
