@@ -22,11 +22,6 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         Timestamp(millisecondsSinceEpoch: millisecondsSinceEpoch + milliseconds)
     }
 
-    /// This moment truncated to whole seconds (what a seconds-precision API will echo back).
-    public var truncatedToSeconds: Timestamp {
-        Timestamp(millisecondsSinceEpoch: millisecondsSinceEpoch - ((millisecondsSinceEpoch % 1000) + 1000) % 1000)
-    }
-
     public var description: String { iso8601(fractionalSeconds: true) }
 }
 

@@ -83,6 +83,8 @@ public final class SyncDaemon: Sendable {
         var nextFull = Date()
         while !flags.withLock({ $0.stop }) {
             if flags.withLock({ flag in defer { flag.reload = false }; return flag.reload }) {
+                notifier.reloading()
+                defer { notifier.ready() }
                 do {
                     (configuration, remote, watcher) = try prepare()
                     logger.notice("configuration reloaded")

@@ -44,9 +44,6 @@ public struct HTTPRequestParser: Sendable {
         self.limits = limits
     }
 
-    /// Whether bytes of an unfinished request are waiting.
-    public var hasPartialRequest: Bool { !buffer.isEmpty || head != nil }
-
     public mutating func append(_ bytes: UnsafeRawBufferPointer) {
         buffer.append(contentsOf: bytes)
     }

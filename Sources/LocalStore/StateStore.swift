@@ -145,10 +145,6 @@ extension StateStore {
         try database.first("SELECT \(Self.linkColumns) FROM links WHERE remote_id = ?", [.text(remoteID)]).flatMap { Self.link($0) }
     }
 
-    public func link(id: Int64) throws -> Link? {
-        try database.first("SELECT \(Self.linkColumns) FROM links WHERE link_id = ?", [.integer(id)]).flatMap { Self.link($0) }
-    }
-
     public func links(phone: String) throws -> [Link] {
         try database.query("SELECT \(Self.linkColumns) FROM links WHERE phone = ? ORDER BY link_id", [.text(phone)]).compactMap { Self.link($0) }
     }

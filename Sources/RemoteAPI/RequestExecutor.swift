@@ -44,8 +44,6 @@ public final class RequestExecutor: Sendable {
         self.maximumWait = maximumWait
     }
 
-    /// The budget's limit in force, for logs.
-    public var budgetLimit: Int? { budget.currentLimit }
 
     public var stats: Statistics { statistics.withLock { $0 } }
 

@@ -116,11 +116,6 @@ public final class Database {
         }
     }
 
-    /// Column names of a query's result.
-    public func columnNames(_ sql: String) throws(DatabaseError) -> [String] {
-        try prepared(sql).columnNames
-    }
-
     public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
 
     /// Whether a transaction is open on this connection.

@@ -85,10 +85,6 @@ final class Statement {
         }
     }
 
-    var columnNames: [String] {
-        (0..<sqlite3_column_count(handle)).map { String(cString: sqlite3_column_name(handle, $0)) }
-    }
-
     func reset() { sqlite3_reset(handle) }
 }
 

@@ -40,9 +40,4 @@ import Testing
             #expect(Timestamp(iso8601: moment.iso8601(fractionalSeconds: true)) == moment)
         }
     }
-
-    @Test func truncatesToSeconds() {
-        #expect(Timestamp(millisecondsSinceEpoch: 1999).truncatedToSeconds.millisecondsSinceEpoch == 1000)
-        #expect(Timestamp(millisecondsSinceEpoch: -1).truncatedToSeconds.millisecondsSinceEpoch == -1000)
-    }
 }

@@ -112,7 +112,8 @@ final class NotifyListener {
         // A bad new config is reported and the old one kept.
         try "{ broken".write(toFile: config, atomically: true, encoding: .utf8)
         kill(process.processIdentifier, SIGHUP)
-        try await fixture.wait(seconds: 1)
+        let reload = notify.receive(for: 5) { $0 == "READY=1" }
+        #expect(reload.contains("RELOADING=1") && reload.last == "READY=1", "\(reload)")
         #expect(process.isRunning)
         try fixture.updateLocal("+254700000001", "full_name", "Still syncing")
         let again = Date()
