@@ -13,7 +13,7 @@ extension SyncdConfiguration {
         }
         let json: JSON
         do {
-            json = try JSON.parse(Array(data))
+            json = try JSON.parse(Array(data), rejectingDuplicateNames: true)
         } catch {
             throw ConfigurationError("\(path) is not valid JSON: \(error)")
         }
@@ -36,6 +36,13 @@ extension SyncdConfiguration {
             email: try columnsReader.string("email"), country: try columnsReader.string("country"),
             tags: try columnsReader.string("tags"), attributes: try columnsReader.string("attributes"),
             optIn: try columnsReader.string("opt_in"), updatedAt: try columnsReader.string("updated_at"))
+        var fieldByColumn: [String: String] = [:]
+        for (field, column) in columns.byField {
+            if let other = fieldByColumn[column] {
+                throw .key("local.columns.\(field)", "names the column '\(column)', which local.columns.\(other) names too; each field needs a column of its own")
+            }
+            fieldByColumn[column] = field
+        }
         let tagsFormat = try localReader.choice("tags_format", LocalSettings.TagsFormat.self) ?? .json
         let defaultCountry = try localReader.string("default_country")?.uppercased()
         if let defaultCountry, (try? PhoneNumber.normalize("0700000000", defaultCountry: defaultCountry)) == nil {
@@ -73,7 +80,16 @@ extension SyncdConfiguration {
             maxDeleteShare: try syncReader?.number("max_delete_share", in: 0...1) ?? 0.1,
             intervalSeconds: try syncReader?.number("interval_seconds", in: 5...86_400) ?? 300,
             metricsFile: try syncReader?.string("metrics_file").map(resolve))
+        if sameFile(sync.state, local.database) {
+            throw .key("sync.state", "is the CRM database itself (\(local.database)); syncd keeps its state in a file of its own")
+        }
         return SyncdConfiguration(local: local, remote: remote, sync: sync, path: path)
+    }
+
+    /// Whether two paths name one file (through links, or `.` and `..`).
+    private static func sameFile(_ first: String, _ second: String) -> Bool {
+        let canonical = { (path: String) in URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path }
+        return canonical(first) == canonical(second)
     }
 
     /// The API token from `token_env` or `token_file` (exactly one), or, when neither is given

@@ -46,6 +46,15 @@ public struct LocalSettings: Sendable {
             self.updatedAt = updatedAt
         }
 
+        /// Each mapped column under its config key (`phone`, `opt_in`...), in a fixed order.
+        public var byField: [(field: String, column: String)] {
+            let all: [(String, String?)] = [
+                ("phone", phone), ("name", name), ("email", email), ("country", country), ("tags", tags),
+                ("attributes", attributes), ("opt_in", optIn), ("updated_at", updatedAt),
+            ]
+            return all.compactMap { field, column in column.map { (field, $0) } }
+        }
+
         /// The contact fields this CRM table holds.
         public var fields: FieldSet {
             var fields: FieldSet = []

@@ -10,7 +10,7 @@ extension Contact {
         if let email { object["email"] = .string(email) }
         if let country { object["country"] = .string(country) }
         if !tags.isEmpty { object["tags"] = JSON(tags) }
-        if !attributes.isEmpty { object["attributes"] = JSON(attributes) }
+        if !attributes.isEmpty { object["attributes"] = JSON(sortedMembers: attributes) }
         if let optIn { object["opt_in"] = .string(optIn.rawValue) }
         return .object(object)
     }
@@ -21,7 +21,7 @@ extension Contact {
             phone: phone, name: json["name"]?.string, email: json["email"]?.string, country: json["country"]?.string,
             tags: json["tags"]?.array?.compactMap(\.string) ?? [],
             attributes: json["attributes"]?.object.map { object in
-                Dictionary(uniqueKeysWithValues: object.compactMap { key, value in value.string.map { (key, $0) } })
+                Dictionary(object.filter { $0.value.isScalar }.map { ($0.key, $0.value) }, uniquingKeysWith: { _, last in last })
             } ?? [:],
             optIn: json["opt_in"]?.string.flatMap(OptIn.init(rawValue:)))
     }

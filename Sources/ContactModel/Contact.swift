@@ -1,8 +1,11 @@
+public import JSON
+
 /// A contact as syncd sees it, whatever the CRM's columns or the vendor's field names.
 ///
 /// The vendor adapters and the CRM mapping both translate to and from this shape, so the
-/// planner compares like with like. Tags are a set (kept sorted); attributes are a flat
-/// string map, the common ground of every vendor's custom fields.
+/// planner compares like with like. Tags are a set (kept sorted); attributes are a flat map
+/// of JSON scalars: the CRM keeps a number a number, while vendors that store only text get
+/// its text (see `retypingAttributes(like:)`).
 public struct Contact: Sendable, Hashable {
     public var phone: PhoneNumber
     public var name: String?
@@ -12,13 +15,13 @@ public struct Contact: Sendable, Hashable {
     public var tags: [String] {
         didSet { tags = Self.normalizedTags(tags) }
     }
-    public var attributes: [String: String]
+    public var attributes: [String: JSON]
     /// `nil` when unknown.
     public var optIn: OptIn?
 
     public init(
         phone: PhoneNumber, name: String? = nil, email: String? = nil, country: String? = nil, tags: [String] = [],
-        attributes: [String: String] = [:], optIn: OptIn? = nil
+        attributes: [String: JSON] = [:], optIn: OptIn? = nil
     ) {
         self.phone = phone
         self.name = name
@@ -119,7 +122,25 @@ extension Contact {
         case .country: return country
         case .tags: return tags.isEmpty ? nil : tags.joined(separator: ",")
         case .optIn: return optIn?.rawValue
-        case .attribute(let key): return attributes[key]
+        case .attribute(let key): return attributes[key]?.scalarText
         }
+    }
+
+    /// This contact with each text attribute that spells another contact's typed value (`"5"`
+    /// where `other` holds the number 5) given that value's type: a vendor that keeps custom
+    /// fields as text has not changed a number by echoing it back as text.
+    public func retypingAttributes(like other: Contact?) -> Contact {
+        guard let other, !attributes.isEmpty else { return self }
+        var result = self
+        for (key, value) in attributes {
+            guard case .string(let text) = value, let typed = other.attributes[key], typed.string == nil, typed.scalarText == text else { continue }
+            result.attributes[key] = typed
+        }
+        return result
+    }
+
+    /// The attributes as text, for vendors whose custom fields hold only strings.
+    public var attributeTexts: [String: String] {
+        attributes.compactMapValues(\.scalarText)
     }
 }

@@ -46,11 +46,11 @@ public struct PhoneNumber: Sendable, Hashable, Comparable, CustomStringConvertib
             international = String(digits.dropFirst(2))
         } else {
             guard let defaultCountry else { throw .nationalNumberWithoutCountry }
-            guard let country = CallingCodes.byCountry[defaultCountry.uppercased()] else {
+            guard let country = NumberingPlan.byCountry[defaultCountry.uppercased()] else {
                 throw .unknownCountry(defaultCountry)
             }
             var national = Substring(digits)
-            if let trunk = country.trunkPrefix, national.hasPrefix(trunk) {
+            if let trunk = country.nationalPrefix, national.hasPrefix(trunk) {
                 national = national.dropFirst(trunk.count)
             }
             international = country.callingCode + national
@@ -59,6 +59,29 @@ public struct PhoneNumber: Sendable, Hashable, Comparable, CustomStringConvertib
         guard (8...15).contains(international.count) else { throw .invalidLength(international.count) }
         // The digits were checked above, so this cannot fail.
         return PhoneNumber(e164: "+" + international)!
+    }
+
+    /// Reads a phone stored as a number (an INTEGER or REAL column): the digits it holds,
+    /// which lost any `+` or leading `0` on the way in. They are read as an international
+    /// number when they can only be one (`14155550100`: too long for a Kenyan number) or
+    /// start with the default country's own calling code, and as a national number of
+    /// `defaultCountry` when they can only be that. Digits that read as two different numbers
+    /// are refused, never guessed.
+    public static func fromStoredDigits(_ digits: String, defaultCountry: String?) throws(PhoneNumberError) -> PhoneNumber {
+        guard !digits.isEmpty, digits.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else {
+            throw .empty
+        }
+        let international = NumberingPlan.internationalReadings(of: digits)
+        guard let defaultCountry else { return try normalize("+" + digits) }
+        guard let home = NumberingPlan.byCountry[defaultCountry.uppercased()] else { throw .unknownCountry(defaultCountry) }
+        if international.contains(where: { $0.callingCode == home.callingCode }) || (!international.isEmpty && !home.allows(Substring(digits))) {
+            return try normalize("+" + digits)
+        }
+        guard home.allows(Substring(digits)) else { throw .invalidLength(digits.count) }
+        guard international.isEmpty else {
+            throw .ambiguous(national: "+" + home.callingCode + digits, international: "+" + digits)
+        }
+        return try normalize("+" + home.callingCode + digits)
     }
 
     public static func < (lhs: PhoneNumber, rhs: PhoneNumber) -> Bool { lhs.e164 < rhs.e164 }
@@ -76,6 +99,8 @@ public enum PhoneNumberError: Error, Sendable, Equatable, CustomStringConvertibl
     case nationalNumberWithoutCountry
     case unknownCountry(String)
     case invalidLength(Int)
+    /// Digits from a numeric column that read as two different numbers.
+    case ambiguous(national: String, international: String)
 
     public var description: String {
         switch self {
@@ -85,6 +110,8 @@ public enum PhoneNumberError: Error, Sendable, Equatable, CustomStringConvertibl
             return "a national number needs a country (set local.default_country or store it with +)"
         case .unknownCountry(let code): return "unknown country code '\(code)'"
         case .invalidLength(let count): return "\(count) digits; E.164 allows 8 to 15 and no leading 0"
+        case .ambiguous(let national, let international):
+            return "stored as a number, it reads as \(national) or \(international); store it as text with its +"
         }
     }
 }

@@ -1,3 +1,5 @@
+import JSON
+
 /// How a field changed on both sides is settled.
 public enum ConflictPolicy: String, Sendable, CaseIterable {
     /// The side with the newer `updated_at` wins (the local side on a tie).
@@ -88,7 +90,7 @@ public enum ThreeWayMerge {
         merged.email = resolve(.email, b?.email, l.email, r.email)
         merged.country = resolve(.country, b?.country, l.country, r.country)
         merged.optIn = resolve(.optIn, b?.optIn, l.optIn, r.optIn)
-        var attributes: [String: String] = [:]
+        var attributes: [String: JSON] = [:]
         for key in Set(l.attributes.keys).union(r.attributes.keys).union(b?.attributes.keys ?? [:].keys).sorted() {
             attributes[key] = resolve(.attribute(key), b?.attributes[key], l.attributes[key], r.attributes[key])
         }

@@ -141,7 +141,7 @@ public final class SyncDaemon: Sendable {
         }
         do {
             let report = try outcome.get()
-            let level: Logger.Level = report.rejected > 0 || !report.notes.isEmpty ? .warning : (report.wroteNothing ? .info : .notice)
+            let level: Logger.Level = report.isPartial || !report.notes.isEmpty ? .warning : (report.wroteNothing ? .info : .notice)
             logger.log(level, (scope == .full ? "" : "push: ") + report.summaryLine, fields: ["report": report.json])
             for note in report.notes { logger.warning(note) }
             notifier.status("last cycle \(Timestamp(millisecondsSinceEpoch: Int64(Date().timeIntervalSince1970 * 1000)).iso8601(fractionalSeconds: false)): " + report.summaryLine)

@@ -119,4 +119,17 @@ extension JSON {
     public init(_ values: [String: String]) {
         self = .object(JSONObject(values.sorted { $0.key < $1.key }.map { ($0.key, JSON.string($0.value)) }))
     }
+
+    /// An object of these members, keys sorted so output is stable.
+    public init(sortedMembers values: [String: JSON]) {
+        self = .object(JSONObject(values.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }))
+    }
+
+    /// Whether this is a string, number or boolean (not null, an array or an object).
+    public var isScalar: Bool {
+        switch self {
+        case .string, .int, .double, .bool: return true
+        default: return false
+        }
+    }
 }

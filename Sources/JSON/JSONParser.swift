@@ -7,11 +7,13 @@ struct JSONParser {
     static let maximumDepth = 256
 
     private let bytes: UnsafeBufferPointer<UInt8>
+    private let rejectsDuplicateNames: Bool
     private var index = 0
     private var depth = 0
 
-    init(bytes: UnsafeBufferPointer<UInt8>) {
+    init(bytes: UnsafeBufferPointer<UInt8>, rejectsDuplicateNames: Bool = false) {
         self.bytes = bytes
+        self.rejectsDuplicateNames = rejectsDuplicateNames
     }
 
     mutating func parseDocument() throws(JSONError) -> JSON {
@@ -51,7 +53,11 @@ struct JSONParser {
         while true {
             skipWhitespace()
             guard peek(UInt8(ascii: "\"")) else { throw error("expected a member name") }
+            let nameOffset = index
             let key = try parseString()
+            if rejectsDuplicateNames && object[key] != nil {
+                throw JSONError(offset: nameOffset, reason: "the member \"\(key)\" appears twice")
+            }
             skipWhitespace()
             guard peek(UInt8(ascii: ":")) else { throw error("expected ':'") }
             index += 1
@@ -252,13 +258,16 @@ struct JSONParser {
 
 extension JSON {
     /// Parses one JSON document from UTF-8 bytes.
-    public static func parse(_ bytes: some Collection<UInt8>) throws(JSONError) -> JSON {
+    /// Parses a document. RFC 8259 leaves repeated member names to the reader: by default the
+    /// last one wins; `rejectingDuplicateNames` refuses them (a config file where a key typed
+    /// twice would silently drop one of the two settings).
+    public static func parse(_ bytes: some Collection<UInt8>, rejectingDuplicateNames: Bool = false) throws(JSONError) -> JSON {
         let result: Result<JSON, JSONError>? = bytes.withContiguousStorageIfAvailable { buffer in
-            var parser = JSONParser(bytes: buffer)
+            var parser = JSONParser(bytes: buffer, rejectsDuplicateNames: rejectingDuplicateNames)
             return Result { () throws(JSONError) -> JSON in try parser.parseDocument() }
         }
         if let result { return try result.get() }
-        return try parse(Array(bytes))
+        return try parse(Array(bytes), rejectingDuplicateNames: rejectingDuplicateNames)
     }
 
     /// Parses one JSON document from text.

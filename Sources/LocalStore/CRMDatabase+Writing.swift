@@ -20,11 +20,15 @@ public enum LocalWriteResult: Sendable, Equatable {
     /// The row changed (or vanished) after it was read; its own captured change will come
     /// round in the next cycle.
     case skippedChanged
+    /// The CRM refused the row (a CHECK, NOT NULL or UNIQUE constraint, a trigger), or the
+    /// value cannot be stored as configured; nothing of it was written.
+    case refused(String)
 }
 
 extension CRMDatabase {
     /// Applies a batch in one transaction, flagged as this consumer's own writes so the
-    /// triggers' entries are never pushed back to the vendor.
+    /// triggers' entries are never pushed back to the vendor. Each write has a savepoint of
+    /// its own: a row the CRM's constraints refuse costs that row, not the batch.
     public func apply(_ writes: [LocalWrite], now: Timestamp) throws(LocalStoreError) -> [LocalWriteResult] {
         guard !writes.isEmpty else { return [] }
         do {
@@ -32,7 +36,19 @@ extension CRMDatabase {
                 try database.run("INSERT INTO _syncd_writer (consumer) VALUES (?)", [.text(consumer)])
                 defer { try? database.run("DELETE FROM _syncd_writer") }
                 var results: [LocalWriteResult] = []
-                for write in writes { results.append(try apply(write, now: now)) }
+                for write in writes {
+                    try database.execute("SAVEPOINT syncd_row")
+                    do {
+                        results.append(try apply(write, now: now))
+                        try database.execute("RELEASE syncd_row")
+                    } catch let error as DatabaseError where error.isConstraintViolation {
+                        try database.execute("ROLLBACK TO syncd_row; RELEASE syncd_row")
+                        results.append(.refused(error.message))
+                    } catch let problem as LocalRowProblem {
+                        try database.execute("ROLLBACK TO syncd_row; RELEASE syncd_row")
+                        results.append(.refused(problem.reason))
+                    }
+                }
                 try database.run("DELETE FROM _syncd_writer")
                 return results
             }
@@ -44,10 +60,9 @@ extension CRMDatabase {
     }
 
     private func apply(_ write: LocalWrite, now: Timestamp) throws -> LocalWriteResult {
-        let keySQL = keyColumn.lowercased() == "rowid" ? "rowid" : quoted(keyColumn)
         switch write {
         case .insert(let contact):
-            var values = mapping.changes(from: nil, to: contact, now: now, updatedAtIsNumeric: updatedAtIsNumeric)
+            var values = try mapping.changes(from: nil, to: contact, now: now, updatedAtIsNumeric: updatedAtIsNumeric)
             var key: String?
             if !keyIsAssigned {
                 key = UUID().uuidString.lowercased()
@@ -61,7 +76,7 @@ extension CRMDatabase {
             guard let current = try rows(keys: [key])[key], case .success(let contact) = current.contact, contact == expected else {
                 return .skippedChanged
             }
-            let values = mapping.changes(from: contact, to: new, now: now, updatedAtIsNumeric: updatedAtIsNumeric)
+            let values = try mapping.changes(from: contact, to: new, now: now, updatedAtIsNumeric: updatedAtIsNumeric)
             guard !values.isEmpty else { return .updated }
             let assignments = values.map { "\(quoted($0.0)) = ?" }.joined(separator: ", ")
             try database.run("UPDATE \(quoted(settings.table)) SET \(assignments) WHERE \(keySQL) = ?", values.map(\.1) + [.text(key)])

@@ -38,10 +38,9 @@ public final class CRMDatabase {
         self.settings = settings
         self.consumer = consumer
         table = settings.table
-        mapping = ColumnMapping(settings: settings)
         let info: [Row]
         do {
-            info = try database.query("SELECT name, type, pk FROM pragma_table_info(?)", [.text(settings.table)])
+            info = try database.query("SELECT name, type, pk, \"notnull\" FROM pragma_table_info(?)", [.text(settings.table)])
         } catch {
             throw LocalStoreError(.configuration, "local.database: \(settings.database) is not a readable SQLite database: \(error.message)")
         }
@@ -50,28 +49,13 @@ public final class CRMDatabase {
             throw LocalStoreError(.configuration, "local.table: no table '\(settings.table)' in \(settings.database) (tables: \(tables.joined(separator: ", ")))")
         }
         let columns = Dictionary(info.map { ($0.string(0) ?? "", ($0.string(1) ?? "").uppercased()) }, uniquingKeysWith: { first, _ in first })
-        let mapped: [(String, String?)] = [
-            ("phone", settings.columns.phone), ("name", settings.columns.name), ("email", settings.columns.email),
-            ("country", settings.columns.country), ("tags", settings.columns.tags), ("attributes", settings.columns.attributes),
-            ("opt_in", settings.columns.optIn), ("updated_at", settings.columns.updatedAt),
-        ]
-        for (field, column) in mapped {
-            guard let column else { continue }
+        for (field, column) in settings.columns.byField {
             guard columns[column] != nil else {
                 throw LocalStoreError(.configuration, "local.columns.\(field): no column '\(column)' in table '\(settings.table)' (columns: \(info.compactMap { $0.string(0) }.joined(separator: ", ")))")
             }
         }
+        keyColumn = try Self.keyColumn(settings: settings, info: info, database: database)
         let primaryKey = info.filter { ($0.int(2) ?? 0) > 0 }
-        if let key = settings.key {
-            guard key.lowercased() == "rowid" || columns[key] != nil else {
-                throw LocalStoreError(.configuration, "local.key: no column '\(key)' in table '\(settings.table)'")
-            }
-            keyColumn = key
-        } else if primaryKey.count == 1, let name = primaryKey[0].string(0) {
-            keyColumn = name
-        } else {
-            keyColumn = "rowid"
-        }
         let keyType = columns[keyColumn] ?? "INTEGER"
         keyIsAssigned = keyColumn.lowercased() == "rowid" || (keyType == "INTEGER" && primaryKey.count == 1 && primaryKey[0].string(0) == keyColumn)
         if let column = settings.columns.updatedAt {
@@ -81,6 +65,54 @@ public final class CRMDatabase {
         } else {
             updatedAtIsNumeric = false
         }
+        mapping = ColumnMapping(settings: settings, phoneIsNumeric: Self.hasNumericAffinity(columns[settings.columns.phone] ?? ""))
+    }
+
+    /// The column that identifies a row, checked: a row's key must name the same person for as
+    /// long as the row lives, or syncd would attach one person's vendor contact to another.
+    /// That holds for the table's primary key and for a UNIQUE NOT NULL column. `rowid` holds
+    /// it only while nobody runs VACUUM on a table without an INTEGER PRIMARY KEY, so syncd
+    /// uses it only when `local.key` names it.
+    private static func keyColumn(settings: LocalSettings, info: [Row], database: Database) throws(LocalStoreError) -> String {
+        let table = settings.table
+        let primaryKey = info.filter { ($0.int(2) ?? 0) > 0 }.compactMap { $0.string(0) }
+        let hasRowID = (try? database.first("SELECT rowid FROM \(quoted(table)) LIMIT 1")) != nil
+        guard let key = settings.key else {
+            if primaryKey.count == 1 { return primaryKey[0] }
+            let what = primaryKey.isEmpty ? "has no primary key" : "has a primary key of \(primaryKey.count) columns"
+            throw LocalStoreError(
+                .configuration,
+                "local.key: table '\(table)' \(what); name a UNIQUE NOT NULL column as local.key (or \"rowid\" if nothing ever runs VACUUM on this database: see the README)")
+        }
+        if key.lowercased() == "rowid" {
+            guard hasRowID else { throw LocalStoreError(.configuration, "local.key: table '\(table)' is WITHOUT ROWID, so it has no rowid") }
+            return "rowid"
+        }
+        guard let column = info.first(where: { $0.string(0) == key }) else {
+            throw LocalStoreError(.configuration, "local.key: no column '\(key)' in table '\(table)'")
+        }
+        if primaryKey == [key] { return key }
+        let unique = (try? database.query(
+            """
+            SELECT 1 FROM pragma_index_list(?) l WHERE l."unique" = 1 AND l.partial = 0
+                AND (SELECT count(*) FROM pragma_index_info(l.name)) = 1 AND (SELECT name FROM pragma_index_info(l.name)) = ?
+            """, [.text(table), .text(key)]).isEmpty == false) ?? false
+        guard unique else {
+            throw LocalStoreError(.configuration, "local.key: column '\(key)' of '\(table)' is not unique (it needs a PRIMARY KEY or UNIQUE constraint of its own)")
+        }
+        guard (column.int(3) ?? 0) == 1 else {
+            throw LocalStoreError(.configuration, "local.key: column '\(key)' of '\(table)' may be NULL (it needs NOT NULL)")
+        }
+        return key
+    }
+
+    /// SQLite's type affinity rules: a declared type with INT, or none of CHAR/CLOB/TEXT/BLOB
+    /// (REAL, NUMERIC, DECIMAL...), stores number-like text as a number.
+    static func hasNumericAffinity(_ type: String) -> Bool {
+        let type = type.uppercased()
+        if type.contains("INT") { return true }
+        if type.isEmpty || ["CHAR", "CLOB", "TEXT", "BLOB"].contains(where: type.contains) { return false }
+        return true
     }
 
     /// Opens the CRM file. The busy timeout does not cover opening (switching to WAL while
@@ -102,7 +134,7 @@ public final class CRMDatabase {
         }
     }
 
-    private var keySQL: String { keyColumn.lowercased() == "rowid" ? "rowid" : quoted(keyColumn) }
+    var keySQL: String { keyColumn.lowercased() == "rowid" ? "rowid" : quoted(keyColumn) }
     private var selectSQL: String {
         "SELECT \(keySQL), " + mapping.selectedColumns.map(quoted).joined(separator: ", ") + " FROM \(quoted(table))"
     }
@@ -117,7 +149,9 @@ public final class CRMDatabase {
             let names = try database.query("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?", [.text(table)]).compactMap { $0.string(0) }
             let registered = try database.first("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_syncd_consumers'") != nil
                 && (try database.first("SELECT 1 FROM _syncd_consumers WHERE consumer = ? AND tbl = ?", [.text(consumer), .text(table)])) != nil
-            return registered && triggerNames.allSatisfy(names.contains)
+            // Triggers from before inserts were told from updates need replacing.
+            let insertSQL = try database.first("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?", [.text(triggerNames[0])])?.string(0) ?? ""
+            return registered && triggerNames.allSatisfy(names.contains) && insertSQL.contains("'insert'")
         } catch {
             throw LocalStoreError(.other, "reading the CRM schema: \(error)")
         }
@@ -143,14 +177,14 @@ public final class CRMDatabase {
             DROP TRIGGER IF EXISTS \(quoted(triggerNames[0]));
             DROP TRIGGER IF EXISTS \(quoted(triggerNames[1]));
             DROP TRIGGER IF EXISTS \(quoted(triggerNames[2]));
-            CREATE TRIGGER \(quoted(triggerNames[0])) AFTER INSERT ON \(quoted(table)) BEGIN
-                \(insert) VALUES ('\(name)', \(newKey), 'upsert', \(origin), \(now));
+            CREATE TRIGGER \(quoted(triggerNames[0])) AFTER INSERT ON \(quoted(table)) WHEN \(newKey) IS NOT NULL BEGIN
+                \(insert) VALUES ('\(name)', \(newKey), 'insert', \(origin), \(now));
             END;
             CREATE TRIGGER \(quoted(triggerNames[1])) AFTER UPDATE ON \(quoted(table)) BEGIN
-                \(insert) VALUES ('\(name)', \(newKey), 'upsert', \(origin), \(now));
-                \(insert) SELECT '\(name)', \(oldKey), 'delete', \(origin), \(now) WHERE \(oldKey) IS NOT \(newKey);
+                \(insert) SELECT '\(name)', \(newKey), 'update', \(origin), \(now) WHERE \(newKey) IS NOT NULL;
+                \(insert) SELECT '\(name)', \(oldKey), 'delete', \(origin), \(now) WHERE \(oldKey) IS NOT NULL AND \(oldKey) IS NOT \(newKey);
             END;
-            CREATE TRIGGER \(quoted(triggerNames[2])) AFTER DELETE ON \(quoted(table)) BEGIN
+            CREATE TRIGGER \(quoted(triggerNames[2])) AFTER DELETE ON \(quoted(table)) WHEN \(oldKey) IS NOT NULL BEGIN
                 \(insert) VALUES ('\(name)', \(oldKey), 'delete', \(origin), \(now));
             END;
             """
@@ -188,7 +222,9 @@ public final class CRMDatabase {
         }
     }
 
-    /// Captured changes in `(after, upTo]`, one a key (the newest), in order.
+    /// Captured changes in `(after, upTo]`, one a key (the newest), in order. A key that was
+    /// inserted in that span (after a delete, or by INSERT OR REPLACE) is marked `replaced`:
+    /// the row under it may be somebody else now.
     public func changes(after: Int64, upTo: Int64) throws(LocalStoreError) -> [CapturedChange] {
         do {
             var latest: [String: CapturedChange] = [:]
@@ -197,8 +233,9 @@ public final class CRMDatabase {
                 [.text(table), .integer(after), .integer(upTo)]
             ) { row in
                 let key = row.string(1) ?? ""
+                let replaced = row.string(2) == "insert" || latest[key]?.replaced == true
                 latest[key] = CapturedChange(
-                    sequence: row.int64(0) ?? 0, key: key, deleted: row.string(2) == "delete",
+                    sequence: row.int64(0) ?? 0, key: key, deleted: row.string(2) == "delete", replaced: replaced,
                     capturedAt: row.string(3).flatMap(Timestamp.init(iso8601:)))
             }
             return latest.values.sorted { $0.sequence < $1.sequence }
@@ -253,10 +290,11 @@ public final class CRMDatabase {
 
     // MARK: - Reading rows
 
-    /// Calls `body` with every row of the table.
+    /// Calls `body` with every row of the table that has a key (rows without one cannot be
+    /// told apart, so they are never synced; `rowsWithoutKey()` counts them).
     public func scan(_ body: (LocalRow) throws -> Void) throws(LocalStoreError) {
         do {
-            try database.forEachRow(selectSQL) { try body(mapping.read($0)) }
+            try database.forEachRow("\(selectSQL) WHERE \(keySQL) IS NOT NULL") { try body(mapping.read($0)) }
         } catch {
             throw LocalStoreError(.other, "reading \(table): \(error)")
         }
@@ -280,12 +318,18 @@ public final class CRMDatabase {
         return rows
     }
 
-    /// How many rows the table holds.
+    /// How many rows with a key the table holds.
     public func count() throws(LocalStoreError) -> Int {
         do {
-            return try database.first("SELECT count(*) FROM \(quoted(table))")?.int(0) ?? 0
+            return try database.first("SELECT count(*) FROM \(quoted(table)) WHERE \(keySQL) IS NOT NULL")?.int(0) ?? 0
         } catch {
             throw LocalStoreError(.other, "counting \(table): \(error)")
         }
+    }
+
+    /// How many rows have a NULL key: syncd cannot tell them apart, so it skips them.
+    public func rowsWithoutKey() -> Int {
+        guard keySQL != "rowid" else { return 0 }
+        return ((try? database.first("SELECT count(*) FROM \(quoted(table)) WHERE \(keySQL) IS NULL")) ?? nil)?.int(0) ?? 0
     }
 }

@@ -9,6 +9,9 @@ import SQLite
 /// 1, 0 or NULL, `updated_at` as ISO 8601 text or Unix seconds.
 struct ColumnMapping: Sendable {
     let settings: LocalSettings
+    /// The phone column has numeric affinity (INTEGER, REAL, NUMERIC): phones are read from
+    /// the digits it holds and written back as a number, so the column keeps its own type.
+    var phoneIsNumeric = false
 
     /// The mapped columns in a fixed order, as selected after the key.
     var selectedColumns: [String] {
@@ -30,14 +33,18 @@ struct ColumnMapping: Sendable {
         let countryValue = next(columns.country), tagsValue = next(columns.tags), attributesValue = next(columns.attributes)
         let optInValue = next(columns.optIn), updatedValue = next(columns.updatedAt)
         let updatedAt = updatedValue.flatMap(Self.timestamp)
-        let rawPhone = phoneValue?.string
+        let rawPhone = phoneValue.flatMap(Self.storedDigits) ?? phoneValue?.string
         func fail(_ reason: String) -> LocalRow {
             LocalRow(key: key, contact: .failure(LocalRowProblem(reason, rawPhone: rawPhone)), updatedAt: updatedAt)
         }
         guard let rawPhone, !rawPhone.trimmingCharacters(in: .whitespaces).isEmpty else { return fail("no phone") }
         let phone: PhoneNumber
         do {
-            phone = try PhoneNumber.normalize(rawPhone, defaultCountry: settings.defaultCountry)
+            if let digits = phoneValue.flatMap(Self.storedDigits) {
+                phone = try PhoneNumber.fromStoredDigits(digits, defaultCountry: settings.defaultCountry)
+            } else {
+                phone = try PhoneNumber.normalize(rawPhone, defaultCountry: settings.defaultCountry)
+            }
         } catch {
             return fail("invalid phone '\(rawPhone)': \(error)")
         }
@@ -62,6 +69,17 @@ struct ColumnMapping: Sendable {
 
     // MARK: - Values in
 
+    /// The digits of a phone SQLite holds as a number (a column with numeric affinity turns
+    /// `+14155550100` into 14155550100); `nil` for text.
+    static func storedDigits(_ value: DatabaseValue) -> String? {
+        switch value {
+        case .integer(let number) where number > 0: return String(number)
+        case .real(let number) where number.isFinite && number > 0 && number < 1e15 && number.rounded() == number:
+            return String(Int64(number))
+        default: return nil
+        }
+    }
+
     static func text(_ value: DatabaseValue?) -> String? {
         guard let text = value?.string?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty else { return nil }
         return text
@@ -80,17 +98,18 @@ struct ColumnMapping: Sendable {
         }
     }
 
-    private static func attributes(_ value: DatabaseValue?) -> Result<[String: String], LocalRowProblem> {
+    /// A JSON object of scalars; each value keeps its JSON type.
+    private static func attributes(_ value: DatabaseValue?) -> Result<[String: JSON], LocalRowProblem> {
         guard let text = text(value) else { return .success([:]) }
         guard let object = try? JSON.parse(text).object else {
             return .failure(LocalRowProblem("attributes are not a JSON object: \(text.prefix(60))", rawPhone: nil))
         }
-        var map: [String: String] = [:]
+        var map: [String: JSON] = [:]
         for (key, member) in object where !member.isNull {
-            guard let text = member.scalarText else {
-                return .failure(LocalRowProblem("attribute '\(key)' is \(member.kindName), not text", rawPhone: nil))
+            guard member.isScalar else {
+                return .failure(LocalRowProblem("attribute '\(key)' is \(member.kindName), not text, a number or a boolean", rawPhone: nil))
             }
-            map[key] = text
+            map[key] = member
         }
         return .success(map)
     }
@@ -105,11 +124,18 @@ struct ColumnMapping: Sendable {
         }
     }
 
-    /// ISO 8601 text, or Unix seconds (milliseconds when the number is that large).
+    /// ISO 8601 text, or Unix seconds (milliseconds when the number is that large). A number
+    /// outside 1970 to 9999 (negative, NaN, 1e300) reads as no time at all.
     static func timestamp(_ value: DatabaseValue) -> Timestamp? {
+        let latestMilliseconds = 253_402_300_799_000.0  // 9999-12-31T23:59:59Z
         switch value {
-        case .integer(let number): return number > 100_000_000_000 ? Timestamp(millisecondsSinceEpoch: number) : Timestamp(secondsSinceEpoch: number)
-        case .real(let number): return Timestamp(millisecondsSinceEpoch: Int64(number * (number > 100_000_000_000 ? 1 : 1000)))
+        case .integer(let number):
+            return timestamp(.real(Double(number)))
+        case .real(let number):
+            guard number.isFinite, number >= 0 else { return nil }
+            let milliseconds = number > 100_000_000_000 ? number : number * 1000
+            guard milliseconds <= latestMilliseconds else { return nil }
+            return Timestamp(millisecondsSinceEpoch: Int64(milliseconds))
         case .text(let text):
             if let number = Int64(text) { return timestamp(.integer(number)) }
             return Timestamp(iso8601: text)
@@ -121,16 +147,18 @@ struct ColumnMapping: Sendable {
 
     /// Column values that turn `old` into `new` (only what differs, so the CRM's own
     /// formatting of untouched fields stays as it was).
-    func changes(from old: Contact?, to new: Contact, now: Timestamp, updatedAtIsNumeric: Bool) -> [(String, DatabaseValue)] {
+    /// A value the column cannot hold as configured (a tag with a comma in a comma list) is
+    /// refused for this contact rather than written in a form that reads back differently.
+    func changes(from old: Contact?, to new: Contact, now: Timestamp, updatedAtIsNumeric: Bool) throws(LocalRowProblem) -> [(String, DatabaseValue)] {
         let columns = settings.columns
         var values: [(String, DatabaseValue)] = []
-        if old?.phone != new.phone { values.append((columns.phone, .text(new.phone.e164))) }
+        if old?.phone != new.phone { values.append((columns.phone, phoneValue(new.phone))) }
         if let column = columns.name, old == nil || old?.name != new.name { values.append((column, DatabaseValue(new.name))) }
         if let column = columns.email, old == nil || old?.email != new.email { values.append((column, DatabaseValue(new.email))) }
         if let column = columns.country, old == nil || old?.country != new.country { values.append((column, DatabaseValue(new.country))) }
-        if let column = columns.tags, old == nil || old?.tags != new.tags { values.append((column, tagsValue(new.tags))) }
+        if let column = columns.tags, old == nil || old?.tags != new.tags { values.append((column, try tagsValue(new.tags))) }
         if let column = columns.attributes, old == nil || old?.attributes != new.attributes {
-            values.append((column, new.attributes.isEmpty ? .null : .text(JSON(new.attributes).text)))
+            values.append((column, new.attributes.isEmpty ? .null : .text(JSON(sortedMembers: new.attributes).text)))
         }
         if let column = columns.optIn, old == nil || old?.optIn != new.optIn {
             values.append((column, new.optIn.map { .integer($0 == .optedIn ? 1 : 0) } ?? .null))
@@ -141,11 +169,21 @@ struct ColumnMapping: Sendable {
         return values
     }
 
-    private func tagsValue(_ tags: [String]) -> DatabaseValue {
+    private func tagsValue(_ tags: [String]) throws(LocalRowProblem) -> DatabaseValue {
         if tags.isEmpty { return .null }
         switch settings.tagsFormat {
         case .json: return .text(JSON(tags).text)
-        case .comma: return .text(tags.joined(separator: ","))
+        case .comma:
+            if let tag = tags.first(where: { $0.contains(",") }) {
+                throw LocalRowProblem("the tag '\(tag)' holds a comma, which local.tags_format 'comma' cannot store", rawPhone: nil)
+            }
+            return .text(tags.joined(separator: ","))
         }
+    }
+
+    /// The phone as the column holds it: E.164 text, or its digits as a number.
+    private func phoneValue(_ phone: PhoneNumber) -> DatabaseValue {
+        guard phoneIsNumeric, let number = Int64(phone.e164.dropFirst()) else { return .text(phone.e164) }
+        return .integer(number)
     }
 }

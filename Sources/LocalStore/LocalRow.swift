@@ -35,5 +35,7 @@ public struct CapturedChange: Sendable {
     public var sequence: Int64
     public var key: String
     public var deleted: Bool
+    /// The key was inserted since the last cycle: the row under it may be another person.
+    public var replaced: Bool
     public var capturedAt: Timestamp?
 }

@@ -35,14 +35,18 @@ public struct LocalChange: Sendable {
     public var rawPhone: String?
     public var changedAt: Timestamp?
     public var deleted: Bool
+    /// The key was (re)inserted, or the row was found by a rescan: a phone that differs from
+    /// its link's means another person under a reused key, not an edit.
+    public var replaced: Bool
 
-    public init(key: String, contact: Contact?, problem: String?, rawPhone: String?, changedAt: Timestamp?, deleted: Bool) {
+    public init(key: String, contact: Contact?, problem: String?, rawPhone: String?, changedAt: Timestamp?, deleted: Bool, replaced: Bool = false) {
         self.key = key
         self.contact = contact
         self.problem = problem
         self.rawPhone = rawPhone
         self.changedAt = changedAt
         self.deleted = deleted
+        self.replaced = replaced
     }
 }
 
@@ -60,7 +64,7 @@ extension StateStore {
                 updated_at INTEGER, contact TEXT NOT NULL);
             CREATE INDEX IF NOT EXISTS temp.remote_snapshot_phone ON remote_snapshot (phone);
             CREATE TEMP TABLE IF NOT EXISTS local_changes (local_key TEXT PRIMARY KEY, phone TEXT, contact TEXT, problem TEXT,
-                changed_at INTEGER, deleted INTEGER NOT NULL);
+                changed_at INTEGER, deleted INTEGER NOT NULL, replaced INTEGER NOT NULL DEFAULT 0);
             CREATE INDEX IF NOT EXISTS temp.local_changes_phone ON local_changes (phone);
             CREATE TEMP TABLE IF NOT EXISTS plan (id INTEGER PRIMARY KEY, phone TEXT NOT NULL, item TEXT NOT NULL);
             CREATE INDEX IF NOT EXISTS temp.plan_phone ON plan (phone);
@@ -126,29 +130,43 @@ extension StateStore {
 
     public func storeLocalChange(_ change: LocalChange) throws {
         try database.run(
-            "INSERT OR REPLACE INTO local_changes (local_key, phone, contact, problem, changed_at, deleted) VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO local_changes (local_key, phone, contact, problem, changed_at, deleted, replaced) VALUES (?, ?, ?, ?, ?, ?, ?)",
             [.text(change.key), DatabaseValue(change.contact?.phone.e164 ?? change.rawPhone), DatabaseValue(change.contact?.json.text),
-             DatabaseValue(change.problem), DatabaseValue(change.changedAt?.millisecondsSinceEpoch), .integer(change.deleted ? 1 : 0)])
+             DatabaseValue(change.problem), DatabaseValue(change.changedAt?.millisecondsSinceEpoch), .integer(change.deleted ? 1 : 0),
+             .integer(change.replaced ? 1 : 0)])
     }
 
     static func localChange(_ row: Row) -> LocalChange {
         let contact = row.string(2).flatMap { try? JSON.parse($0) }.flatMap(Contact.init(json:))
         return LocalChange(
             key: row.string(0) ?? "", contact: contact, problem: row.string(3), rawPhone: row.string(1),
-            changedAt: row.int64(4).map(Timestamp.init(millisecondsSinceEpoch:)), deleted: row.int(5) == 1)
+            changedAt: row.int64(4).map(Timestamp.init(millisecondsSinceEpoch:)), deleted: row.int(5) == 1, replaced: row.int(6) == 1)
     }
 
     public func localChange(key: String) throws -> LocalChange? {
-        try database.first("SELECT local_key, phone, contact, problem, changed_at, deleted FROM local_changes WHERE local_key = ?", [.text(key)]).map(Self.localChange)
+        try database.first("SELECT local_key, phone, contact, problem, changed_at, deleted, replaced FROM local_changes WHERE local_key = ?", [.text(key)]).map(Self.localChange)
     }
 
     /// Every local change, with the link that holds its row (if any).
     public func forEachLocalChange(_ body: (LocalChange, Link?) throws -> Void) throws {
         try database.forEachRow(
-            "SELECT c.local_key, c.phone, c.contact, c.problem, c.changed_at, c.deleted, \(Self.joinedLinkColumns) FROM local_changes c LEFT JOIN links l ON l.local_key = c.local_key ORDER BY c.local_key"
+            "SELECT c.local_key, c.phone, c.contact, c.problem, c.changed_at, c.deleted, c.replaced, \(Self.joinedLinkColumns) FROM local_changes c LEFT JOIN links l ON l.local_key = c.local_key ORDER BY c.local_key"
         ) { row in
-            try body(Self.localChange(row), Self.link(row, offset: 6))
+            try body(Self.localChange(row), Self.link(row, offset: 7))
         }
+    }
+
+    /// Links whose CRM row this cycle is deleted or holds another phone: the person they
+    /// follow may have moved to another row, or left the CRM.
+    public func displacedLinks() throws -> [(link: Link, change: LocalChange)] {
+        try database.query(
+            """
+            SELECT c.local_key, c.phone, c.contact, c.problem, c.changed_at, c.deleted, c.replaced, \(Self.joinedLinkColumns)
+            FROM local_changes c JOIN links l ON l.local_key = c.local_key
+            WHERE l.state != 'detached' AND (c.deleted = 1 OR c.phone IS NOT l.phone)
+            ORDER BY l.link_id
+            """
+        ).compactMap { row in Self.link(row, offset: 7).map { ($0, Self.localChange(row)) } }
     }
 
 

@@ -145,13 +145,22 @@ extension StateStore {
         try database.first("SELECT \(Self.linkColumns) FROM links WHERE remote_id = ?", [.text(remoteID)]).flatMap { Self.link($0) }
     }
 
+    public func link(id: Int64) throws -> Link? {
+        try database.first("SELECT \(Self.linkColumns) FROM links WHERE link_id = ?", [.integer(id)]).flatMap { Self.link($0) }
+    }
+
     public func links(phone: String) throws -> [Link] {
         try database.query("SELECT \(Self.linkColumns) FROM links WHERE phone = ? ORDER BY link_id", [.text(phone)]).compactMap { Self.link($0) }
     }
 
-    /// Inserts or replaces a link; returns its id.
+    /// Inserts or replaces a link; returns its id. A CRM row is followed by one link at a
+    /// time: a link saved with a row's key takes it from any other (a person who moved rows
+    /// within one cycle, while the row they left now holds somebody else).
     @discardableResult
     public func save(_ link: Link, at now: Timestamp) throws -> Int64 {
+        if let key = link.localKey {
+            try database.run("UPDATE links SET local_key = NULL WHERE local_key = ? AND link_id != ?", [.text(key), .integer(link.id)])
+        }
         let values: [DatabaseValue] = [
             DatabaseValue(link.localKey), DatabaseValue(link.remoteID), .text(link.phone),
             DatabaseValue(link.base?.json.text), DatabaseValue(link.remoteHash), DatabaseValue(link.remoteUpdatedAt?.millisecondsSinceEpoch),
@@ -196,13 +205,14 @@ extension StateStore {
         try database.run("DELETE FROM local_index WHERE local_key = ?", [.text(localKey)])
     }
 
-    /// CRM rows with this phone that no link holds: rows changed this cycle (by their new
-    /// phone) and indexed rows that did not change.
+    /// CRM rows with this phone that no link holds for this phone: rows changed this cycle (by
+    /// their new phone; their own link, if any, followed another phone) and indexed rows that
+    /// did not change.
     public func unlinkedLocalKeys(phone: String) throws -> [String] {
         try database.query(
             """
             SELECT local_key FROM local_changes c WHERE phone = ? AND deleted = 0 AND problem IS NULL
-                AND NOT EXISTS (SELECT 1 FROM links l WHERE l.local_key = c.local_key)
+                AND NOT EXISTS (SELECT 1 FROM links l WHERE l.local_key = c.local_key AND l.phone = c.phone)
             UNION
             SELECT local_key FROM local_index i WHERE phone = ? AND problem IS NULL
                 AND NOT EXISTS (SELECT 1 FROM links l WHERE l.local_key = i.local_key)

@@ -21,6 +21,8 @@ public struct DatabaseError: Error, Sendable, CustomStringConvertible {
 
     public var isBusy: Bool { code == SQLITE_BUSY || code == SQLITE_LOCKED }
     public var isUniqueViolation: Bool { extendedCode == 2067 || extendedCode == 1555 }
+    /// A CHECK, NOT NULL, UNIQUE, FOREIGN KEY or trigger RAISE refused the row.
+    public var isConstraintViolation: Bool { code == SQLITE_CONSTRAINT }
     public var isReadOnly: Bool { code == SQLITE_READONLY }
     public var isDiskFull: Bool { code == SQLITE_FULL }
 

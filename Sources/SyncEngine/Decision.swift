@@ -51,7 +51,7 @@ struct Decision {
         let remoteContact: Contact?
         switch remote {
         case .present(let contact, let at):
-            remoteContact = contact
+            remoteContact = vendorView(contact, known: base ?? localContact)
             item.remoteTime = at
         case .deleted:
             remoteContact = nil
@@ -121,8 +121,18 @@ struct Decision {
         item.localTime = localTime
         item.remoteTime = remoteTime
         item.reasons.append("matched by phone")
-        merge(&item, base: nil, local: local, remote: remote)
+        merge(&item, base: nil, local: local, remote: vendorView(remote, known: local))
         return item
+    }
+
+    /// What the vendor's copy says, read against what syncd already knows (the last-synced
+    /// copy, or the CRM's on a first match): an opt-in the vendor reports as unknown is no
+    /// news (it never overwrites a known one), and custom fields the vendor echoes back as
+    /// text keep the type the CRM gave them.
+    private func vendorView(_ remote: Contact, known: Contact?) -> Contact {
+        var view = remote.retypingAttributes(like: known)
+        if view.optIn == nil { view.optIn = known?.optIn }
+        return view
     }
 
     /// Three-way merge of two present sides, and the writes that bring each side to it.

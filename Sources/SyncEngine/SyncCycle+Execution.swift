@@ -211,11 +211,18 @@ extension SyncCycle {
         }
     }
 
-    private func record(_ item: PlanItem, _ result: RemoteResult, _ localResult: LocalWriteResult?) throws {
+    private func record(_ planned: PlanItem, _ result: RemoteResult, _ localResult: LocalWriteResult?) throws {
+        var item = planned
         let stamp = now()
         if let skipped = item.skipped {
             report.skip(Self.category(of: skipped))
-            if let key = item.localKey { try state.reject(side: "crm", ref: key, phone: item.phone, reason: skipped, at: stamp) }
+            guard let key = item.localKey else { return }
+            try state.reject(side: "crm", ref: key, phone: item.phone, reason: skipped, at: stamp)
+            if let local = item.local, Self.category(of: skipped) == "duplicate phone" {
+                // Indexed by its phone, the row can take the link over if the row that holds
+                // it is deleted.
+                try state.index(localKey: key, phone: local.phone.e164, hash: local.contentHash, problem: nil)
+            }
             return
         }
         var remoteContact: RemoteContact?
@@ -236,6 +243,18 @@ extension SyncCycle {
             report.notes.append("\(item.phone): the CRM row changed while syncing; it is taken up next cycle")
             return
         }
+        if case .refused(let reason) = localResult {
+            let phone = item.merged?.phone.e164 ?? item.phone
+            report.refusedByCRM += 1
+            report.notes.append("the CRM refused \(phone)\(item.localKey.map { " (row \($0))" } ?? ""): \(reason)")
+            try state.reject(side: "crm", ref: item.localKey ?? item.remoteID ?? phone, phone: phone, reason: "the CRM refused the write: \(reason)", at: stamp)
+            // Without a remote write there is nothing to record: the next cycle tries again.
+            // After one, the link must remember the vendor contact, with the CRM's own values
+            // as the agreed ones, so the vendor's values are offered to the CRM again.
+            guard item.remoteAction != .none, remoteContact != nil || item.remoteAction == .delete, let merged = item.merged else { return }
+            item.merged = (item.local ?? merged).keeping(localFields, otherwise: merged)
+            item.localAction = .none
+        }
         var localKey = item.localKey
         if case .inserted(let key) = localResult { localKey = key }
 
@@ -243,7 +262,12 @@ extension SyncCycle {
         for conflict in item.conflicts {
             try state.logConflict(conflict, phone: item.merged?.phone.e164 ?? item.phone, runID: runID, at: stamp)
         }
-        if let key = item.localKey { try state.clearRejection(side: "remote", ref: key) ; try state.clearRejection(side: "crm", ref: key) }
+        if let key = item.localKey {
+            try state.clearRejection(side: "remote", ref: key)
+            if localResult.map({ if case .refused = $0 { return false } else { return true } }) ?? true {
+                try state.clearRejection(side: "crm", ref: key)
+            }
+        }
 
         if item.dropLink {
             if let id = item.linkID { try state.deleteLink(id: id) }

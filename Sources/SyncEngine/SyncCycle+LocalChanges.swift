@@ -32,7 +32,9 @@ extension SyncCycle {
             let unchanged = (try state.indexedHash(localKey: row.key)) == hash(row)
             let linked = try state.link(localKey: row.key) != nil
             if !unchanged || !linked {
-                try state.storeLocalChange(change(row, at: row.updatedAt ?? scanTime))
+                // A rescan cannot tell an edit from a row deleted and inserted again under the
+                // same key, so a phone that no longer matches the link is another person.
+                try state.storeLocalChange(change(row, at: row.updatedAt ?? scanTime, replaced: true))
             }
         }
         var gone: [String] = []
@@ -50,6 +52,7 @@ extension SyncCycle {
             keys.append(rejection.ref)
         }
         let capturedAt = Dictionary(captured.map { ($0.key, $0.capturedAt) }, uniquingKeysWith: { _, last in last })
+        let replaced = Set(captured.filter(\.replaced).map(\.key))
         let rows = try crm.rows(keys: keys)
         for key in keys {
             let at = capturedAt[key] ?? nil
@@ -62,16 +65,16 @@ extension SyncCycle {
             // syncd's own writes, and edits that change nothing syncd maps, come back
             // unchanged against the index: nothing to do.
             if (try state.indexedHash(localKey: key)) == hash(row), (try state.link(localKey: key)) != nil { continue }
-            try state.storeLocalChange(change(row, at: row.updatedAt ?? at ?? now()))
+            try state.storeLocalChange(change(row, at: row.updatedAt ?? at ?? now(), replaced: replaced.contains(key)))
         }
     }
 
-    func change(_ row: LocalRow, at: Timestamp?) -> LocalChange {
+    func change(_ row: LocalRow, at: Timestamp?, replaced: Bool = false) -> LocalChange {
         switch row.contact {
         case .success(let contact):
-            return LocalChange(key: row.key, contact: contact, problem: nil, rawPhone: contact.phone.e164, changedAt: at, deleted: false)
+            return LocalChange(key: row.key, contact: contact, problem: nil, rawPhone: contact.phone.e164, changedAt: at, deleted: false, replaced: replaced)
         case .failure(let problem):
-            return LocalChange(key: row.key, contact: nil, problem: problem.reason, rawPhone: problem.rawPhone, changedAt: at, deleted: false)
+            return LocalChange(key: row.key, contact: nil, problem: problem.reason, rawPhone: problem.rawPhone, changedAt: at, deleted: false, replaced: replaced)
         }
     }
 

@@ -17,6 +17,7 @@ extension SyncCycle {
     func plan() async throws(SyncError) -> PlannedDeletes {
         var tally = PlanTally()
         do {
+            tally.identity = try state.transaction { try resolveIdentities() }
             try state.transaction { try planRemoteChanges(&tally) }
             if capabilities.listsEverything && capabilities.canReadOne && readsWholeListing {
                 try await planMissingFromListing(&tally)
@@ -31,24 +32,35 @@ extension SyncCycle {
     /// What planning has seen so far in this cycle.
     struct PlanTally {
         var deletes = PlannedDeletes()
+        var identity = IdentityMap()
         var handledKeys = Set<String>()
+        var handledLinks = Set<Int64>()
         var createPhones = Set<String>()
+
+        /// Marks a link decided, and the row it follows (unless it follows none now).
+        mutating func handle(_ link: Link) {
+            handledLinks.insert(link.id)
+            if !identity.isReleased(link), let key = link.localKey { handledKeys.insert(key) }
+        }
     }
 
     // MARK: - Remote changes
 
     private func planRemoteChanges(_ tally: inout PlanTally) throws {
-        try state.forEachRemoteChange { snapshot, link in
-            if let link {
-                guard link.state != .detached else { return }
-                if let key = link.localKey { tally.handledKeys.insert(key) }
-                var item = decision.decide(link: link, local: try localState(for: link), remote: .present(snapshot.contact, updatedAt: snapshot.updatedAt))
+        try state.forEachRemoteChange { snapshot, stored in
+            if let stored {
+                guard stored.state != .detached else { return }
+                let link = tally.identity.following(stored)
+                tally.handle(link)
+                var item = decision.decide(link: link, local: try localState(for: link, tally), remote: .present(snapshot.contact, updatedAt: snapshot.updatedAt))
                 item.remoteHash = snapshot.hash
-                try emit(item, &tally)
+                try emit(item, &tally, releasing: link)
                 return
             }
             let phone = snapshot.contact.phone.e164
-            let keys = try state.unlinkedLocalKeys(phone: phone).filter { !tally.handledKeys.contains($0) }
+            let keys = try state.unlinkedLocalKeys(phone: phone).filter { key in
+                try !tally.handledKeys.contains(key) && tally.identity.isUnclaimed(key, linkAtKey: state.link(localKey: key))
+            }
             if let key = keys.first, let row = try currentLocal(key), case .success(let local) = row.contact {
                 tally.handledKeys.insert(key)
                 var item = decision.decideNewPair(localKey: key, local: local, localTime: row.updatedAt, remoteID: snapshot.remoteID, remote: snapshot.contact, remoteTime: snapshot.updatedAt)
@@ -78,7 +90,7 @@ extension SyncCycle {
     /// the vendor counts as a deletion (listings shift while contacts change).
     private func planMissingFromListing(_ tally: inout PlanTally) async throws {
         var missing: [Link] = []
-        try state.forEachLinkMissingFromSnapshot { missing.append($0) }
+        try state.forEachLinkMissingFromSnapshot { missing.append(tally.identity.following($0)) }
         for link in missing {
             guard let remoteID = link.remoteID else { continue }
             let fetched: RemoteContact?
@@ -88,11 +100,11 @@ extension SyncCycle {
                 throw SyncEngine.remoteError(error)
             }
             try state.transaction {
-                if let key = link.localKey { tally.handledKeys.insert(key) }
+                tally.handle(link)
                 let remoteState: Decision.RemoteState = fetched.map { .present($0.contact, updatedAt: $0.updatedAt) } ?? .deleted
-                var item = decision.decide(link: link, local: try localState(for: link), remote: remoteState)
+                var item = decision.decide(link: link, local: try localState(for: link, tally), remote: remoteState)
                 item.remoteHash = fetched?.contact.contentHash
-                try emit(item, &tally)
+                try emit(item, &tally, releasing: link)
             }
         }
     }
@@ -101,11 +113,31 @@ extension SyncCycle {
 
     private func planLocalChanges(_ tally: inout PlanTally) throws {
         var pending: [(LocalChange, Link?)] = []
-        try state.forEachLocalChange { change, link in
-            if !tally.handledKeys.contains(change.key) { pending.append((change, link)) }
+        try state.forEachLocalChange { change, joined in
+            let releasedLink = joined.map { tally.identity.isReleased($0) && !tally.handledLinks.contains($0.id) } ?? false
+            if releasedLink || !tally.handledKeys.contains(change.key) { pending.append((change, joined)) }
         }
-        for (change, link) in pending {
+        for (change, joined) in pending {
+            if let joined, tally.identity.isReleased(joined), !tally.handledLinks.contains(joined.id) {
+                // The person left the CRM; the row under their old key, if any, is decided below.
+                tally.handle(joined)
+                var item = decision.decide(link: joined, local: .deleted(at: change.changedAt), remote: .unchanged)
+                item.remoteHash = joined.remoteHash
+                try emit(item, &tally, releasing: joined)
+            }
+            if let joined, change.deleted, tally.identity.hasMoved(joined), !tally.handledKeys.contains(change.key) {
+                // The row is gone and its person lives on in another row: forget the old key.
+                var item = PlanItem(phone: joined.phone)
+                item.localKey = change.key
+                item.reasons.append("deleted in the CRM; the contact now follows row \(tally.identity.following(joined).localKey ?? "?")")
+                tally.handledKeys.insert(change.key)
+                try emit(item, &tally)
+                continue
+            }
+            guard !tally.handledKeys.contains(change.key) else { continue }
             tally.handledKeys.insert(change.key)
+            let link = try tally.identity.owner(ofKey: change.key, joined: joined, state: state)
+            if let link { tally.handledLinks.insert(link.id) }
             if let problem = change.problem {
                 var item = PlanItem(phone: change.rawPhone ?? "?")
                 item.localKey = change.key
@@ -151,10 +183,11 @@ extension SyncCycle {
             try emit(item, &tally)
             return
         }
-        let claimed = try state.links(phone: phone).contains { $0.localKey != nil && $0.localKey != change.key }
+        let claimed = try state.links(phone: phone).contains { $0.localKey != nil && $0.localKey != change.key && !tally.identity.isReleased($0) }
         if claimed || tally.createPhones.contains(phone) {
             var item = PlanItem(phone: phone)
             item.localKey = change.key
+            item.local = contact
             item.skipped = "duplicate phone: another CRM row already syncs \(phone)"
             try emit(item, &tally)
             return
@@ -173,10 +206,16 @@ extension SyncCycle {
     // MARK: - Helpers
 
     /// A linked row's state: its captured change if it has one; otherwise unchanged, except
-    /// that a link with no history (recovered) reads the row itself.
-    private func localState(for link: Link) throws -> Decision.LocalState {
+    /// that a link with no history (recovered) or one that moved to another row reads the row
+    /// itself. A released link's person left the CRM.
+    private func localState(for link: Link, _ tally: PlanTally) throws -> Decision.LocalState {
         guard let key = link.localKey else { return .unchanged }
+        if tally.identity.isReleased(link) { return .deleted(at: try state.localChange(key: key)?.changedAt ?? now()) }
         if let change = try state.localChange(key: key) { return localState(change) }
+        if tally.identity.hasMoved(link) {
+            guard let row = try currentLocal(key), case .success(let contact) = row.contact else { return .deleted(at: now()) }
+            return .present(contact, changedAt: row.updatedAt)
+        }
         guard link.base == nil else { return .unchanged }
         guard let row = try currentLocal(key) else { return .deleted(at: now()) }
         if case .success(let contact) = row.contact { return .present(contact, changedAt: row.updatedAt) }
@@ -195,6 +234,14 @@ extension SyncCycle {
             return LocalRow(key: key, contact: .success(contact), updatedAt: change.changedAt)
         }
         return try crm.rows(keys: [key])[key]
+    }
+
+    /// Stores an item. A released link's item no longer speaks for the row under its old
+    /// key (somebody else may live there now), so nothing it records touches that row.
+    private func emit(_ item: PlanItem, _ tally: inout PlanTally, releasing link: Link) throws {
+        var item = item
+        if tally.identity.isReleased(link) { item.localKey = nil }
+        try emit(item, &tally)
     }
 
     private func emit(_ item: PlanItem, _ tally: inout PlanTally) throws {
@@ -229,9 +276,9 @@ extension SyncCycle {
         let localTotal = (try? crm.count()) ?? 0
         let remoteTotal = max(report.pulled, (try? state.linkCount()) ?? 0)
         func excessive(_ count: Int, _ total: Int) -> Bool { count > 5 && Double(count) > share * Double(max(total, 1)) }
-        guard excessive(deletes.local, localTotal + deletes.local) || excessive(deletes.remote, remoteTotal) else { return }
+        guard excessive(deletes.local, localTotal) || excessive(deletes.remote, remoteTotal) else { return }
         let percent = Int((share * 100).rounded())
-        let message = "this cycle would delete \(deletes.local) of \(localTotal + deletes.local) CRM rows and \(deletes.remote) of \(remoteTotal) \(vendor) contacts, more than sync.max_delete_share (\(percent)%). Nothing was changed. Check what happened on each side, then run 'syncd --once --force' to go ahead."
+        let message = "this cycle would delete \(deletes.local) of \(localTotal) CRM rows and \(deletes.remote) of \(remoteTotal) \(vendor) contacts, more than sync.max_delete_share (\(percent)%). Nothing was changed. Check what happened on each side, then run 'syncd --once --force' to go ahead."
         if options.dryRun {
             report.notes.append(message)
         } else if !options.force {

@@ -66,7 +66,7 @@ final class SyncCycle {
             throw error
         }
         finishReport()
-        let outcome = report.rejected > 0 ? "partial" : "synced"
+        let outcome = report.isPartial ? "partial" : "synced"
         if let runID {
             try SyncEngine.storage { try state.finishRun(id: runID, at: now(), outcome: outcome, summary: report.json, error: nil) }
         }

@@ -22,6 +22,8 @@ public struct SyncReport: Sendable {
     public var skipped: [String: Int] = [:]
     /// Contacts the vendor refused.
     public var rejected = 0
+    /// Writes the CRM refused (a constraint, a value its columns cannot hold).
+    public var refusedByCRM = 0
     public var requests = 0
     public var seconds = 0.0
     /// Things the user should know (an unlinked old contact, a change feed that overflowed).
@@ -61,9 +63,13 @@ public struct SyncReport: Sendable {
         let reasons = skipped.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
         var line = dryRun ? "dry run with \(vendor) (nothing was changed)" : "synced with \(vendor)"
         line += " in \(String(format2(seconds)))s: pulled \(pulled); CRM \(local.text); \(vendor) \(remote.text)"
-        line += "; conflicts \(conflicts); skipped \(skippedTotal)\(skippedTotal > 0 ? " (\(reasons))" : ""); rejected \(rejected); requests \(requests)"
-        return line
+        line += "; conflicts \(conflicts); skipped \(skippedTotal)\(skippedTotal > 0 ? " (\(reasons))" : ""); rejected \(rejected)"
+        if refusedByCRM > 0 { line += "; refused by the CRM \(refusedByCRM)" }
+        return line + "; requests \(requests)"
     }
+
+    /// Whether some contact could not be written to one side or the other.
+    public var isPartial: Bool { rejected > 0 || refusedByCRM > 0 }
 
     public var json: JSON {
         [
@@ -71,7 +77,7 @@ public struct SyncReport: Sendable {
             "local": ["created": .int(local.created), "updated": .int(local.updated), "deleted": .int(local.deleted)],
             "remote": ["created": .int(remote.created), "updated": .int(remote.updated), "deleted": .int(remote.deleted)],
             "conflicts": .int(conflicts), "skipped": .object(JSONObject(skipped.sorted { $0.key < $1.key }.map { ($0.key, JSON.int($0.value)) })),
-            "rejected": .int(rejected), "requests": .int(requests), "seconds": .double((seconds * 1000).rounded() / 1000),
+            "rejected": .int(rejected), "refused_by_crm": .int(refusedByCRM), "requests": .int(requests), "seconds": .double((seconds * 1000).rounded() / 1000),
             "notes": JSON(notes),
         ]
     }

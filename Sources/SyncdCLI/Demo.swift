@@ -19,11 +19,13 @@ enum Demo {
 
     static func run(directory: String?, console: any Console) async -> ExitCode {
         let folder = directory ?? NSTemporaryDirectory() + "syncd-demo-\(UUID().uuidString.prefix(8))"
+        // The demo writes a CRM, a config and a token of its own: never over somebody's files.
+        if let existing = try? FileManager.default.contentsOfDirectory(atPath: folder), !existing.isEmpty {
+            console.err("syncd demo: --dir \(folder) is not empty; name an empty or new folder (the demo never overwrites files)")
+            return .usage
+        }
         do {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            for name in ["crm.sqlite", "syncd-state.sqlite"] {
-                for suffix in ["", "-wal", "-shm", ".lock"] { try? FileManager.default.removeItem(atPath: "\(folder)/\(name)\(suffix)") }
-            }
             var simulatorConfiguration = SimConfiguration(dialect: .waply, token: token, randomSeed: 42)
             simulatorConfiguration.rateLimit = nil
             let simulator = try ContactsSimulator(configuration: simulatorConfiguration)
@@ -38,7 +40,9 @@ enum Demo {
             let crmPath = folder + "/crm.sqlite"
             try makeCRM(at: crmPath, sharing: Array(remotePeople.prefix(700)), localOnly: ContactsSimulator.samplePeople(count: 300, seed: 4242))
             console.out("Made a demo CRM (\(crmPath)): 1000 customers, 700 of them also on Waply.")
-            try "\(token)\n".write(toFile: folder + "/waply-token", atomically: true, encoding: .utf8)
+            guard FileManager.default.createFile(atPath: folder + "/waply-token", contents: Data("\(token)\n".utf8), attributes: [.posixPermissions: 0o600]) else {
+                throw CocoaError(.fileWriteUnknown)
+            }
             let configPath = folder + "/config.json"
             try configJSON(baseURL: simulator.baseURL).prettyText.write(toFile: configPath, atomically: true, encoding: .utf8)
             console.out("Wrote \(configPath).")

@@ -1,3 +1,4 @@
+import JSON
 import Configuration
 import ContactModel
 import RemoteAPI
@@ -35,7 +36,7 @@ enum Explain {
         if let email = contact.email { parts.append("email \(email)") }
         if let country = contact.country { parts.append("country \(country)") }
         if !contact.tags.isEmpty { parts.append("tags \(contact.tags.joined(separator: ","))") }
-        if !contact.attributes.isEmpty { parts.append("attributes " + contact.attributes.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")) }
+        if !contact.attributes.isEmpty { parts.append("attributes " + contact.attributes.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.scalarText ?? "")" }.joined(separator: ",")) }
         if let optIn = contact.optIn { parts.append(optIn.rawValue) }
         if let updated { parts.append("updated \(updated.iso8601(fractionalSeconds: false))") }
         return parts.isEmpty ? "(no fields)" : parts.joined(separator: "; ")

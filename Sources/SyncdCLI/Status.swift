@@ -27,6 +27,10 @@ enum Status {
         }
         if let consumer = state.meta("consumer_id"), let crm = try? CRMDatabase(settings: configuration.local, consumer: consumer, readOnly: true) {
             console.out("pending CRM changes: \(crm.pendingChangeCount())")
+            let keyless = crm.rowsWithoutKey()
+            if keyless > 0 {
+                console.out("CRM rows without a key: \(keyless) — never synced (a NULL \(configuration.local.key ?? "primary key") cannot tell one person from another)")
+            }
         }
         let conflicts = (try? state.conflicts(limit: 1000)) ?? []
         console.out("conflicts logged: \(conflicts.count)\(conflicts.first.map { " (latest \($0.at.iso8601(fractionalSeconds: false)): \($0.field) of \($0.phone), \($0.winner) won)" } ?? "") — see 'syncd conflicts'")

@@ -72,7 +72,7 @@ public enum Syncd {
             for line in report.planLines { console.out(line) }
             for note in report.notes { console.err("note: \(note)") }
             console.out(report.summaryLine)
-            return report.rejected > 0 ? .partial : .success
+            return report.isPartial ? .partial : .success
         } catch {
             console.err("syncd: \(error.message)")
             return exitCode(for: error)

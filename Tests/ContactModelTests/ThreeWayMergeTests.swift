@@ -7,7 +7,7 @@ import Testing
     let earlier = Timestamp(millisecondsSinceEpoch: 1_000_000)
     let later = Timestamp(millisecondsSinceEpoch: 2_000_000)
 
-    private func contact(name: String? = "Ann", email: String? = "ann@example.com", tags: [String] = ["a"], attributes: [String: String] = ["tier": "gold"], optIn: OptIn? = .optedIn) -> Contact {
+    private func contact(name: String? = "Ann", email: String? = "ann@example.com", tags: [String] = ["a"], attributes: [String: JSON] = ["tier": "gold"], optIn: OptIn? = .optedIn) -> Contact {
         Contact(phone: phone, name: name, email: email, tags: tags, attributes: attributes, optIn: optIn)
     }
 

@@ -13,13 +13,12 @@ enum ContactFieldsReading {
         value?.array?.compactMap { $0.string } ?? []
     }
 
-    /// A string map; numbers and booleans become their text, nulls are dropped.
-    static func stringMap(_ value: JSON?) -> [String: String] {
+    /// Custom fields: strings, numbers and booleans as the vendor sent them; nulls and
+    /// nested values are dropped.
+    static func attributes(_ value: JSON?) -> [String: JSON] {
         guard let object = value?.object else { return [:] }
-        var map: [String: String] = [:]
-        for (key, member) in object {
-            if let text = member.scalarText { map[key] = text }
-        }
+        var map: [String: JSON] = [:]
+        for (key, member) in object where member.isScalar { map[key] = member }
         return map
     }
 
@@ -62,10 +61,11 @@ enum ContactFieldsReading {
 
     /// Attribute changes for vendors that merge custom fields key by key: changed and new
     /// keys with their values, removed keys as `null`.
-    static func attributeChanges(from old: [String: String], to new: [String: String]) -> JSONObject? {
+    /// Values go as text: the vendors keep custom fields as strings.
+    static func attributeChanges(from old: [String: JSON], to new: [String: JSON]) -> JSONObject? {
         var changes = JSONObject()
-        for key in Set(old.keys).union(new.keys).sorted() where old[key] != new[key] {
-            changes[key] = new[key].map(JSON.string) ?? .null
+        for key in Set(old.keys).union(new.keys).sorted() where old[key]?.scalarText != new[key]?.scalarText {
+            changes[key] = new[key]?.scalarText.map(JSON.string) ?? .null
         }
         return changes.isEmpty ? nil : changes
     }

@@ -30,7 +30,7 @@ struct SendyStackClient: RemoteContactsAPI {
         ContactFieldsReading.remoteContact(json) { phone in
             Contact(
                 phone: phone, name: ContactFieldsReading.text(json["name"]), country: ContactFieldsReading.text(json["country"])?.uppercased(),
-                tags: ContactFieldsReading.strings(json["tags"]), attributes: ContactFieldsReading.stringMap(json["attributes"]),
+                tags: ContactFieldsReading.strings(json["tags"]), attributes: ContactFieldsReading.attributes(json["attributes"]),
                 optIn: json["opt_in_status"]?.string.flatMap(OptIn.init(rawValue:)))
         }
     }
@@ -44,7 +44,7 @@ struct SendyStackClient: RemoteContactsAPI {
         var body: JSONObject = ["phone": .string(contact.phone.e164)]
         if let name = contact.name { body["name"] = .string(name) }
         if let country = contact.country { body["country"] = .string(country) }
-        if !contact.attributes.isEmpty { body["attributes"] = JSON(contact.attributes) }
+        if !contact.attributes.isEmpty { body["attributes"] = JSON(contact.attributeTexts) }
         body["tags"] = JSON(contact.tags)
         return body
     }

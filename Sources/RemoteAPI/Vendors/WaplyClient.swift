@@ -44,7 +44,7 @@ struct WaplyClient: RemoteContactsAPI {
         ContactFieldsReading.remoteContact(json) { phone in
             Contact(
                 phone: phone, name: ContactFieldsReading.text(json["name"]), email: ContactFieldsReading.text(json["email"]),
-                tags: ContactFieldsReading.strings(json["tags"]), attributes: ContactFieldsReading.stringMap(json["custom_fields"]))
+                tags: ContactFieldsReading.strings(json["tags"]), attributes: ContactFieldsReading.attributes(json["custom_fields"]))
         }
     }
 
@@ -138,7 +138,7 @@ struct WaplyClient: RemoteContactsAPI {
         if let name = contact.name { body["name"] = .string(name) }
         if let email = contact.email { body["email"] = .string(email) }
         if !contact.tags.isEmpty { body["tags"] = JSON(contact.tags) }
-        if !contact.attributes.isEmpty { body["custom_fields"] = JSON(contact.attributes) }
+        if !contact.attributes.isEmpty { body["custom_fields"] = JSON(contact.attributeTexts) }
         var lastProblem = ""
         for _ in 0..<3 {
             let response: RemoteResponse
