@@ -6,10 +6,16 @@ extension SyncdConfiguration {
     /// Reads and checks a config file. Relative paths in it are taken from the file's folder.
     /// `environment` supplies `token_env` (and, under systemd, `CREDENTIALS_DIRECTORY`).
     /// `needsToken: false` for commands that never call the vendor (`status`, `conflicts`).
-    public static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment, needsToken: Bool = true) throws(ConfigurationError) -> SyncdConfiguration {
+    public static func load(
+        path: String, environment: [String: String] = ProcessInfo.processInfo.environment,
+        needsToken: Bool = true
+    ) throws(ConfigurationError) -> SyncdConfiguration {
         guard let data = FileManager.default.contents(atPath: path) else {
             let exists = FileManager.default.fileExists(atPath: path)
-            throw ConfigurationError(exists ? "cannot read the config file \(path) (permission denied?)" : "no config file at \(path)")
+            throw ConfigurationError(
+                exists
+                    ? "cannot read the config file \(path) (permission denied?)" : "no config file at \(path)"
+            )
         }
         let json: JSON
         do {
@@ -18,19 +24,26 @@ extension SyncdConfiguration {
             throw ConfigurationError("\(path) is not valid JSON: \(error)")
         }
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        return try parse(json, path: path, directory: directory, environment: environment, needsToken: needsToken)
+        return try parse(
+            json, path: path, directory: directory, environment: environment, needsToken: needsToken)
     }
 
     /// Checks a parsed config; every unknown key and wrong type is an error that names it.
-    public static func parse(_ json: JSON, path: String, directory: String, environment: [String: String], needsToken: Bool = true) throws(ConfigurationError) -> SyncdConfiguration {
+    public static func parse(
+        _ json: JSON, path: String, directory: String, environment: [String: String], needsToken: Bool = true
+    ) throws(ConfigurationError) -> SyncdConfiguration {
         let root = try Reader(json, "config")
         try root.allow(["local", "remote", "sync"])
-        let resolve = { (file: String) in file.hasPrefix("/") ? file : (directory as NSString).appendingPathComponent(file) }
+        let resolve = { (file: String) in
+            file.hasPrefix("/") ? file : (directory as NSString).appendingPathComponent(file)
+        }
 
         let localReader = try root.object("local")
         try localReader.allow(["database", "table", "key", "columns", "tags_format", "default_country"])
         let columnsReader = try localReader.object("columns")
-        try columnsReader.allow(["phone", "name", "email", "country", "tags", "attributes", "opt_in", "updated_at"])
+        try columnsReader.allow([
+            "phone", "name", "email", "country", "tags", "attributes", "opt_in", "updated_at",
+        ])
         let columns = LocalSettings.Columns(
             phone: try columnsReader.requiredString("phone"), name: try columnsReader.string("name"),
             email: try columnsReader.string("email"), country: try columnsReader.string("country"),
@@ -39,21 +52,33 @@ extension SyncdConfiguration {
         var fieldByColumn: [String: String] = [:]
         for (field, column) in columns.byField {
             if let other = fieldByColumn[column] {
-                throw .key("local.columns.\(field)", "names the column '\(column)', which local.columns.\(other) names too; each field needs a column of its own")
+                throw .key(
+                    "local.columns.\(field)",
+                    "names the column '\(column)', which local.columns.\(other) names too; each field needs a column of its own"
+                )
             }
             fieldByColumn[column] = field
         }
         let tagsFormat = try localReader.choice("tags_format", LocalSettings.TagsFormat.self) ?? .json
         let defaultCountry = try localReader.string("default_country")?.uppercased()
-        if let defaultCountry, (try? PhoneNumber.normalize("0700000000", defaultCountry: defaultCountry)) == nil {
-            throw .key("local.default_country", "'\(defaultCountry)' is not a country syncd knows (use an ISO code such as KE or GB)")
+        if let defaultCountry,
+            (try? PhoneNumber.normalize("0700000000", defaultCountry: defaultCountry)) == nil
+        {
+            throw .key(
+                "local.default_country",
+                "'\(defaultCountry)' is not a country syncd knows (use an ISO code such as KE or GB)")
         }
         let local = LocalSettings(
-            database: resolve(try localReader.requiredString("database")), table: try localReader.requiredString("table"),
-            key: try localReader.string("key"), columns: columns, tagsFormat: tagsFormat, defaultCountry: defaultCountry)
+            database: resolve(try localReader.requiredString("database")),
+            table: try localReader.requiredString("table"),
+            key: try localReader.string("key"), columns: columns, tagsFormat: tagsFormat,
+            defaultCountry: defaultCountry)
 
         let remoteReader = try root.object("remote")
-        try remoteReader.allow(["provider", "base_url", "token_env", "token_file", "concurrency", "timeout_seconds", "requests_per_minute", "max_wait_seconds"])
+        try remoteReader.allow([
+            "provider", "base_url", "token_env", "token_file", "concurrency", "timeout_seconds",
+            "requests_per_minute", "max_wait_seconds",
+        ])
         guard let provider = try remoteReader.choice("provider", RemoteSettings.Provider.self) else {
             throw .key("remote.provider", "is required (sendystack, superwaba, waply or qlara)")
         }
@@ -61,10 +86,13 @@ extension SyncdConfiguration {
         if let baseURL, URL(string: baseURL)?.scheme.map({ ["http", "https"].contains($0) }) != true {
             throw .key("remote.base_url", "must be an http or https URL")
         }
-        let token = needsToken ? try Self.token(remoteReader, resolve: resolve, environment: environment)
+        let token =
+            needsToken
+            ? try Self.token(remoteReader, resolve: resolve, environment: environment)
             : ((try? Self.token(remoteReader, resolve: resolve, environment: environment)) ?? Secret(""))
         var remote = RemoteSettings(
-            provider: provider, baseURL: baseURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }, token: token,
+            provider: provider, baseURL: baseURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 },
+            token: token,
             concurrency: try remoteReader.int("concurrency", in: 1...32) ?? 4,
             timeoutSeconds: try remoteReader.number("timeout_seconds", in: 1...600) ?? 30,
             requestsPerMinute: try remoteReader.int("requests_per_minute", in: 1...100_000_000))
@@ -72,30 +100,40 @@ extension SyncdConfiguration {
         remote.maximumWaitSeconds = try remoteReader.number("max_wait_seconds", in: 0...86_400) ?? 120
 
         let syncReader = try root.optionalObject("sync")
-        try syncReader?.allow(["state", "conflict", "deletes", "max_delete_share", "interval_seconds", "metrics_file"])
+        try syncReader?.allow([
+            "state", "conflict", "deletes", "max_delete_share", "interval_seconds", "metrics_file",
+        ])
         let sync = SyncSettings(
             state: resolve(try syncReader?.string("state") ?? "syncd-state.sqlite"),
             conflict: try syncReader?.choice("conflict", ConflictPolicy.self) ?? .newest,
-            deletes: try syncReader?.choice("deletes", SyncSettings.Deletes.self) ?? SyncSettings.Deletes.none,
+            deletes: try syncReader?.choice("deletes", SyncSettings.Deletes.self)
+                ?? SyncSettings.Deletes.none,
             maxDeleteShare: try syncReader?.number("max_delete_share", in: 0...1) ?? 0.1,
             intervalSeconds: try syncReader?.number("interval_seconds", in: 5...86_400) ?? 300,
             metricsFile: try syncReader?.string("metrics_file").map(resolve))
         if sameFile(sync.state, local.database) {
-            throw .key("sync.state", "is the CRM database itself (\(local.database)); syncd keeps its state in a file of its own")
+            throw .key(
+                "sync.state",
+                "is the CRM database itself (\(local.database)); syncd keeps its state in a file of its own")
         }
         return SyncdConfiguration(local: local, remote: remote, sync: sync, path: path)
     }
 
     /// Whether two paths name one file (through links, or `.` and `..`).
     private static func sameFile(_ first: String, _ second: String) -> Bool {
-        let canonical = { (path: String) in URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path }
+        let canonical = { (path: String) in
+            URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
+        }
         return canonical(first) == canonical(second)
     }
 
     /// The API token from `token_env` or `token_file` (exactly one), or, when neither is given
     /// and systemd passed credentials, from `$CREDENTIALS_DIRECTORY/syncd-token`.
-    private static func token(_ reader: Reader, resolve: (String) -> String, environment: [String: String]) throws(ConfigurationError) -> Secret {
-        let variable = try reader.string("token_env"), file = try reader.string("token_file")
+    private static func token(_ reader: Reader, resolve: (String) -> String, environment: [String: String])
+        throws(ConfigurationError) -> Secret
+    {
+        let variable = try reader.string("token_env")
+        let file = try reader.string("token_file")
         switch (variable, file) {
         case (let variable?, nil):
             guard let value = environment[variable], !value.isEmpty else {
@@ -106,7 +144,9 @@ extension SyncdConfiguration {
             return try tokenFile(resolve(file), key: "remote.token_file")
         case (nil, nil):
             if let directory = environment["CREDENTIALS_DIRECTORY"] {
-                return try tokenFile((directory as NSString).appendingPathComponent("syncd-token"), key: "the credential syncd-token")
+                return try tokenFile(
+                    (directory as NSString).appendingPathComponent("syncd-token"),
+                    key: "the credential syncd-token")
             }
             throw .key("remote", "needs token_env or token_file")
         default:
@@ -116,7 +156,10 @@ extension SyncdConfiguration {
 
     private static func tokenFile(_ path: String, key: String) throws(ConfigurationError) -> Secret {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw .key(key, FileManager.default.fileExists(atPath: path) ? "\(path) cannot be read" : "\(path) does not exist")
+            throw .key(
+                key,
+                FileManager.default.fileExists(atPath: path)
+                    ? "\(path) cannot be read" : "\(path) does not exist")
         }
         let value = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         guard !value.isEmpty else { throw .key(key, "\(path) is empty") }
@@ -155,7 +198,9 @@ private struct Reader {
 
     func string(_ key: String) throws(ConfigurationError) -> String? {
         guard let value = object[key], !value.isNull else { return nil }
-        guard let text = value.string else { throw .key(name(key), "must be a string, not \(value.kindName)") }
+        guard let text = value.string else {
+            throw .key(name(key), "must be a string, not \(value.kindName)")
+        }
         guard !text.isEmpty else { throw .key(name(key), "must not be empty") }
         return text
     }
@@ -181,10 +226,13 @@ private struct Reader {
         return number
     }
 
-    func choice<T: RawRepresentable>(_ key: String, _ type: T.Type) throws(ConfigurationError) -> T? where T.RawValue == String, T: CaseIterable {
+    func choice<T: RawRepresentable>(_ key: String, _ type: T.Type) throws(ConfigurationError) -> T?
+    where T.RawValue == String, T: CaseIterable {
         guard let text = try string(key) else { return nil }
         guard let value = T(rawValue: text) else {
-            throw .key(name(key), "must be one of \(T.allCases.map(\.rawValue).joined(separator: ", ")), not '\(text)'")
+            throw .key(
+                name(key),
+                "must be one of \(T.allCases.map(\.rawValue).joined(separator: ", ")), not '\(text)'")
         }
         return value
     }

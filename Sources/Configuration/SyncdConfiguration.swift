@@ -34,8 +34,11 @@ public struct LocalSettings: Sendable {
         public var optIn: String?
         public var updatedAt: String?
 
-        public init(phone: String, name: String? = nil, email: String? = nil, country: String? = nil, tags: String? = nil,
-                    attributes: String? = nil, optIn: String? = nil, updatedAt: String? = nil) {
+        public init(
+            phone: String, name: String? = nil, email: String? = nil, country: String? = nil,
+            tags: String? = nil,
+            attributes: String? = nil, optIn: String? = nil, updatedAt: String? = nil
+        ) {
             self.phone = phone
             self.name = name
             self.email = email
@@ -77,7 +80,10 @@ public struct LocalSettings: Sendable {
     /// Reads national numbers (`0712 345 678`) in this country.
     public var defaultCountry: String?
 
-    public init(database: String, table: String, key: String? = nil, columns: Columns, tagsFormat: TagsFormat = .json, defaultCountry: String? = nil) {
+    public init(
+        database: String, table: String, key: String? = nil, columns: Columns, tagsFormat: TagsFormat = .json,
+        defaultCountry: String? = nil
+    ) {
         self.database = database
         self.table = table
         self.key = key
@@ -125,7 +131,10 @@ public struct RemoteSettings: Sendable {
         }
     }
 
-    public init(provider: Provider, baseURL: String? = nil, token: Secret, concurrency: Int = 4, timeoutSeconds: Double = 30, requestsPerMinute: Int? = nil) {
+    public init(
+        provider: Provider, baseURL: String? = nil, token: Secret, concurrency: Int = 4,
+        timeoutSeconds: Double = 30, requestsPerMinute: Int? = nil
+    ) {
         self.provider = provider
         self.baseURL = baseURL ?? provider.defaultBaseURL
         self.token = token
@@ -158,7 +167,10 @@ public struct SyncSettings: Sendable {
     /// collector); `nil` writes none.
     public var metricsFile: String?
 
-    public init(state: String, conflict: ConflictPolicy = .newest, deletes: Deletes = .none, maxDeleteShare: Double = 0.1, intervalSeconds: Double = 300, metricsFile: String? = nil) {
+    public init(
+        state: String, conflict: ConflictPolicy = .newest, deletes: Deletes = .none,
+        maxDeleteShare: Double = 0.1, intervalSeconds: Double = 300, metricsFile: String? = nil
+    ) {
         self.state = state
         self.conflict = conflict
         self.deletes = deletes

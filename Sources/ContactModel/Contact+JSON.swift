@@ -18,10 +18,13 @@ extension Contact {
     public init?(json: JSON) {
         guard let phone = json["phone"]?.string.flatMap(PhoneNumber.init(e164:)) else { return nil }
         self.init(
-            phone: phone, name: json["name"]?.string, email: json["email"]?.string, country: json["country"]?.string,
+            phone: phone, name: json["name"]?.string, email: json["email"]?.string,
+            country: json["country"]?.string,
             tags: json["tags"]?.array?.compactMap(\.string) ?? [],
             attributes: json["attributes"]?.object.map { object in
-                Dictionary(object.filter { $0.value.isScalar }.map { ($0.key, $0.value) }, uniquingKeysWith: { _, last in last })
+                Dictionary(
+                    object.filter { $0.value.isScalar }.map { ($0.key, $0.value) },
+                    uniquingKeysWith: { _, last in last })
             } ?? [:],
             optIn: json["opt_in"]?.string.flatMap(OptIn.init(rawValue:)))
     }

@@ -20,7 +20,8 @@ public struct Contact: Sendable, Hashable {
     public var optIn: OptIn?
 
     public init(
-        phone: PhoneNumber, name: String? = nil, email: String? = nil, country: String? = nil, tags: [String] = [],
+        phone: PhoneNumber, name: String? = nil, email: String? = nil, country: String? = nil,
+        tags: [String] = [],
         attributes: [String: JSON] = [:], optIn: OptIn? = nil
     ) {
         self.phone = phone
@@ -133,7 +134,9 @@ extension Contact {
         guard let other, !attributes.isEmpty else { return self }
         var result = self
         for (key, value) in attributes {
-            guard case .string(let text) = value, let typed = other.attributes[key], typed.string == nil, typed.scalarText == text else { continue }
+            guard case .string(let text) = value, let typed = other.attributes[key], typed.string == nil,
+                typed.scalarText == text
+            else { continue }
             result.attributes[key] = typed
         }
         return result

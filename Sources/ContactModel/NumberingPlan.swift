@@ -13,7 +13,8 @@ struct NumberingPlan: Sendable {
     /// How many digits a national significant number of this country may have.
     let nationalLengths: [Int]
 
-    static let byCountry: [String: NumberingPlan] = Dictionary(all.map { ($0.country, $0) }, uniquingKeysWith: { first, _ in first })
+    static let byCountry: [String: NumberingPlan] = Dictionary(
+        all.map { ($0.country, $0) }, uniquingKeysWith: { first, _ in first })
 
     /// Countries by calling code (several share `1` and `7`).
     static let byCallingCode: [String: [NumberingPlan]] = Dictionary(grouping: all, by: \.callingCode)

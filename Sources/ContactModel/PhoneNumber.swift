@@ -20,7 +20,9 @@ public struct PhoneNumber: Sendable, Hashable, Comparable, CustomStringConvertib
     /// Normalizes what people type: strips spaces and punctuation, reads `00` as `+`, and
     /// reads a national number (`0712 345 678`) in `defaultCountry` (ISO 3166-1 alpha-2),
     /// dropping its trunk prefix.
-    public static func normalize(_ raw: String, defaultCountry: String? = nil) throws(PhoneNumberError) -> PhoneNumber {
+    public static func normalize(_ raw: String, defaultCountry: String? = nil) throws(PhoneNumberError)
+        -> PhoneNumber
+    {
         // Most numbers (every vendor's) already are E.164: a check of bytes, no parsing.
         if let exact = PhoneNumber(e164: raw) { return exact }
         let trimmed = raw.trimmingSpaces
@@ -67,14 +69,21 @@ public struct PhoneNumber: Sendable, Hashable, Comparable, CustomStringConvertib
     /// start with the default country's own calling code, and as a national number of
     /// `defaultCountry` when they can only be that. Digits that read as two different numbers
     /// are refused, never guessed.
-    public static func fromStoredDigits(_ digits: String, defaultCountry: String?) throws(PhoneNumberError) -> PhoneNumber {
-        guard !digits.isEmpty, digits.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else {
+    public static func fromStoredDigits(_ digits: String, defaultCountry: String?) throws(PhoneNumberError)
+        -> PhoneNumber
+    {
+        guard !digits.isEmpty, digits.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") })
+        else {
             throw .empty
         }
         let international = NumberingPlan.internationalReadings(of: digits)
         guard let defaultCountry else { return try normalize("+" + digits) }
-        guard let home = NumberingPlan.byCountry[defaultCountry.uppercased()] else { throw .unknownCountry(defaultCountry) }
-        if international.contains(where: { $0.callingCode == home.callingCode }) || (!international.isEmpty && !home.allows(Substring(digits))) {
+        guard let home = NumberingPlan.byCountry[defaultCountry.uppercased()] else {
+            throw .unknownCountry(defaultCountry)
+        }
+        if international.contains(where: { $0.callingCode == home.callingCode })
+            || (!international.isEmpty && !home.allows(Substring(digits)))
+        {
             return try normalize("+" + digits)
         }
         guard home.allows(Substring(digits)) else { throw .invalidLength(digits.count) }
@@ -89,7 +98,9 @@ public struct PhoneNumber: Sendable, Hashable, Comparable, CustomStringConvertib
     public var description: String { e164 }
 
     /// Punctuation people put in phone numbers, all safe to drop.
-    private static let separators: Set<Character> = [" ", "\u{00A0}", "-", "\u{2010}", "\u{2011}", ".", "(", ")", "/", "\t"]
+    private static let separators: Set<Character> = [
+        " ", "\u{00A0}", "-", "\u{2010}", "\u{2011}", ".", "(", ")", "/", "\t",
+    ]
 }
 
 /// Why a text is not a phone number.
@@ -111,7 +122,8 @@ public enum PhoneNumberError: Error, Sendable, Equatable, CustomStringConvertibl
         case .unknownCountry(let code): return "unknown country code '\(code)'"
         case .invalidLength(let count): return "\(count) digits; E.164 allows 8 to 15 and no leading 0"
         case .ambiguous(let national, let international):
-            return "stored as a number, it reads as \(national) or \(international); store it as text with its +"
+            return
+                "stored as a number, it reads as \(national) or \(international); store it as text with its +"
         }
     }
 }

@@ -31,7 +31,9 @@ public struct FieldConflict: Sendable, Hashable {
     /// Why the winner won, for the conflict log and `syncd explain`.
     public var reason: String
 
-    public init(field: ContactField, base: String?, local: String?, remote: String?, winner: Winner, reason: String) {
+    public init(
+        field: ContactField, base: String?, local: String?, remote: String?, winner: Winner, reason: String
+    ) {
         self.field = field
         self.base = base
         self.local = local
@@ -55,7 +57,9 @@ public enum ThreeWayMerge {
         public var conflicts: [FieldConflict]
     }
 
-    public static func merge(base: Contact?, local: MergeSide, remote: MergeSide, policy: ConflictPolicy) -> Result {
+    public static func merge(base: Contact?, local: MergeSide, remote: MergeSide, policy: ConflictPolicy)
+        -> Result
+    {
         var merged = local.contact
         var conflicts: [FieldConflict] = []
 
@@ -69,9 +73,11 @@ public enum ThreeWayMerge {
                 if r == nil { return l }
             }
             var winner = winner(policy: policy, local: local.updatedAt, remote: remote.updatedAt)
-            var reason = reasonText(policy: policy, winner: winner, local: local.updatedAt, remote: remote.updatedAt)
+            var reason = reasonText(
+                policy: policy, winner: winner, local: local.updatedAt, remote: remote.updatedAt)
             if field == .optIn {
-                let localOut = local.contact.optIn == .optedOut, remoteOut = remote.contact.optIn == .optedOut
+                let localOut = local.contact.optIn == .optedOut
+                let remoteOut = remote.contact.optIn == .optedOut
                 if localOut != remoteOut {
                     winner = localOut ? .local : .remote
                     reason = "an opt-out is sticky"
@@ -84,15 +90,20 @@ public enum ThreeWayMerge {
             return winner == .local ? l : r
         }
 
-        let b = base, l = local.contact, r = remote.contact
+        let b = base
+        let l = local.contact
+        let r = remote.contact
         if let phone = resolve(.phone, b?.phone, l.phone, r.phone) { merged.phone = phone }
         merged.name = resolve(.name, b?.name, l.name, r.name)
         merged.email = resolve(.email, b?.email, l.email, r.email)
         merged.country = resolve(.country, b?.country, l.country, r.country)
         merged.optIn = resolve(.optIn, b?.optIn, l.optIn, r.optIn)
         var attributes: [String: JSON] = [:]
-        for key in Set(l.attributes.keys).union(r.attributes.keys).union(b?.attributes.keys ?? [:].keys).sorted() {
-            attributes[key] = resolve(.attribute(key), b?.attributes[key], l.attributes[key], r.attributes[key])
+        for key in Set(l.attributes.keys).union(r.attributes.keys).union(b?.attributes.keys ?? [:].keys)
+            .sorted()
+        {
+            attributes[key] = resolve(
+                .attribute(key), b?.attributes[key], l.attributes[key], r.attributes[key])
         }
         merged.attributes = attributes
         merged.tags = mergeTags(base: b?.tags, local: l.tags, remote: r.tags)
@@ -101,32 +112,38 @@ public enum ThreeWayMerge {
 
     /// Element by element: a tag added or removed on one side is added or removed.
     static func mergeTags(base: [String]?, local: [String], remote: [String]) -> [String] {
-        let l = Set(local), r = Set(remote)
+        let l = Set(local)
+        let r = Set(remote)
         guard let base else { return Array(l.union(r)).sorted() }
         let b = Set(base)
         var result = Set<String>()
         for tag in l.union(r).union(b) {
-            let inLocal = l.contains(tag), inRemote = r.contains(tag)
+            let inLocal = l.contains(tag)
+            let inRemote = r.contains(tag)
             let keep = inLocal == inRemote ? inLocal : (inLocal == b.contains(tag) ? inRemote : inLocal)
             if keep { result.insert(tag) }
         }
         return result.sorted()
     }
 
-    private static func winner(policy: ConflictPolicy, local: Timestamp?, remote: Timestamp?) -> FieldConflict.Winner {
+    private static func winner(policy: ConflictPolicy, local: Timestamp?, remote: Timestamp?)
+        -> FieldConflict.Winner
+    {
         switch policy {
         case .local: return .local
         case .remote: return .remote
         case .newest:
             switch (local, remote) {
-            case let (l?, r?): return r > l ? .remote : .local
+            case (let l?, let r?): return r > l ? .remote : .local
             case (nil, _?): return .remote
             default: return .local
             }
         }
     }
 
-    private static func reasonText(policy: ConflictPolicy, winner: FieldConflict.Winner, local: Timestamp?, remote: Timestamp?) -> String {
+    private static func reasonText(
+        policy: ConflictPolicy, winner: FieldConflict.Winner, local: Timestamp?, remote: Timestamp?
+    ) -> String {
         switch policy {
         case .local: return "sync.conflict is local"
         case .remote: return "sync.conflict is remote"

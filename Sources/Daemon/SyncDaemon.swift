@@ -4,8 +4,8 @@ import Foundation
 import JSON
 import LocalStore
 public import RemoteAPI
-import Synchronization
 import SyncEngine
+import Synchronization
 
 /// `syncd run`: syncs forever under systemd (or a terminal).
 ///
@@ -37,8 +37,10 @@ public final class SyncDaemon: Sendable {
         var reload = false
     }
 
-    public init(configPath: String, environment: [String: String], logger: Logger, notifier: SystemdNotifier,
-                watchInterval: Double = 0.5, makeRemote: @escaping RemoteFactory) {
+    public init(
+        configPath: String, environment: [String: String], logger: Logger, notifier: SystemdNotifier,
+        watchInterval: Double = 0.5, makeRemote: @escaping RemoteFactory
+    ) {
         self.configPath = configPath
         self.environment = environment
         self.logger = logger
@@ -76,13 +78,18 @@ public final class SyncDaemon: Sendable {
             return 70
         }
         notifier.ready()
-        logger.notice("syncd running: \(configuration.local.table) in \(configuration.local.database) with \(configuration.remote.provider.rawValue), a full cycle every \(Int(configuration.sync.intervalSeconds)) s")
+        logger.notice(
+            "syncd running: \(configuration.local.table) in \(configuration.local.database) with \(configuration.remote.provider.rawValue), a full cycle every \(Int(configuration.sync.intervalSeconds)) s"
+        )
         let heartbeat = startWatchdog()
         defer { heartbeat?.cancel() }
 
         var nextFull = Date()
         while !flags.withLock({ $0.stop }) {
-            if flags.withLock({ flag in defer { flag.reload = false }; return flag.reload }) {
+            if flags.withLock({ flag in
+                defer { flag.reload = false }
+                return flag.reload
+            }) {
                 notifier.reloading()
                 defer { notifier.ready() }
                 do {
@@ -95,7 +102,8 @@ public final class SyncDaemon: Sendable {
                     logger.error("the new configuration was not loaded, the old one stays: \(error)")
                 }
             }
-            let scope: SyncOptions.Scope? = Date() >= nextFull ? .full : (watcher.hasPendingChanges() ? .localChanges : nil)
+            let scope: SyncOptions.Scope? =
+                Date() >= nextFull ? .full : (watcher.hasPendingChanges() ? .localChanges : nil)
             if let scope {
                 await cycle(configuration, remote: remote, scope: scope)
                 if scope == .full { nextFull = Date().addingTimeInterval(configuration.sync.intervalSeconds) }
@@ -111,13 +119,20 @@ public final class SyncDaemon: Sendable {
     /// One cycle in a child task. A stop signal cancels it (it stops before its next request);
     /// if it has not ended `stopGrace` seconds later, it is abandoned — every point a cycle
     /// can stop at is one the next run resumes from — so the process exits in time.
-    private func cycle(_ configuration: SyncdConfiguration, remote: any RemoteContactsAPI, scope: SyncOptions.Scope) async {
+    private func cycle(
+        _ configuration: SyncdConfiguration, remote: any RemoteContactsAPI, scope: SyncOptions.Scope
+    ) async {
         let engine = SyncEngine(configuration: configuration, remote: remote)
         let work = Task { try await engine.runOnce(SyncOptions(scope: scope)) }
         let outcome: Result<SyncReport, any Error>? = await withCheckedContinuation { continuation in
             let resumed = Mutex(false)
             let finish: @Sendable (Result<SyncReport, any Error>?) -> Void = { value in
-                if resumed.withLock({ done in defer { done = true }; return !done }) { continuation.resume(returning: value) }
+                if resumed.withLock({ done in
+                    defer { done = true }
+                    return !done
+                }) {
+                    continuation.resume(returning: value)
+                }
             }
             Task { finish(await work.result) }
             Task { [self] in
@@ -130,21 +145,29 @@ public final class SyncDaemon: Sendable {
                         return
                     }
                     let requests = remote.statistics.requests
-                    if requests != seen { seen = requests; touch() }
+                    if requests != seen {
+                        seen = requests
+                        touch()
+                    }
                     try? await Task.sleep(nanoseconds: 100_000_000)
                 }
             }
         }
         guard let outcome else {
-            logger.notice("stopping now; the cycle in flight is left where it stood (the next run resumes it)")
+            logger.notice(
+                "stopping now; the cycle in flight is left where it stood (the next run resumes it)")
             return
         }
         do {
             let report = try outcome.get()
-            let level: Logger.Level = report.isPartial || !report.notes.isEmpty ? .warning : (report.wroteNothing ? .info : .notice)
-            logger.log(level, (scope == .full ? "" : "push: ") + report.summaryLine, fields: ["report": report.json])
+            let level: Logger.Level =
+                report.isPartial || !report.notes.isEmpty ? .warning : (report.wroteNothing ? .info : .notice)
+            logger.log(
+                level, (scope == .full ? "" : "push: ") + report.summaryLine, fields: ["report": report.json])
             for note in report.notes { logger.warning(note) }
-            notifier.status("last cycle \(Timestamp(millisecondsSinceEpoch: Int64(Date().timeIntervalSince1970 * 1000)).iso8601(fractionalSeconds: false)): " + report.summaryLine)
+            notifier.status(
+                "last cycle \(Timestamp(millisecondsSinceEpoch: Int64(Date().timeIntervalSince1970 * 1000)).iso8601(fractionalSeconds: false)): "
+                    + report.summaryLine)
         } catch let error as SyncError {
             if flags.withLock({ $0.stop }) {
                 logger.notice("the cycle in flight was stopped; what it finished is saved")
@@ -197,7 +220,8 @@ public final class SyncDaemon: Sendable {
         }
         do {
             let state = try StateStore(path: configuration.sync.state)
-            let crm = try CRMDatabase(settings: configuration.local, consumer: try state.consumerID(), readOnly: false)
+            let crm = try CRMDatabase(
+                settings: configuration.local, consumer: try state.consumerID(), readOnly: false)
             return (configuration, remote, crm)
         } catch let error as LocalStoreError {
             throw StartError(message: error.message, code: error.kind == .configuration ? 78 : 73)

@@ -32,9 +32,15 @@ struct JSONParser {
         case UInt8(ascii: "{"): return try parseObject()
         case UInt8(ascii: "["): return try parseArray()
         case UInt8(ascii: "\""): return .string(try parseString())
-        case UInt8(ascii: "t"): try expectLiteral("true"); return .bool(true)
-        case UInt8(ascii: "f"): try expectLiteral("false"); return .bool(false)
-        case UInt8(ascii: "n"): try expectLiteral("null"); return .null
+        case UInt8(ascii: "t"):
+            try expectLiteral("true")
+            return .bool(true)
+        case UInt8(ascii: "f"):
+            try expectLiteral("false")
+            return .bool(false)
+        case UInt8(ascii: "n"):
+            try expectLiteral("null")
+            return .null
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try parseNumber()
         default: throw error("unexpected character")
         }
@@ -116,7 +122,8 @@ struct JSONParser {
         while index < bytes.count {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
-                let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+                let text = String(
+                    decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
                 index += 1
                 return text
             }
@@ -162,7 +169,8 @@ struct JSONParser {
             var scalar = try parseHex4()
             if (0xD800...0xDBFF).contains(scalar) {
                 // A high surrogate must be followed by an escaped low surrogate.
-                guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u")
+                guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"),
+                    bytes[index + 1] == UInt8(ascii: "u")
                 else { throw error("lone surrogate in a \\u escape") }
                 index += 2
                 let low = try parseHex4()
@@ -261,7 +269,9 @@ extension JSON {
     /// Parses a document. RFC 8259 leaves repeated member names to the reader: by default the
     /// last one wins; `rejectingDuplicateNames` refuses them (a config file where a key typed
     /// twice would silently drop one of the two settings).
-    public static func parse(_ bytes: some Collection<UInt8>, rejectingDuplicateNames: Bool = false) throws(JSONError) -> JSON {
+    public static func parse(_ bytes: some Collection<UInt8>, rejectingDuplicateNames: Bool = false)
+        throws(JSONError) -> JSON
+    {
         let result: Result<JSON, JSONError>? = bytes.withContiguousStorageIfAvailable { buffer in
             var parser = JSONParser(bytes: buffer, rejectsDuplicateNames: rejectingDuplicateNames)
             return Result { () throws(JSONError) -> JSON in try parser.parseDocument() }

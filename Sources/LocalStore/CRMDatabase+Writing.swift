@@ -62,7 +62,8 @@ extension CRMDatabase {
     private func apply(_ write: LocalWrite, now: Timestamp) throws -> LocalWriteResult {
         switch write {
         case .insert(let contact):
-            var values = try mapping.changes(from: nil, to: contact, now: now, updatedAtIsNumeric: updatedAtIsNumeric)
+            var values = try mapping.changes(
+                from: nil, to: contact, now: now, updatedAtIsNumeric: updatedAtIsNumeric)
             var key: String?
             if !keyIsAssigned {
                 key = UUID().uuidString.lowercased()
@@ -70,20 +71,28 @@ extension CRMDatabase {
             }
             let columns = values.map { quoted($0.0) }.joined(separator: ", ")
             let marks = Array(repeating: "?", count: values.count).joined(separator: ", ")
-            try database.run("INSERT INTO \(quoted(settings.table)) (\(columns)) VALUES (\(marks))", values.map(\.1))
+            try database.run(
+                "INSERT INTO \(quoted(settings.table)) (\(columns)) VALUES (\(marks))", values.map(\.1))
             return .inserted(key: key ?? String(database.lastInsertRowID))
         case .update(let key, let expected, let new):
-            guard let current = try rows(keys: [key])[key], case .success(let contact) = current.contact, contact == expected else {
+            guard let current = try rows(keys: [key])[key], case .success(let contact) = current.contact,
+                contact == expected
+            else {
                 return .skippedChanged
             }
-            let values = try mapping.changes(from: contact, to: new, now: now, updatedAtIsNumeric: updatedAtIsNumeric)
+            let values = try mapping.changes(
+                from: contact, to: new, now: now, updatedAtIsNumeric: updatedAtIsNumeric)
             guard !values.isEmpty else { return .updated }
             let assignments = values.map { "\(quoted($0.0)) = ?" }.joined(separator: ", ")
-            try database.run("UPDATE \(quoted(settings.table)) SET \(assignments) WHERE \(keySQL) = ?", values.map(\.1) + [.text(key)])
+            try database.run(
+                "UPDATE \(quoted(settings.table)) SET \(assignments) WHERE \(keySQL) = ?",
+                values.map(\.1) + [.text(key)])
             return .updated
         case .delete(let key, let expected):
             guard let current = try rows(keys: [key])[key] else { return .deleted }
-            if let expected, case .success(let contact) = current.contact, contact != expected { return .skippedChanged }
+            if let expected, case .success(let contact) = current.contact, contact != expected {
+                return .skippedChanged
+            }
             try database.run("DELETE FROM \(quoted(settings.table)) WHERE \(keySQL) = ?", [.text(key)])
             return .deleted
         }
@@ -92,9 +101,16 @@ extension CRMDatabase {
     /// Says plainly why a write failed, and that nothing was half-written.
     static func writeError(_ what: String, _ error: any Error) -> LocalStoreError {
         guard let error = error as? DatabaseError else { return LocalStoreError(.other, "\(what): \(error)") }
-        if error.isReadOnly { return LocalStoreError(.unwritable, "\(what): the database is read-only (nothing was written)") }
-        if error.isDiskFull { return LocalStoreError(.unwritable, "\(what): the disk is full (nothing was written)") }
-        if error.isBusy { return LocalStoreError(.locked, "\(what): the database stayed locked by another program (nothing was written)") }
+        if error.isReadOnly {
+            return LocalStoreError(.unwritable, "\(what): the database is read-only (nothing was written)")
+        }
+        if error.isDiskFull {
+            return LocalStoreError(.unwritable, "\(what): the disk is full (nothing was written)")
+        }
+        if error.isBusy {
+            return LocalStoreError(
+                .locked, "\(what): the database stayed locked by another program (nothing was written)")
+        }
         return LocalStoreError(.other, "\(what): \(error.message)")
     }
 }

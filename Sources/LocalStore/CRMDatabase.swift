@@ -1,10 +1,11 @@
 public import Configuration
-public import ContactModel
+import ContactModel
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 import SQLite
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// The user's CRM table, read and written through the column mapping, with every change the
 /// CRM makes captured by triggers in the same transaction as the change.
@@ -30,42 +31,66 @@ public final class CRMDatabase {
 
     /// Opens the CRM database and checks the table and every mapped column exist, before
     /// anything is written. `readOnly` for dry runs.
-    public init(settings: LocalSettings, consumer: String, readOnly: Bool = false, busyTimeoutMilliseconds: Int32 = 5000) throws(LocalStoreError) {
+    public init(
+        settings: LocalSettings, consumer: String, readOnly: Bool = false,
+        busyTimeoutMilliseconds: Int32 = 5000
+    ) throws(LocalStoreError) {
         guard FileManager.default.fileExists(atPath: settings.database) else {
             throw LocalStoreError(.configuration, "local.database: no database at \(settings.database)")
         }
-        database = try Self.open(settings.database, readOnly: readOnly, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
+        database = try Self.open(
+            settings.database, readOnly: readOnly, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
         self.settings = settings
         self.consumer = consumer
         table = settings.table
         let info: [Row]
         do {
-            info = try database.query("SELECT name, type, pk, \"notnull\" FROM pragma_table_info(?)", [.text(settings.table)])
+            info = try database.query(
+                "SELECT name, type, pk, \"notnull\" FROM pragma_table_info(?)", [.text(settings.table)])
         } catch {
-            throw LocalStoreError(.configuration, "local.database: \(settings.database) is not a readable SQLite database: \(error.message)")
+            throw LocalStoreError(
+                .configuration,
+                "local.database: \(settings.database) is not a readable SQLite database: \(error.message)")
         }
         guard !info.isEmpty else {
-            let tables = (try? database.query("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_syncd\\_%' ESCAPE '\\' ORDER BY name").compactMap { $0.string(0) }) ?? []
-            throw LocalStoreError(.configuration, "local.table: no table '\(settings.table)' in \(settings.database) (tables: \(tables.joined(separator: ", ")))")
+            let tables =
+                (try? database.query(
+                    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_syncd\\_%' ESCAPE '\\' ORDER BY name"
+                ).compactMap { $0.string(0) }) ?? []
+            throw LocalStoreError(
+                .configuration,
+                "local.table: no table '\(settings.table)' in \(settings.database) (tables: \(tables.joined(separator: ", ")))"
+            )
         }
-        let columns = Dictionary(info.map { ($0.string(0) ?? "", ($0.string(1) ?? "").uppercased()) }, uniquingKeysWith: { first, _ in first })
+        let columns = Dictionary(
+            info.map { ($0.string(0) ?? "", ($0.string(1) ?? "").uppercased()) },
+            uniquingKeysWith: { first, _ in first })
         for (field, column) in settings.columns.byField {
             guard columns[column] != nil else {
-                throw LocalStoreError(.configuration, "local.columns.\(field): no column '\(column)' in table '\(settings.table)' (columns: \(info.compactMap { $0.string(0) }.joined(separator: ", ")))")
+                throw LocalStoreError(
+                    .configuration,
+                    "local.columns.\(field): no column '\(column)' in table '\(settings.table)' (columns: \(info.compactMap { $0.string(0) }.joined(separator: ", ")))"
+                )
             }
         }
         keyColumn = try Self.keyColumn(settings: settings, info: info, database: database)
         let primaryKey = info.filter { ($0.int(2) ?? 0) > 0 }
         let keyType = columns[keyColumn] ?? "INTEGER"
-        keyIsAssigned = keyColumn.lowercased() == "rowid" || (keyType == "INTEGER" && primaryKey.count == 1 && primaryKey[0].string(0) == keyColumn)
+        keyIsAssigned =
+            keyColumn.lowercased() == "rowid"
+            || (keyType == "INTEGER" && primaryKey.count == 1 && primaryKey[0].string(0) == keyColumn)
         if let column = settings.columns.updatedAt {
             let type = columns[column] ?? ""
-            let sample = try? database.first("SELECT typeof(\(quoted(column))) FROM \(quoted(table)) WHERE \(quoted(column)) IS NOT NULL LIMIT 1")?.string(0)
+            let sample = try? database.first(
+                "SELECT typeof(\(quoted(column))) FROM \(quoted(table)) WHERE \(quoted(column)) IS NOT NULL LIMIT 1"
+            )?.string(0)
             updatedAtIsNumeric = sample.map { $0 == "integer" || $0 == "real" } ?? type.contains("INT")
         } else {
             updatedAtIsNumeric = false
         }
-        mapping = ColumnMapping(settings: settings, phoneIsNumeric: Self.hasNumericAffinity(columns[settings.columns.phone] ?? ""))
+        mapping = ColumnMapping(
+            settings: settings, phoneIsNumeric: Self.hasNumericAffinity(columns[settings.columns.phone] ?? "")
+        )
     }
 
     /// The column that identifies a row, checked: a row's key must name the same person for as
@@ -73,35 +98,48 @@ public final class CRMDatabase {
     /// That holds for the table's primary key and for a UNIQUE NOT NULL column. `rowid` holds
     /// it only while nobody runs VACUUM on a table without an INTEGER PRIMARY KEY, so syncd
     /// uses it only when `local.key` names it.
-    private static func keyColumn(settings: LocalSettings, info: [Row], database: Database) throws(LocalStoreError) -> String {
+    private static func keyColumn(settings: LocalSettings, info: [Row], database: Database)
+        throws(LocalStoreError) -> String
+    {
         let table = settings.table
         let primaryKey = info.filter { ($0.int(2) ?? 0) > 0 }.compactMap { $0.string(0) }
-        let hasRowID = (try? database.first("SELECT rowid FROM \(quoted(table)) LIMIT 1")) != nil
+        let hasRowID = (try? database.query("SELECT rowid FROM \(quoted(table)) LIMIT 0")) != nil
         guard let key = settings.key else {
             if primaryKey.count == 1 { return primaryKey[0] }
-            let what = primaryKey.isEmpty ? "has no primary key" : "has a primary key of \(primaryKey.count) columns"
+            let what =
+                primaryKey.isEmpty ? "has no primary key" : "has a primary key of \(primaryKey.count) columns"
             throw LocalStoreError(
                 .configuration,
-                "local.key: table '\(table)' \(what); name a UNIQUE NOT NULL column as local.key (or \"rowid\" if nothing ever runs VACUUM on this database: see the README)")
+                "local.key: table '\(table)' \(what); name a UNIQUE NOT NULL column as local.key (or \"rowid\" if nothing ever runs VACUUM on this database: see the README)"
+            )
         }
         if key.lowercased() == "rowid" {
-            guard hasRowID else { throw LocalStoreError(.configuration, "local.key: table '\(table)' is WITHOUT ROWID, so it has no rowid") }
+            guard hasRowID else {
+                throw LocalStoreError(
+                    .configuration, "local.key: table '\(table)' is WITHOUT ROWID, so it has no rowid")
+            }
             return "rowid"
         }
         guard let column = info.first(where: { $0.string(0) == key }) else {
             throw LocalStoreError(.configuration, "local.key: no column '\(key)' in table '\(table)'")
         }
         if primaryKey == [key] { return key }
-        let unique = (try? database.query(
-            """
-            SELECT 1 FROM pragma_index_list(?) l WHERE l."unique" = 1 AND l.partial = 0
-                AND (SELECT count(*) FROM pragma_index_info(l.name)) = 1 AND (SELECT name FROM pragma_index_info(l.name)) = ?
-            """, [.text(table), .text(key)]).isEmpty == false) ?? false
+        let unique =
+            (try? database.query(
+                """
+                SELECT 1 FROM pragma_index_list(?) l WHERE l."unique" = 1 AND l.partial = 0
+                    AND (SELECT count(*) FROM pragma_index_info(l.name)) = 1 AND (SELECT name FROM pragma_index_info(l.name)) = ?
+                """, [.text(table), .text(key)]
+            ).isEmpty == false) ?? false
         guard unique else {
-            throw LocalStoreError(.configuration, "local.key: column '\(key)' of '\(table)' is not unique (it needs a PRIMARY KEY or UNIQUE constraint of its own)")
+            throw LocalStoreError(
+                .configuration,
+                "local.key: column '\(key)' of '\(table)' is not unique (it needs a PRIMARY KEY or UNIQUE constraint of its own)"
+            )
         }
         guard (column.int(3) ?? 0) == 1 else {
-            throw LocalStoreError(.configuration, "local.key: column '\(key)' of '\(table)' may be NULL (it needs NOT NULL)")
+            throw LocalStoreError(
+                .configuration, "local.key: column '\(key)' of '\(table)' may be NULL (it needs NOT NULL)")
         }
         return key
     }
@@ -117,11 +155,17 @@ public final class CRMDatabase {
 
     /// Opens the CRM file. The busy timeout does not cover opening (switching to WAL while
     /// the CRM application holds a lock), so a BUSY or I/O error then is retried briefly.
-    private static func open(_ path: String, readOnly: Bool, busyTimeoutMilliseconds: Int32) throws(LocalStoreError) -> Database {
+    private static func open(_ path: String, readOnly: Bool, busyTimeoutMilliseconds: Int32)
+        throws(LocalStoreError) -> Database
+    {
         var attempt = 0
         while true {
             do {
-                return try Database(path: path, options: .init(readOnly: readOnly, create: false, busyTimeoutMilliseconds: busyTimeoutMilliseconds, walMode: !readOnly))
+                return try Database(
+                    path: path,
+                    options: .init(
+                        readOnly: readOnly, create: false, busyTimeoutMilliseconds: busyTimeoutMilliseconds,
+                        walMode: !readOnly))
             } catch {
                 let transient = error.isBusy || error.code == 10  // SQLITE_IOERR
                 attempt += 1
@@ -129,14 +173,18 @@ public final class CRMDatabase {
                     usleep(100_000)
                     continue
                 }
-                throw LocalStoreError(.configuration, "local.database: cannot open \(path): \(error.message) (SQLite code \(error.extendedCode))")
+                throw LocalStoreError(
+                    .configuration,
+                    "local.database: cannot open \(path): \(error.message) (SQLite code \(error.extendedCode))"
+                )
             }
         }
     }
 
     var keySQL: String { keyColumn.lowercased() == "rowid" ? "rowid" : quoted(keyColumn) }
     private var selectSQL: String {
-        "SELECT \(keySQL), " + mapping.selectedColumns.map(quoted).joined(separator: ", ") + " FROM \(quoted(table))"
+        "SELECT \(keySQL), " + mapping.selectedColumns.map(quoted).joined(separator: ", ")
+            + " FROM \(quoted(table))"
     }
 
     // MARK: - Change capture
@@ -146,11 +194,20 @@ public final class CRMDatabase {
     /// Whether all three triggers are in place.
     public func captureIsInstalled() throws(LocalStoreError) -> Bool {
         do {
-            let names = try database.query("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?", [.text(table)]).compactMap { $0.string(0) }
-            let registered = try database.first("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_syncd_consumers'") != nil
-                && (try database.first("SELECT 1 FROM _syncd_consumers WHERE consumer = ? AND tbl = ?", [.text(consumer), .text(table)])) != nil
+            let names = try database.query(
+                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?", [.text(table)]
+            ).compactMap { $0.string(0) }
+            let registered =
+                try database.first(
+                    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_syncd_consumers'") != nil
+                && (try database.first(
+                    "SELECT 1 FROM _syncd_consumers WHERE consumer = ? AND tbl = ?",
+                    [.text(consumer), .text(table)])) != nil
             // Triggers from before inserts were told from updates need replacing.
-            let insertSQL = try database.first("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?", [.text(triggerNames[0])])?.string(0) ?? ""
+            let insertSQL =
+                try database.first(
+                    "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?",
+                    [.text(triggerNames[0])])?.string(0) ?? ""
             return registered && triggerNames.allSatisfy(names.contains) && insertSQL.contains("'insert'")
         } catch {
             throw LocalStoreError(.other, "reading the CRM schema: \(error)")
@@ -216,7 +273,9 @@ public final class CRMDatabase {
     /// Where this consumer stopped reading.
     public func acknowledgedSequence() throws(LocalStoreError) -> Int64 {
         do {
-            return try database.first("SELECT last_seq FROM _syncd_consumers WHERE consumer = ? AND tbl = ?", [.text(consumer), .text(table)])?.int64(0) ?? 0
+            return try database.first(
+                "SELECT last_seq FROM _syncd_consumers WHERE consumer = ? AND tbl = ?",
+                [.text(consumer), .text(table)])?.int64(0) ?? 0
         } catch {
             return 0
         }
@@ -235,7 +294,8 @@ public final class CRMDatabase {
                 let key = row.string(1) ?? ""
                 let replaced = row.string(2) == "insert" || latest[key]?.replaced == true
                 latest[key] = CapturedChange(
-                    sequence: row.int64(0) ?? 0, key: key, deleted: row.string(2) == "delete", replaced: replaced,
+                    sequence: row.int64(0) ?? 0, key: key, deleted: row.string(2) == "delete",
+                    replaced: replaced,
                     capturedAt: row.string(3).flatMap(Timestamp.init(iso8601:)))
             }
             return latest.values.sorted { $0.sequence < $1.sequence }
@@ -251,15 +311,15 @@ public final class CRMDatabase {
         guard let version = (try? database.first("PRAGMA data_version"))??.int64(0) else { return false }
         if version == lastDataVersion { return false }
         lastDataVersion = version
-        let pending = try? database.first(
-            """
-            SELECT 1 FROM _syncd_outbox o JOIN _syncd_consumers c ON c.consumer = ? AND c.tbl = o.tbl
-            WHERE o.tbl = ? AND o.seq > c.last_seq AND (o.origin IS NULL OR o.origin != ?) LIMIT 1
-            """, [.text(consumer), .text(table), .text(consumer)])
-        // An unanswered question (no outbox yet) counts as "look": the cycle will tell.
-        guard let pending else { return true }
-        if pending == nil { lastDataVersion = version }
-        return pending != nil
+        do {
+            return try database.first(
+                """
+                SELECT 1 FROM _syncd_outbox o JOIN _syncd_consumers c ON c.consumer = ? AND c.tbl = o.tbl
+                WHERE o.tbl = ? AND o.seq > c.last_seq AND (o.origin IS NULL OR o.origin != ?) LIMIT 1
+                """, [.text(consumer), .text(table), .text(consumer)]) != nil
+        } catch {
+            return true  // an unanswered question (no outbox yet) counts as "look": the cycle will tell
+        }
     }
 
     /// How many captured changes (not syncd's own) wait for this consumer's next cycle.
@@ -280,8 +340,12 @@ public final class CRMDatabase {
                     "UPDATE _syncd_consumers SET last_seq = max(last_seq, ?), seen_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE consumer = ? AND tbl = ?",
                     [.integer(sequence), .text(consumer), .text(table)])
                 // A consumer unseen for 30 days (a removed config) no longer holds entries back.
-                try database.run("DELETE FROM _syncd_consumers WHERE seen_at < strftime('%Y-%m-%dT%H:%M:%fZ','now','-30 days')")
-                try database.run("DELETE FROM _syncd_outbox WHERE seq <= (SELECT coalesce(min(last_seq), 0) FROM _syncd_consumers)")
+                try database.run(
+                    "DELETE FROM _syncd_consumers WHERE seen_at < strftime('%Y-%m-%dT%H:%M:%fZ','now','-30 days')"
+                )
+                try database.run(
+                    "DELETE FROM _syncd_outbox WHERE seq <= (SELECT coalesce(min(last_seq), 0) FROM _syncd_consumers)"
+                )
             }
         } catch {
             throw Self.writeError("recording progress in \(settings.database)", error)
@@ -307,7 +371,9 @@ public final class CRMDatabase {
             for chunk in stride(from: 0, to: keys.count, by: 500) {
                 let part = Array(keys[chunk..<min(keys.count, chunk + 500)])
                 let placeholders = Array(repeating: "?", count: part.count).joined(separator: ",")
-                try database.forEachRow("\(selectSQL) WHERE \(keySQL) IN (\(placeholders))", part.map { DatabaseValue.text($0) }) { row in
+                try database.forEachRow(
+                    "\(selectSQL) WHERE \(keySQL) IN (\(placeholders))", part.map { DatabaseValue.text($0) }
+                ) { row in
                     let local = mapping.read(row)
                     rows[local.key] = local
                 }
@@ -321,7 +387,8 @@ public final class CRMDatabase {
     /// How many rows with a key the table holds.
     public func count() throws(LocalStoreError) -> Int {
         do {
-            return try database.first("SELECT count(*) FROM \(quoted(table)) WHERE \(keySQL) IS NOT NULL")?.int(0) ?? 0
+            return try database.first("SELECT count(*) FROM \(quoted(table)) WHERE \(keySQL) IS NOT NULL")?
+                .int(0) ?? 0
         } catch {
             throw LocalStoreError(.other, "counting \(table): \(error)")
         }
@@ -330,6 +397,8 @@ public final class CRMDatabase {
     /// How many rows have a NULL key: syncd cannot tell them apart, so it skips them.
     public func rowsWithoutKey() -> Int {
         guard keySQL != "rowid" else { return 0 }
-        return ((try? database.first("SELECT count(*) FROM \(quoted(table)) WHERE \(keySQL) IS NULL")) ?? nil)?.int(0) ?? 0
+        return
+            ((try? database.first("SELECT count(*) FROM \(quoted(table)) WHERE \(keySQL) IS NULL")) ?? nil)?
+            .int(0) ?? 0
     }
 }

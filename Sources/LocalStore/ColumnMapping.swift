@@ -16,7 +16,10 @@ struct ColumnMapping: Sendable {
     /// The mapped columns in a fixed order, as selected after the key.
     var selectedColumns: [String] {
         let columns = settings.columns
-        return [columns.phone, columns.name, columns.email, columns.country, columns.tags, columns.attributes, columns.optIn, columns.updatedAt].compactMap { $0 }
+        return [
+            columns.phone, columns.name, columns.email, columns.country, columns.tags, columns.attributes,
+            columns.optIn, columns.updatedAt,
+        ].compactMap { $0 }
     }
 
     /// Reads a row selected as `key, selectedColumns...`.
@@ -29,15 +32,24 @@ struct ColumnMapping: Sendable {
             return row[index]
         }
         let columns = settings.columns
-        let phoneValue = next(columns.phone), nameValue = next(columns.name), emailValue = next(columns.email)
-        let countryValue = next(columns.country), tagsValue = next(columns.tags), attributesValue = next(columns.attributes)
-        let optInValue = next(columns.optIn), updatedValue = next(columns.updatedAt)
+        let phoneValue = next(columns.phone)
+        let nameValue = next(columns.name)
+        let emailValue = next(columns.email)
+        let countryValue = next(columns.country)
+        let tagsValue = next(columns.tags)
+        let attributesValue = next(columns.attributes)
+        let optInValue = next(columns.optIn)
+        let updatedValue = next(columns.updatedAt)
         let updatedAt = updatedValue.flatMap(Self.timestamp)
         let rawPhone = phoneValue.flatMap(Self.storedDigits) ?? phoneValue?.string
         func fail(_ reason: String) -> LocalRow {
-            LocalRow(key: key, contact: .failure(LocalRowProblem(reason, rawPhone: rawPhone)), updatedAt: updatedAt)
+            LocalRow(
+                key: key, contact: .failure(LocalRowProblem(reason, rawPhone: rawPhone)), updatedAt: updatedAt
+            )
         }
-        guard let rawPhone, !rawPhone.trimmingCharacters(in: .whitespaces).isEmpty else { return fail("no phone") }
+        guard let rawPhone, !rawPhone.trimmingCharacters(in: .whitespaces).isEmpty else {
+            return fail("no phone")
+        }
         let phone: PhoneNumber
         do {
             if let digits = phoneValue.flatMap(Self.storedDigits) {
@@ -74,14 +86,17 @@ struct ColumnMapping: Sendable {
     static func storedDigits(_ value: DatabaseValue) -> String? {
         switch value {
         case .integer(let number) where number > 0: return String(number)
-        case .real(let number) where number.isFinite && number > 0 && number < 1e15 && number.rounded() == number:
+        case .real(let number)
+        where number.isFinite && number > 0 && number < 1e15 && number.rounded() == number:
             return String(Int64(number))
         default: return nil
         }
     }
 
     static func text(_ value: DatabaseValue?) -> String? {
-        guard let text = value?.string?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty else { return nil }
+        guard let text = value?.string?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty else {
+            return nil
+        }
         return text
     }
 
@@ -92,7 +107,9 @@ struct ColumnMapping: Sendable {
             return .success(text.split(separator: ",").map { String($0) })
         case .json:
             guard let array = try? JSON.parse(text).array, array.allSatisfy({ $0.string != nil }) else {
-                return .failure(LocalRowProblem("tags are not a JSON array of strings: \(text.prefix(60))", rawPhone: nil))
+                return .failure(
+                    LocalRowProblem("tags are not a JSON array of strings: \(text.prefix(60))", rawPhone: nil)
+                )
             }
             return .success(array.compactMap(\.string))
         }
@@ -102,12 +119,16 @@ struct ColumnMapping: Sendable {
     private static func attributes(_ value: DatabaseValue?) -> Result<[String: JSON], LocalRowProblem> {
         guard let text = text(value) else { return .success([:]) }
         guard let object = try? JSON.parse(text).object else {
-            return .failure(LocalRowProblem("attributes are not a JSON object: \(text.prefix(60))", rawPhone: nil))
+            return .failure(
+                LocalRowProblem("attributes are not a JSON object: \(text.prefix(60))", rawPhone: nil))
         }
         var map: [String: JSON] = [:]
         for (key, member) in object where !member.isNull {
             guard member.isScalar else {
-                return .failure(LocalRowProblem("attribute '\(key)' is \(member.kindName), not text, a number or a boolean", rawPhone: nil))
+                return .failure(
+                    LocalRowProblem(
+                        "attribute '\(key)' is \(member.kindName), not text, a number or a boolean",
+                        rawPhone: nil))
             }
             map[key] = member
         }
@@ -120,7 +141,9 @@ struct ColumnMapping: Sendable {
         case "1", "true", "yes", "opted_in": return .success(.optedIn)
         case "0", "false", "no", "opted_out": return .success(.optedOut)
         case "", "unknown": return .success(nil)
-        default: return .failure(LocalRowProblem("opt-in '\(value.string ?? "")' is not 1, 0 or NULL", rawPhone: nil))
+        default:
+            return .failure(
+                LocalRowProblem("opt-in '\(value.string ?? "")' is not 1, 0 or NULL", rawPhone: nil))
         }
     }
 
@@ -149,22 +172,39 @@ struct ColumnMapping: Sendable {
     /// formatting of untouched fields stays as it was).
     /// A value the column cannot hold as configured (a tag with a comma in a comma list) is
     /// refused for this contact rather than written in a form that reads back differently.
-    func changes(from old: Contact?, to new: Contact, now: Timestamp, updatedAtIsNumeric: Bool) throws(LocalRowProblem) -> [(String, DatabaseValue)] {
+    func changes(from old: Contact?, to new: Contact, now: Timestamp, updatedAtIsNumeric: Bool)
+        throws(LocalRowProblem) -> [(String, DatabaseValue)]
+    {
         let columns = settings.columns
         var values: [(String, DatabaseValue)] = []
         if old?.phone != new.phone { values.append((columns.phone, phoneValue(new.phone))) }
-        if let column = columns.name, old == nil || old?.name != new.name { values.append((column, DatabaseValue(new.name))) }
-        if let column = columns.email, old == nil || old?.email != new.email { values.append((column, DatabaseValue(new.email))) }
-        if let column = columns.country, old == nil || old?.country != new.country { values.append((column, DatabaseValue(new.country))) }
-        if let column = columns.tags, old == nil || old?.tags != new.tags { values.append((column, try tagsValue(new.tags))) }
+        if let column = columns.name, old == nil || old?.name != new.name {
+            values.append((column, DatabaseValue(new.name)))
+        }
+        if let column = columns.email, old == nil || old?.email != new.email {
+            values.append((column, DatabaseValue(new.email)))
+        }
+        if let column = columns.country, old == nil || old?.country != new.country {
+            values.append((column, DatabaseValue(new.country)))
+        }
+        if let column = columns.tags, old == nil || old?.tags != new.tags {
+            values.append((column, try tagsValue(new.tags)))
+        }
         if let column = columns.attributes, old == nil || old?.attributes != new.attributes {
-            values.append((column, new.attributes.isEmpty ? .null : .text(JSON(sortedMembers: new.attributes).text)))
+            values.append(
+                (column, new.attributes.isEmpty ? .null : .text(JSON(sortedMembers: new.attributes).text)))
         }
         if let column = columns.optIn, old == nil || old?.optIn != new.optIn {
             values.append((column, new.optIn.map { .integer($0 == .optedIn ? 1 : 0) } ?? .null))
         }
         if let column = columns.updatedAt, !values.isEmpty {
-            values.append((column, updatedAtIsNumeric ? .integer(now.millisecondsSinceEpoch / 1000) : .text(now.iso8601(fractionalSeconds: true))))
+            values.append(
+                (
+                    column,
+                    updatedAtIsNumeric
+                        ? .integer(now.millisecondsSinceEpoch / 1000)
+                        : .text(now.iso8601(fractionalSeconds: true))
+                ))
         }
         return values
     }
@@ -175,7 +215,9 @@ struct ColumnMapping: Sendable {
         case .json: return .text(JSON(tags).text)
         case .comma:
             if let tag = tags.first(where: { $0.contains(",") }) {
-                throw LocalRowProblem("the tag '\(tag)' holds a comma, which local.tags_format 'comma' cannot store", rawPhone: nil)
+                throw LocalRowProblem(
+                    "the tag '\(tag)' holds a comma, which local.tags_format 'comma' cannot store",
+                    rawPhone: nil)
             }
             return .text(tags.joined(separator: ","))
         }

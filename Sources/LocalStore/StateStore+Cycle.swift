@@ -14,7 +14,9 @@ public struct SnapshotRow: Sendable {
     /// A listed contact; its hash is that of its stored form.
     public init(remoteID: String, contact: Contact, updatedAt: Timestamp?) {
         let bytes = contact.json.serialized
-        self.init(remoteID: remoteID, contact: contact, hash: StableHash.of(bytes), updatedAt: updatedAt, storedText: String(decoding: bytes, as: UTF8.self))
+        self.init(
+            remoteID: remoteID, contact: contact, hash: StableHash.of(bytes), updatedAt: updatedAt,
+            storedText: String(decoding: bytes, as: UTF8.self))
     }
 
     init(remoteID: String, contact: Contact, hash: Int64, updatedAt: Timestamp?, storedText: String) {
@@ -39,7 +41,10 @@ public struct LocalChange: Sendable {
     /// its link's means another person under a reused key, not an edit.
     public var replaced: Bool
 
-    public init(key: String, contact: Contact?, problem: String?, rawPhone: String?, changedAt: Timestamp?, deleted: Bool, replaced: Bool = false) {
+    public init(
+        key: String, contact: Contact?, problem: String?, rawPhone: String?, changedAt: Timestamp?,
+        deleted: Bool, replaced: Bool = false
+    ) {
         self.key = key
         self.contact = contact
         self.problem = problem
@@ -81,22 +86,35 @@ extension StateStore {
             for row in rows {
                 try database.run(
                     "INSERT OR REPLACE INTO remote_snapshot (remote_id, phone, hash, updated_at, contact) VALUES (?, ?, ?, ?, ?)",
-                    [.text(row.remoteID), .text(row.contact.phone.e164), .integer(row.hash), DatabaseValue(row.updatedAt?.millisecondsSinceEpoch), .text(row.storedText)])
+                    [
+                        .text(row.remoteID), .text(row.contact.phone.e164), .integer(row.hash),
+                        DatabaseValue(row.updatedAt?.millisecondsSinceEpoch), .text(row.storedText),
+                    ])
             }
         }
     }
 
     static func snapshotRow(_ row: Row, offset: Int = 0) -> SnapshotRow? {
-        guard let id = row.string(offset), let text = row.string(offset + 4), let json = try? JSON.parse(text), let contact = Contact(json: json) else { return nil }
-        return SnapshotRow(remoteID: id, contact: contact, hash: row.int64(offset + 2) ?? 0, updatedAt: row.int64(offset + 3).map(Timestamp.init(millisecondsSinceEpoch:)), storedText: text)
+        guard let id = row.string(offset), let text = row.string(offset + 4),
+            let json = try? JSON.parse(text), let contact = Contact(json: json)
+        else { return nil }
+        return SnapshotRow(
+            remoteID: id, contact: contact, hash: row.int64(offset + 2) ?? 0,
+            updatedAt: row.int64(offset + 3).map(Timestamp.init(millisecondsSinceEpoch:)), storedText: text)
     }
 
     public func snapshot(remoteID: String) throws -> SnapshotRow? {
-        try database.first("SELECT remote_id, phone, hash, updated_at, contact FROM remote_snapshot WHERE remote_id = ?", [.text(remoteID)]).flatMap { Self.snapshotRow($0) }
+        try database.first(
+            "SELECT remote_id, phone, hash, updated_at, contact FROM remote_snapshot WHERE remote_id = ?",
+            [.text(remoteID)]
+        ).flatMap { Self.snapshotRow($0) }
     }
 
     public func snapshots(phone: String) throws -> [SnapshotRow] {
-        try database.query("SELECT remote_id, phone, hash, updated_at, contact FROM remote_snapshot WHERE phone = ? ORDER BY remote_id", [.text(phone)]).compactMap { Self.snapshotRow($0) }
+        try database.query(
+            "SELECT remote_id, phone, hash, updated_at, contact FROM remote_snapshot WHERE phone = ? ORDER BY remote_id",
+            [.text(phone)]
+        ).compactMap { Self.snapshotRow($0) }
     }
 
     public func snapshotCount() throws -> Int {
@@ -131,20 +149,28 @@ extension StateStore {
     public func storeLocalChange(_ change: LocalChange) throws {
         try database.run(
             "INSERT OR REPLACE INTO local_changes (local_key, phone, contact, problem, changed_at, deleted, replaced) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [.text(change.key), DatabaseValue(change.contact?.phone.e164 ?? change.rawPhone), DatabaseValue(change.contact?.json.text),
-             DatabaseValue(change.problem), DatabaseValue(change.changedAt?.millisecondsSinceEpoch), .integer(change.deleted ? 1 : 0),
-             .integer(change.replaced ? 1 : 0)])
+            [
+                .text(change.key), DatabaseValue(change.contact?.phone.e164 ?? change.rawPhone),
+                DatabaseValue(change.contact?.json.text),
+                DatabaseValue(change.problem), DatabaseValue(change.changedAt?.millisecondsSinceEpoch),
+                .integer(change.deleted ? 1 : 0),
+                .integer(change.replaced ? 1 : 0),
+            ])
     }
 
     static func localChange(_ row: Row) -> LocalChange {
         let contact = row.string(2).flatMap { try? JSON.parse($0) }.flatMap(Contact.init(json:))
         return LocalChange(
             key: row.string(0) ?? "", contact: contact, problem: row.string(3), rawPhone: row.string(1),
-            changedAt: row.int64(4).map(Timestamp.init(millisecondsSinceEpoch:)), deleted: row.int(5) == 1, replaced: row.int(6) == 1)
+            changedAt: row.int64(4).map(Timestamp.init(millisecondsSinceEpoch:)), deleted: row.int(5) == 1,
+            replaced: row.int(6) == 1)
     }
 
     public func localChange(key: String) throws -> LocalChange? {
-        try database.first("SELECT local_key, phone, contact, problem, changed_at, deleted, replaced FROM local_changes WHERE local_key = ?", [.text(key)]).map(Self.localChange)
+        try database.first(
+            "SELECT local_key, phone, contact, problem, changed_at, deleted, replaced FROM local_changes WHERE local_key = ?",
+            [.text(key)]
+        ).map(Self.localChange)
     }
 
     /// Every local change, with the link that holds its row (if any).
@@ -169,7 +195,6 @@ extension StateStore {
         ).compactMap { row in Self.link(row, offset: 7).map { ($0, Self.localChange(row)) } }
     }
 
-
     // MARK: - Plan
 
     public func storePlan(phone: String, item: JSON) throws {
@@ -180,7 +205,9 @@ extension StateStore {
     public func forEachPlanBatch(size: Int, _ body: ([JSON]) async throws -> Void) async throws {
         var after: Int64 = 0
         while true {
-            let rows = try database.query("SELECT id, item FROM plan WHERE id > ? ORDER BY id LIMIT ?", [.integer(after), .integer(Int64(size))])
+            let rows = try database.query(
+                "SELECT id, item FROM plan WHERE id > ? ORDER BY id LIMIT ?",
+                [.integer(after), .integer(Int64(size))])
             guard let last = rows.last?.int64(0) else { return }
             after = last
             try await body(rows.compactMap { $0.string(1).flatMap { try? JSON.parse($0) } })
@@ -188,6 +215,8 @@ extension StateStore {
     }
 
     public func planItems(phone: String) throws -> [JSON] {
-        try database.query("SELECT item FROM plan WHERE phone = ? ORDER BY id", [.text(phone)]).compactMap { $0.string(0).flatMap { try? JSON.parse($0) } }
+        try database.query("SELECT item FROM plan WHERE phone = ? ORDER BY id", [.text(phone)]).compactMap {
+            $0.string(0).flatMap { try? JSON.parse($0) }
+        }
     }
 }

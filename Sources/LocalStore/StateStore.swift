@@ -71,7 +71,9 @@ public final class StateStore {
     }
 
     public func setMeta(_ name: String, _ value: String) throws {
-        try database.run("INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value", [.text(name), .text(value)])
+        try database.run(
+            "INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+            [.text(name), .text(value)])
     }
 
     /// A stable id for this state file, naming it in the CRM's change-capture tables.
@@ -111,7 +113,10 @@ public struct Link: Sendable, Equatable {
     public var remoteUpdatedAt: Timestamp?
     public var state: State
 
-    public init(id: Int64 = 0, localKey: String?, remoteID: String?, phone: String, base: Contact?, remoteHash: Int64?, remoteUpdatedAt: Timestamp?, state: State = .linked) {
+    public init(
+        id: Int64 = 0, localKey: String?, remoteID: String?, phone: String, base: Contact?,
+        remoteHash: Int64?, remoteUpdatedAt: Timestamp?, state: State = .linked
+    ) {
         self.id = id
         self.localKey = localKey
         self.remoteID = remoteID
@@ -124,33 +129,42 @@ public struct Link: Sendable, Equatable {
 }
 
 extension StateStore {
-    static let linkColumns = "link_id, local_key, remote_id, phone, base, remote_hash, remote_updated_at, state"
+    static let linkColumns =
+        "link_id, local_key, remote_id, phone, base, remote_hash, remote_updated_at, state"
     /// The same columns of a `links` table aliased `l`, for joins.
-    static let joinedLinkColumns = "l.link_id, l.local_key, l.remote_id, l.phone, l.base, l.remote_hash, l.remote_updated_at, l.state"
+    static let joinedLinkColumns =
+        "l.link_id, l.local_key, l.remote_id, l.phone, l.base, l.remote_hash, l.remote_updated_at, l.state"
 
     static func link(_ row: Row, offset: Int = 0) -> Link? {
         guard let id = row.int64(offset) else { return nil }
         return Link(
-            id: id, localKey: row.string(offset + 1), remoteID: row.string(offset + 2), phone: row.string(offset + 3) ?? "",
-            base: row.string(offset + 4).flatMap { try? JSON.parse($0) }.flatMap(Contact.init(json:)), remoteHash: row.int64(offset + 5),
+            id: id, localKey: row.string(offset + 1), remoteID: row.string(offset + 2),
+            phone: row.string(offset + 3) ?? "",
+            base: row.string(offset + 4).flatMap { try? JSON.parse($0) }.flatMap(Contact.init(json:)),
+            remoteHash: row.int64(offset + 5),
             remoteUpdatedAt: row.int64(offset + 6).map(Timestamp.init(millisecondsSinceEpoch:)),
             state: Link.State(rawValue: row.string(offset + 7) ?? "") ?? .linked)
     }
 
     public func link(localKey: String) throws -> Link? {
-        try database.first("SELECT \(Self.linkColumns) FROM links WHERE local_key = ?", [.text(localKey)]).flatMap { Self.link($0) }
+        try database.first("SELECT \(Self.linkColumns) FROM links WHERE local_key = ?", [.text(localKey)])
+            .flatMap { Self.link($0) }
     }
 
     public func link(remoteID: String) throws -> Link? {
-        try database.first("SELECT \(Self.linkColumns) FROM links WHERE remote_id = ?", [.text(remoteID)]).flatMap { Self.link($0) }
+        try database.first("SELECT \(Self.linkColumns) FROM links WHERE remote_id = ?", [.text(remoteID)])
+            .flatMap { Self.link($0) }
     }
 
     public func link(id: Int64) throws -> Link? {
-        try database.first("SELECT \(Self.linkColumns) FROM links WHERE link_id = ?", [.integer(id)]).flatMap { Self.link($0) }
+        try database.first("SELECT \(Self.linkColumns) FROM links WHERE link_id = ?", [.integer(id)]).flatMap
+        { Self.link($0) }
     }
 
     public func links(phone: String) throws -> [Link] {
-        try database.query("SELECT \(Self.linkColumns) FROM links WHERE phone = ? ORDER BY link_id", [.text(phone)]).compactMap { Self.link($0) }
+        try database.query(
+            "SELECT \(Self.linkColumns) FROM links WHERE phone = ? ORDER BY link_id", [.text(phone)]
+        ).compactMap { Self.link($0) }
     }
 
     /// Inserts or replaces a link; returns its id. A CRM row is followed by one link at a
@@ -159,11 +173,14 @@ extension StateStore {
     @discardableResult
     public func save(_ link: Link, at now: Timestamp) throws -> Int64 {
         if let key = link.localKey {
-            try database.run("UPDATE links SET local_key = NULL WHERE local_key = ? AND link_id != ?", [.text(key), .integer(link.id)])
+            try database.run(
+                "UPDATE links SET local_key = NULL WHERE local_key = ? AND link_id != ?",
+                [.text(key), .integer(link.id)])
         }
         let values: [DatabaseValue] = [
             DatabaseValue(link.localKey), DatabaseValue(link.remoteID), .text(link.phone),
-            DatabaseValue(link.base?.json.text), DatabaseValue(link.remoteHash), DatabaseValue(link.remoteUpdatedAt?.millisecondsSinceEpoch),
+            DatabaseValue(link.base?.json.text), DatabaseValue(link.remoteHash),
+            DatabaseValue(link.remoteUpdatedAt?.millisecondsSinceEpoch),
             .text(link.state.rawValue), .integer(now.millisecondsSinceEpoch),
         ]
         if link.id > 0 {
@@ -173,7 +190,8 @@ extension StateStore {
             return link.id
         }
         try database.run(
-            "INSERT INTO links (local_key, remote_id, phone, base, remote_hash, remote_updated_at, state, synced_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", values)
+            "INSERT INTO links (local_key, remote_id, phone, base, remote_hash, remote_updated_at, state, synced_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            values)
         return database.lastInsertRowID
     }
 

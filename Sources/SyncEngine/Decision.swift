@@ -60,8 +60,11 @@ struct Decision {
         }
         item.local = localContact
         item.remote = remoteContact
-        let localChanged = localContact.map { changed($0, from: base, fields: localFields) } ?? (link.localKey != nil)
-        let remoteChanged = remoteContact.map { changed($0, from: base, fields: capabilities.fields) } ?? (link.remoteID != nil)
+        let localChanged =
+            localContact.map { changed($0, from: base, fields: localFields) } ?? (link.localKey != nil)
+        let remoteChanged =
+            remoteContact.map { changed($0, from: base, fields: capabilities.fields) }
+            ?? (link.remoteID != nil)
 
         switch (localContact, remoteContact) {
         case (nil, nil):
@@ -74,9 +77,11 @@ struct Decision {
                 item.merged = fill(remote, fields: capabilities.fields, from: base)
                 item.localAction = .insert
                 item.localKey = nil
-                item.reasons.append(link.localKey == nil
-                    ? "edited on \(vendor) after it was deleted in the CRM: an edit beats a delete, so the row is restored"
-                    : "edited on \(vendor) while deleted in the CRM: an edit beats a delete, so the row is restored")
+                item.reasons.append(
+                    link.localKey == nil
+                        ? "edited on \(vendor) after it was deleted in the CRM: an edit beats a delete, so the row is restored"
+                        : "edited on \(vendor) while deleted in the CRM: an edit beats a delete, so the row is restored"
+                )
             } else if deletes.toRemote && capabilities.canDelete {
                 item.remoteAction = .delete
                 item.dropLink = true
@@ -84,9 +89,10 @@ struct Decision {
             } else {
                 item.linkState = Link.State.localDeleted.rawValue
                 item.localKey = nil
-                item.reasons.append(capabilities.canDelete
-                    ? "deleted in the CRM; sync.deletes is \(deletes.rawValue), so \(vendor) keeps it"
-                    : "deleted in the CRM; \(vendor) has no delete, so it keeps the contact")
+                item.reasons.append(
+                    capabilities.canDelete
+                        ? "deleted in the CRM; sync.deletes is \(deletes.rawValue), so \(vendor) keeps it"
+                        : "deleted in the CRM; \(vendor) has no delete, so it keeps the contact")
             }
         case (let local?, nil):
             if link.remoteID == nil && !localChanged {
@@ -95,15 +101,19 @@ struct Decision {
                 item.merged = fill(local, fields: localFields, from: base)
                 item.remoteAction = .create
                 item.remoteID = nil
-                item.reasons.append("edited in the CRM while deleted on \(vendor): an edit beats a delete, so it is created again")
+                item.reasons.append(
+                    "edited in the CRM while deleted on \(vendor): an edit beats a delete, so it is created again"
+                )
             } else if deletes.toLocal {
                 item.localAction = .delete
                 item.dropLink = true
-                item.reasons.append("deleted on \(vendor) (confirmed by reading it); sync.deletes applies deletes to the CRM")
+                item.reasons.append(
+                    "deleted on \(vendor) (confirmed by reading it); sync.deletes applies deletes to the CRM")
             } else {
                 item.linkState = Link.State.remoteDeleted.rawValue
                 item.remoteID = nil
-                item.reasons.append("deleted on \(vendor); sync.deletes is \(deletes.rawValue), so the CRM keeps it")
+                item.reasons.append(
+                    "deleted on \(vendor); sync.deletes is \(deletes.rawValue), so the CRM keeps it")
             }
         case (let local?, let remote?):
             merge(&item, base: base, local: local, remote: remote)
@@ -112,7 +122,10 @@ struct Decision {
     }
 
     /// Decides two contacts matched by phone with no history (a first sync).
-    func decideNewPair(localKey: String, local: Contact, localTime: Timestamp?, remoteID: String, remote: Contact, remoteTime: Timestamp?) -> PlanItem {
+    func decideNewPair(
+        localKey: String, local: Contact, localTime: Timestamp?, remoteID: String, remote: Contact,
+        remoteTime: Timestamp?
+    ) -> PlanItem {
         var item = PlanItem(phone: local.phone.e164)
         item.localKey = localKey
         item.remoteID = remoteID
@@ -138,10 +151,12 @@ struct Decision {
     /// Three-way merge of two present sides, and the writes that bring each side to it.
     private func merge(_ item: inout PlanItem, base: Contact?, local: Contact, remote: Contact) {
         // A side that cannot hold a field is taken to agree with the other on it.
-        let localFull = local.keeping(localFields, otherwise: base ?? remote.keeping(capabilities.fields, otherwise: local))
+        let localFull = local.keeping(
+            localFields, otherwise: base ?? remote.keeping(capabilities.fields, otherwise: local))
         let remoteFull = remote.keeping(capabilities.fields, otherwise: base ?? localFull)
         let result = ThreeWayMerge.merge(
-            base: base, local: MergeSide(localFull, updatedAt: item.localTime), remote: MergeSide(remoteFull, updatedAt: item.remoteTime), policy: policy)
+            base: base, local: MergeSide(localFull, updatedAt: item.localTime),
+            remote: MergeSide(remoteFull, updatedAt: item.remoteTime), policy: policy)
         item.merged = result.merged
         item.conflicts = result.conflicts
         if result.merged.projected(onto: localFields) != local.projected(onto: localFields) {
@@ -151,11 +166,17 @@ struct Decision {
         let remoteNeedsPhone = result.merged.phone != remote.phone
         if remoteNeedsPhone && !capabilities.canChangePhone {
             item.remoteAction = .recreate
-            item.reasons.append("the phone changed to \(result.merged.phone); \(vendor) cannot change a phone, so a new contact is created and the old one (\(remote.phone)) is unlinked")
-        } else if remoteNeedsPhone || result.merged.projected(onto: writable) != remote.projected(onto: writable) {
+            item.reasons.append(
+                "the phone changed to \(result.merged.phone); \(vendor) cannot change a phone, so a new contact is created and the old one (\(remote.phone)) is unlinked"
+            )
+        } else if remoteNeedsPhone
+            || result.merged.projected(onto: writable) != remote.projected(onto: writable)
+        {
             item.remoteAction = .update
         }
-        if result.merged.optIn != remote.optIn && capabilities.fields.contains(.optIn) && !writable.contains(.optIn) {
+        if result.merged.optIn != remote.optIn && capabilities.fields.contains(.optIn)
+            && !writable.contains(.optIn)
+        {
             item.reasons.append("\(vendor) does not let clients change opt-in; its value stays as it is")
         }
     }

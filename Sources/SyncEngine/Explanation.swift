@@ -1,5 +1,5 @@
-public import ContactModel
 import Configuration
+public import ContactModel
 import Foundation
 import LocalStore
 import RemoteAPI
@@ -32,15 +32,22 @@ extension SyncEngine {
             throw SyncError(.configuration, "'\(raw)' is not a phone number: \(error)")
         }
         let statePath = configuration.sync.state
-        let state = FileManager.default.fileExists(atPath: statePath) ? try Self.storage { try StateStore(path: statePath) } : nil
-        let crm = try Self.storage { try CRMDatabase(settings: configuration.local, consumer: "explain", readOnly: true) }
+        let state =
+            FileManager.default.fileExists(atPath: statePath)
+            ? try Self.storage { try StateStore(path: statePath) } : nil
+        let crm = try Self.storage {
+            try CRMDatabase(settings: configuration.local, consumer: "explain", readOnly: true)
+        }
         var localRow: LocalRow?
         try Self.storage {
             try crm.scan { row in
                 guard localRow == nil else { return }
                 switch row.contact {
                 case .success(let contact) where contact.phone == phone: localRow = row
-                case .failure(let problem) where problem.rawPhone.flatMap({ try? PhoneNumber.normalize($0, defaultCountry: configuration.local.defaultCountry) }) == phone: localRow = row
+                case .failure(let problem)
+                where problem.rawPhone.flatMap({
+                    try? PhoneNumber.normalize($0, defaultCountry: configuration.local.defaultCountry)
+                }) == phone: localRow = row
                 default: break
                 }
             }
@@ -59,26 +66,36 @@ extension SyncEngine {
 
         let capabilities = remote.capabilities
         let decision = Decision(
-            localFields: configuration.local.columns.fields, capabilities: capabilities, policy: configuration.sync.conflict,
+            localFields: configuration.local.columns.fields, capabilities: capabilities,
+            policy: configuration.sync.conflict,
             deletes: configuration.sync.deletes, vendor: remote.provider.rawValue)
         var explanation = Explanation(
-            phone: phone, localKey: localRow?.key, local: try? localRow?.contact.get(), localProblem: localRow.flatMap { row in
+            phone: phone, localKey: localRow?.key, local: try? localRow?.contact.get(),
+            localProblem: localRow.flatMap { row in
                 if case .failure(let problem) = row.contact { return problem.reason }
                 return nil
-            }, localUpdatedAt: localRow?.updatedAt, remoteID: remoteContact?.id ?? link?.remoteID, remote: remoteContact?.contact,
-            remoteUpdatedAt: remoteContact?.updatedAt, base: link?.base, linkState: link?.state.rawValue, item: nil, lines: [], recentConflicts: [])
+            }, localUpdatedAt: localRow?.updatedAt, remoteID: remoteContact?.id ?? link?.remoteID,
+            remote: remoteContact?.contact,
+            remoteUpdatedAt: remoteContact?.updatedAt, base: link?.base, linkState: link?.state.rawValue,
+            item: nil, lines: [], recentConflicts: [])
         let vendor = remote.provider.rawValue
         var item: PlanItem?
         if let problem = explanation.localProblem {
             explanation.lines.append("the CRM row is skipped: \(problem)")
         } else if let link {
-            let local: Decision.LocalState = explanation.local.map { .present($0, changedAt: localRow?.updatedAt) } ?? (link.localKey == nil ? .unchanged : .deleted(at: nil))
-            let remoteState: Decision.RemoteState = remoteContact.map { .present($0.contact, updatedAt: $0.updatedAt) }
+            let local: Decision.LocalState =
+                explanation.local.map { .present($0, changedAt: localRow?.updatedAt) }
+                ?? (link.localKey == nil ? .unchanged : .deleted(at: nil))
+            let remoteState: Decision.RemoteState =
+                remoteContact.map { .present($0.contact, updatedAt: $0.updatedAt) }
                 ?? (capabilities.canReadOne ? .deleted : .unchanged)
             item = decision.decide(link: link, local: local, remote: remoteState)
         } else if let local = explanation.local, let localKey = localRow?.key {
             if let remoteContact {
-                item = decision.decideNewPair(localKey: localKey, local: local, localTime: localRow?.updatedAt, remoteID: remoteContact.id, remote: remoteContact.contact, remoteTime: remoteContact.updatedAt)
+                item = decision.decideNewPair(
+                    localKey: localKey, local: local, localTime: localRow?.updatedAt,
+                    remoteID: remoteContact.id, remote: remoteContact.contact,
+                    remoteTime: remoteContact.updatedAt)
             } else {
                 var create = PlanItem(phone: phone.e164)
                 create.merged = local
@@ -98,16 +115,24 @@ extension SyncEngine {
         }
         if let item {
             explanation.item = item
-            let line = PlanDescription.line(item, vendor: vendor, localFields: configuration.local.columns.fields, remoteFields: capabilities.writableFields)
-            explanation.lines.append("next cycle: " + (line.map { String($0.drop { $0 != ":" }.dropFirst(2)) } ?? "nothing to do, both sides agree"))
+            let line = PlanDescription.line(
+                item, vendor: vendor, localFields: configuration.local.columns.fields,
+                remoteFields: capabilities.writableFields)
+            explanation.lines.append(
+                "next cycle: "
+                    + (line.map { String($0.drop { $0 != ":" }.dropFirst(2)) }
+                        ?? "nothing to do, both sides agree"))
             for conflict in item.conflicts {
-                explanation.lines.append("conflict on \(conflict.field): CRM \(PlanDescription.quote(conflict.local)), \(vendor) \(PlanDescription.quote(conflict.remote)), last synced \(PlanDescription.quote(conflict.base)) — \(conflict.winner.rawValue) wins: \(conflict.reason)")
+                explanation.lines.append(
+                    "conflict on \(conflict.field): CRM \(PlanDescription.quote(conflict.local)), \(vendor) \(PlanDescription.quote(conflict.remote)), last synced \(PlanDescription.quote(conflict.base)) — \(conflict.winner.rawValue) wins: \(conflict.reason)"
+                )
             }
             explanation.lines += item.reasons.map { "because: \($0)" }
         }
         for rejection in ((try? state?.rejections()) ?? []).filter({ $0.phone == phone.e164 }) {
             let who = rejection.side == "crm" ? "the CRM" : vendor
-            explanation.lines.append("not synced: \(who) refused it (\(rejection.attempts) attempt(s)): \(rejection.reason)")
+            explanation.lines.append(
+                "not synced: \(who) refused it (\(rejection.attempts) attempt(s)): \(rejection.reason)")
         }
         explanation.recentConflicts = ((try? state?.conflicts(limit: 5, phone: phone.e164)) ?? []).map {
             "\($0.at.iso8601(fractionalSeconds: false)) \($0.field): CRM \(PlanDescription.quote($0.local)), \(vendor) \(PlanDescription.quote($0.remote)) — \($0.winner) won (\($0.reason ?? ""))"

@@ -50,14 +50,21 @@ extension SyncCycle {
 
     // MARK: - Remote
 
-    private func needsRemoteWrite(_ item: PlanItem) -> Bool { item.skipped == nil && item.remoteAction != .none }
+    private func needsRemoteWrite(_ item: PlanItem) -> Bool {
+        item.skipped == nil && item.remoteAction != .none
+    }
 
     private func journalCreates(_ items: [PlanItem]) throws(SyncError) -> [Int: Int64] {
         var journals: [Int: Int64] = [:]
         try SyncEngine.storage {
             try state.transaction {
-                for (index, item) in items.enumerated() where needsRemoteWrite(item) && (item.remoteAction == .create || item.remoteAction == .recreate) {
-                    journals[index] = try state.journal(kind: "create", phone: item.merged?.phone.e164 ?? item.phone, localKey: item.localKey, remoteID: nil, at: now())
+                for (index, item) in items.enumerated()
+                where needsRemoteWrite(item)
+                    && (item.remoteAction == .create || item.remoteAction == .recreate)
+                {
+                    journals[index] = try state.journal(
+                        kind: "create", phone: item.merged?.phone.e164 ?? item.phone, localKey: item.localKey,
+                        remoteID: nil, at: now())
                 }
             }
         }
@@ -70,7 +77,9 @@ extension SyncCycle {
 
     /// Sends the batch's remote writes: creates in bulk where the vendor has it and there are
     /// more than a few, everything else `remote.concurrency` at a time.
-    private func sendRemoteWrites(_ items: [PlanItem], journals: [Int: Int64]) async -> ([RemoteResult], SyncError?) {
+    private func sendRemoteWrites(_ items: [PlanItem], journals: [Int: Int64]) async -> (
+        [RemoteResult], SyncError?
+    ) {
         var results = items.map { needsRemoteWrite($0) ? RemoteResult.notSent : RemoteResult.none }
         var fatal: SyncError?
         let creates = journals.keys.sorted()
@@ -79,7 +88,8 @@ extension SyncCycle {
             for start in stride(from: 0, to: creates.count, by: limit) {
                 let chunk = Array(creates[start..<min(creates.count, start + limit)])
                 do {
-                    let outcomes = try await remote.createBatch(chunk.map { items[$0].merged! }, key: idempotencyKey(journals[chunk[0]]))
+                    let outcomes = try await remote.createBatch(
+                        chunk.map { items[$0].merged! }, key: idempotencyKey(journals[chunk[0]]))
                     for (index, outcome) in zip(chunk, outcomes) {
                         switch outcome {
                         case .success(let contact): results[index] = .done(contact)
@@ -124,7 +134,9 @@ extension SyncCycle {
     }
 
     /// One remote write.
-    private static func send(_ item: PlanItem, key: String, to remote: any RemoteContactsAPI) async -> RemoteResult {
+    private static func send(_ item: PlanItem, key: String, to remote: any RemoteContactsAPI) async
+        -> RemoteResult
+    {
         do {
             switch item.remoteAction {
             case .create, .recreate:
@@ -133,7 +145,9 @@ extension SyncCycle {
                 case .existing(let contact): return .existing(contact)
                 }
             case .update:
-                return .done(try await remote.update(id: item.remoteID!, from: item.remote!, to: item.merged!, key: key))
+                return .done(
+                    try await remote.update(
+                        id: item.remoteID!, from: item.remote!, to: item.merged!, key: key))
             case .delete:
                 try await remote.delete(id: item.remoteID!)
                 return .done(nil)
@@ -148,7 +162,8 @@ extension SyncCycle {
     /// Errors that end the run rather than reject one contact.
     static func fatal(_ error: RemoteError) -> SyncError? {
         switch error {
-        case .credentialRefused, .unavailable, .outcomeUnknown, .unsupported, .deferred: return SyncEngine.remoteError(error)
+        case .credentialRefused, .unavailable, .outcomeUnknown, .unsupported, .deferred:
+            return SyncEngine.remoteError(error)
         case .rejected, .malformed: return nil
         }
     }
@@ -178,17 +193,28 @@ extension SyncCycle {
 
     // MARK: - CRM
 
-    private func applyLocalWrites(_ items: [PlanItem], _ results: [RemoteResult]) throws(SyncError) -> [Int: LocalWriteResult] {
+    private func applyLocalWrites(_ items: [PlanItem], _ results: [RemoteResult]) throws(SyncError) -> [Int:
+        LocalWriteResult]
+    {
         var writes: [(Int, LocalWrite)] = []
         for (index, item) in items.enumerated() where item.skipped == nil {
             switch results[index] {
             case .rejected, .notSent: continue
             default: break
             }
-            guard let merged = item.merged ?? (item.localAction == .delete ? item.local : nil) else { continue }
+            guard let merged = item.merged ?? (item.localAction == .delete ? item.local : nil) else {
+                continue
+            }
             switch item.localAction {
             case .insert: writes.append((index, .insert(merged.projected(onto: localFields))))
-            case .update: writes.append((index, .update(key: item.localKey!, expected: item.local!, new: merged.projected(onto: localFields))))
+            case .update:
+                writes.append(
+                    (
+                        index,
+                        .update(
+                            key: item.localKey!, expected: item.local!,
+                            new: merged.projected(onto: localFields))
+                    ))
             case .delete: writes.append((index, .delete(key: item.localKey!, expected: item.local)))
             case .none: continue
             }
@@ -200,7 +226,10 @@ extension SyncCycle {
 
     // MARK: - State
 
-    private func record(_ items: [PlanItem], _ results: [RemoteResult], _ localResults: [Int: LocalWriteResult], _ journals: [Int: Int64]) throws(SyncError) {
+    private func record(
+        _ items: [PlanItem], _ results: [RemoteResult], _ localResults: [Int: LocalWriteResult],
+        _ journals: [Int: Int64]
+    ) throws(SyncError) {
         try SyncEngine.storage {
             try state.transaction {
                 for (index, item) in items.enumerated() {
@@ -211,7 +240,8 @@ extension SyncCycle {
         }
     }
 
-    private func record(_ planned: PlanItem, _ result: RemoteResult, _ localResult: LocalWriteResult?) throws {
+    private func record(_ planned: PlanItem, _ result: RemoteResult, _ localResult: LocalWriteResult?) throws
+    {
         var item = planned
         let stamp = now()
         if let skipped = item.skipped {
@@ -232,7 +262,9 @@ extension SyncCycle {
         case .rejected(let error):
             report.rejected += 1
             let ref = item.localKey ?? item.remoteID ?? item.phone
-            try state.reject(side: "remote", ref: ref, phone: item.merged?.phone.e164 ?? item.phone, reason: "\(error)", at: stamp)
+            try state.reject(
+                side: "remote", ref: ref, phone: item.merged?.phone.e164 ?? item.phone, reason: "\(error)",
+                at: stamp)
             report.notes.append("\(vendor) refused \(item.merged?.phone.e164 ?? item.phone): \(error)")
             return
         case .done(let contact): remoteContact = contact
@@ -246,12 +278,17 @@ extension SyncCycle {
         if case .refused(let reason) = localResult {
             let phone = item.merged?.phone.e164 ?? item.phone
             report.refusedByCRM += 1
-            report.notes.append("the CRM refused \(phone)\(item.localKey.map { " (row \($0))" } ?? ""): \(reason)")
-            try state.reject(side: "crm", ref: item.localKey ?? item.remoteID ?? phone, phone: phone, reason: "the CRM refused the write: \(reason)", at: stamp)
+            report.notes.append(
+                "the CRM refused \(phone)\(item.localKey.map { " (row \($0))" } ?? ""): \(reason)")
+            try state.reject(
+                side: "crm", ref: item.localKey ?? item.remoteID ?? phone, phone: phone,
+                reason: "the CRM refused the write: \(reason)", at: stamp)
             // Without a remote write there is nothing to record: the next cycle tries again.
             // After one, the link must remember the vendor contact, with the CRM's own values
             // as the agreed ones, so the vendor's values are offered to the CRM again.
-            guard item.remoteAction != .none, remoteContact != nil || item.remoteAction == .delete, let merged = item.merged else { return }
+            guard item.remoteAction != .none, remoteContact != nil || item.remoteAction == .delete,
+                let merged = item.merged
+            else { return }
             item.merged = (item.local ?? merged).keeping(localFields, otherwise: merged)
             item.localAction = .none
         }
@@ -260,7 +297,8 @@ extension SyncCycle {
 
         report.tally(item, remoteUpdateSent: remoteContact != nil)
         for conflict in item.conflicts {
-            try state.logConflict(conflict, phone: item.merged?.phone.e164 ?? item.phone, runID: runID, at: stamp)
+            try state.logConflict(
+                conflict, phone: item.merged?.phone.e164 ?? item.phone, runID: runID, at: stamp)
         }
         if let key = item.localKey {
             try state.clearRejection(side: "remote", ref: key)
@@ -271,10 +309,14 @@ extension SyncCycle {
 
         if item.dropLink {
             if let id = item.linkID { try state.deleteLink(id: id) }
-            if let key = localKey, item.local == nil || item.localAction == .delete { try state.unindex(localKey: key) }
+            if let key = localKey, item.local == nil || item.localAction == .delete {
+                try state.unindex(localKey: key)
+            }
             return
         }
-        if item.linkID == nil && item.remoteID == nil && item.remoteAction == .none && item.localAction == .none {
+        if item.linkID == nil && item.remoteID == nil && item.remoteAction == .none
+            && item.localAction == .none
+        {
             // An unlinked row deleted before it was synced.
             if let key = localKey { try state.unindex(localKey: key) }
             return
@@ -284,7 +326,9 @@ extension SyncCycle {
         var remoteUpdatedAt = item.remoteTime
         if let remoteContact {
             if item.remoteAction == .recreate, let old = item.remoteID {
-                report.notes.append("\(vendor) cannot change a phone: \(item.merged?.phone.e164 ?? "") is now contact \(remoteContact.id); the old contact \(old) is no longer synced")
+                report.notes.append(
+                    "\(vendor) cannot change a phone: \(item.merged?.phone.e164 ?? "") is now contact \(remoteContact.id); the old contact \(old) is no longer synced"
+                )
             }
             remoteID = remoteContact.id
             remoteHash = remoteContact.updatedAt == nil ? nil : remoteContact.contact.contentHash
@@ -293,12 +337,20 @@ extension SyncCycle {
         let base = item.merged ?? item.base
         let phone = base?.phone.e164 ?? item.phone
         let link = Link(
-            id: item.linkID ?? 0, localKey: item.linkState == Link.State.localDeleted.rawValue ? nil : localKey,
-            remoteID: item.linkState == Link.State.remoteDeleted.rawValue ? nil : remoteID, phone: phone, base: base,
-            remoteHash: remoteHash, remoteUpdatedAt: remoteUpdatedAt, state: Link.State(rawValue: item.linkState) ?? .linked)
+            id: item.linkID ?? 0,
+            localKey: item.linkState == Link.State.localDeleted.rawValue ? nil : localKey,
+            remoteID: item.linkState == Link.State.remoteDeleted.rawValue ? nil : remoteID, phone: phone,
+            base: base,
+            remoteHash: remoteHash, remoteUpdatedAt: remoteUpdatedAt,
+            state: Link.State(rawValue: item.linkState) ?? .linked)
         try state.save(link, at: stamp)
-        if item.remoteAction == .recreate, let old = item.remoteID, let oldContact = item.remote, remoteContact != nil {
-            try state.save(Link(localKey: nil, remoteID: old, phone: oldContact.phone.e164, base: oldContact, remoteHash: item.remoteHash, remoteUpdatedAt: nil, state: .detached), at: stamp)
+        if item.remoteAction == .recreate, let old = item.remoteID, let oldContact = item.remote,
+            remoteContact != nil
+        {
+            try state.save(
+                Link(
+                    localKey: nil, remoteID: old, phone: oldContact.phone.e164, base: oldContact,
+                    remoteHash: item.remoteHash, remoteUpdatedAt: nil, state: .detached), at: stamp)
         }
         if let key = link.localKey, let base {
             let local = base.projected(onto: localFields)

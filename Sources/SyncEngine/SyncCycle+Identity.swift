@@ -61,7 +61,8 @@ extension SyncCycle {
         let displaced = try state.displacedLinks()
         guard !displaced.isEmpty else { return map }
         for (link, _) in displaced {
-            for key in try state.unlinkedLocalKeys(phone: link.phone) where key != link.localKey && map.movedFrom[key] == nil {
+            for key in try state.unlinkedLocalKeys(phone: link.phone)
+            where key != link.localKey && map.movedFrom[key] == nil {
                 guard try holdsPhone(key, link.phone) else { continue }
                 map.move(link, to: key)
                 break
@@ -77,8 +78,12 @@ extension SyncCycle {
     /// Whether the row under `key` holds `phone` now: from this cycle's changes, or read
     /// from the CRM for a row syncd indexed earlier (it may have gone since).
     private func holdsPhone(_ key: String, _ phone: String) throws -> Bool {
-        if let change = try state.localChange(key: key) { return !change.deleted && change.contact?.phone.e164 == phone }
-        guard let row = try crm.rows(keys: [key])[key], case .success(let contact) = row.contact else { return false }
+        if let change = try state.localChange(key: key) {
+            return !change.deleted && change.contact?.phone.e164 == phone
+        }
+        guard let row = try crm.rows(keys: [key])[key], case .success(let contact) = row.contact else {
+            return false
+        }
         return contact.phone.e164 == phone
     }
 }

@@ -40,7 +40,9 @@ extension SyncCycle {
         var gone: [String] = []
         try state.indexedLocalKeys { key in if !seen.contains(key) { gone.append(key) } }
         for key in gone {
-            try state.storeLocalChange(LocalChange(key: key, contact: nil, problem: nil, rawPhone: nil, changedAt: scanTime, deleted: true))
+            try state.storeLocalChange(
+                LocalChange(
+                    key: key, contact: nil, problem: nil, rawPhone: nil, changedAt: scanTime, deleted: true))
         }
     }
 
@@ -48,33 +50,45 @@ extension SyncCycle {
         let captured = try crm.changes(after: try crm.acknowledgedSequence(), upTo: coveredSequence)
         var keys = captured.map(\.key)
         // Rows the vendor rejected are tried again each cycle (up to a cap).
-        for rejection in try state.rejections() where rejection.side == "remote" && rejection.attempts < 5 && !keys.contains(rejection.ref) {
+        for rejection in try state.rejections()
+        where rejection.side == "remote" && rejection.attempts < 5 && !keys.contains(rejection.ref) {
             keys.append(rejection.ref)
         }
-        let capturedAt = Dictionary(captured.map { ($0.key, $0.capturedAt) }, uniquingKeysWith: { _, last in last })
+        let capturedAt = Dictionary(
+            captured.map { ($0.key, $0.capturedAt) }, uniquingKeysWith: { _, last in last })
         let replaced = Set(captured.filter(\.replaced).map(\.key))
         let rows = try crm.rows(keys: keys)
         for key in keys {
             let at = capturedAt[key] ?? nil
             guard let row = rows[key] else {
                 if try state.link(localKey: key) != nil || (try state.indexedHash(localKey: key)) != nil {
-                    try state.storeLocalChange(LocalChange(key: key, contact: nil, problem: nil, rawPhone: nil, changedAt: at ?? now(), deleted: true))
+                    try state.storeLocalChange(
+                        LocalChange(
+                            key: key, contact: nil, problem: nil, rawPhone: nil, changedAt: at ?? now(),
+                            deleted: true))
                 }
                 continue
             }
             // syncd's own writes, and edits that change nothing syncd maps, come back
             // unchanged against the index: nothing to do.
-            if (try state.indexedHash(localKey: key)) == hash(row), (try state.link(localKey: key)) != nil { continue }
-            try state.storeLocalChange(change(row, at: row.updatedAt ?? at ?? now(), replaced: replaced.contains(key)))
+            if (try state.indexedHash(localKey: key)) == hash(row), (try state.link(localKey: key)) != nil {
+                continue
+            }
+            try state.storeLocalChange(
+                change(row, at: row.updatedAt ?? at ?? now(), replaced: replaced.contains(key)))
         }
     }
 
     func change(_ row: LocalRow, at: Timestamp?, replaced: Bool = false) -> LocalChange {
         switch row.contact {
         case .success(let contact):
-            return LocalChange(key: row.key, contact: contact, problem: nil, rawPhone: contact.phone.e164, changedAt: at, deleted: false, replaced: replaced)
+            return LocalChange(
+                key: row.key, contact: contact, problem: nil, rawPhone: contact.phone.e164, changedAt: at,
+                deleted: false, replaced: replaced)
         case .failure(let problem):
-            return LocalChange(key: row.key, contact: nil, problem: problem.reason, rawPhone: problem.rawPhone, changedAt: at, deleted: false, replaced: replaced)
+            return LocalChange(
+                key: row.key, contact: nil, problem: problem.reason, rawPhone: problem.rawPhone,
+                changedAt: at, deleted: false, replaced: replaced)
         }
     }
 

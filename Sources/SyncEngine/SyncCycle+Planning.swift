@@ -52,22 +52,30 @@ extension SyncCycle {
                 guard stored.state != .detached else { return }
                 let link = tally.identity.following(stored)
                 tally.handle(link)
-                var item = decision.decide(link: link, local: try localState(for: link, tally), remote: .present(snapshot.contact, updatedAt: snapshot.updatedAt))
+                var item = decision.decide(
+                    link: link, local: try localState(for: link, tally),
+                    remote: .present(snapshot.contact, updatedAt: snapshot.updatedAt))
                 item.remoteHash = snapshot.hash
                 try emit(item, &tally, releasing: link)
                 return
             }
             let phone = snapshot.contact.phone.e164
             let keys = try state.unlinkedLocalKeys(phone: phone).filter { key in
-                try !tally.handledKeys.contains(key) && tally.identity.isUnclaimed(key, linkAtKey: state.link(localKey: key))
+                try !tally.handledKeys.contains(key)
+                    && tally.identity.isUnclaimed(key, linkAtKey: state.link(localKey: key))
             }
             if let key = keys.first, let row = try currentLocal(key), case .success(let local) = row.contact {
                 tally.handledKeys.insert(key)
-                var item = decision.decideNewPair(localKey: key, local: local, localTime: row.updatedAt, remoteID: snapshot.remoteID, remote: snapshot.contact, remoteTime: snapshot.updatedAt)
+                var item = decision.decideNewPair(
+                    localKey: key, local: local, localTime: row.updatedAt, remoteID: snapshot.remoteID,
+                    remote: snapshot.contact, remoteTime: snapshot.updatedAt)
                 item.remoteHash = snapshot.hash
                 if keys.count > 1 {
-                    item.reasons.append("CRM rows \(keys.joined(separator: ", ")) share this phone; row \(key) was linked")
-                    report.notes.append("CRM rows \(keys.joined(separator: ", ")) share the phone \(phone); only row \(key) is synced")
+                    item.reasons.append(
+                        "CRM rows \(keys.joined(separator: ", ")) share this phone; row \(key) was linked")
+                    report.notes.append(
+                        "CRM rows \(keys.joined(separator: ", ")) share the phone \(phone); only row \(key) is synced"
+                    )
                 }
                 try emit(item, &tally)
             } else {
@@ -101,8 +109,10 @@ extension SyncCycle {
             }
             try state.transaction {
                 tally.handle(link)
-                let remoteState: Decision.RemoteState = fetched.map { .present($0.contact, updatedAt: $0.updatedAt) } ?? .deleted
-                var item = decision.decide(link: link, local: try localState(for: link, tally), remote: remoteState)
+                let remoteState: Decision.RemoteState =
+                    fetched.map { .present($0.contact, updatedAt: $0.updatedAt) } ?? .deleted
+                var item = decision.decide(
+                    link: link, local: try localState(for: link, tally), remote: remoteState)
                 item.remoteHash = fetched?.contact.contentHash
                 try emit(item, &tally, releasing: link)
             }
@@ -114,22 +124,40 @@ extension SyncCycle {
     private func planLocalChanges(_ tally: inout PlanTally) throws {
         var pending: [(LocalChange, Link?)] = []
         try state.forEachLocalChange { change, joined in
-            let releasedLink = joined.map { tally.identity.isReleased($0) && !tally.handledLinks.contains($0.id) } ?? false
-            if releasedLink || !tally.handledKeys.contains(change.key) { pending.append((change, joined)) }
+            let leftThisRow =
+                joined.map {
+                    (tally.identity.isReleased($0) || tally.identity.hasMoved($0))
+                        && !tally.handledLinks.contains($0.id)
+                } ?? false
+            if leftThisRow || !tally.handledKeys.contains(change.key) { pending.append((change, joined)) }
         }
         for (change, joined) in pending {
             if let joined, tally.identity.isReleased(joined), !tally.handledLinks.contains(joined.id) {
                 // The person left the CRM; the row under their old key, if any, is decided below.
                 tally.handle(joined)
-                var item = decision.decide(link: joined, local: .deleted(at: change.changedAt), remote: .unchanged)
+                var item = decision.decide(
+                    link: joined, local: .deleted(at: change.changedAt), remote: .unchanged)
                 item.remoteHash = joined.remoteHash
                 try emit(item, &tally, releasing: joined)
             }
-            if let joined, change.deleted, tally.identity.hasMoved(joined), !tally.handledKeys.contains(change.key) {
+            if let joined, tally.identity.hasMoved(joined), !tally.handledLinks.contains(joined.id) {
+                // The person lives on in another row, which need not have changed itself.
+                let link = tally.identity.following(joined)
+                tally.handle(link)
+                var item = decision.decide(
+                    link: link, local: try localState(for: link, tally), remote: .unchanged)
+                item.remoteHash = link.remoteHash
+                try emit(item, &tally)
+            }
+            if let joined, change.deleted, tally.identity.hasMoved(joined),
+                !tally.handledKeys.contains(change.key)
+            {
                 // The row is gone and its person lives on in another row: forget the old key.
                 var item = PlanItem(phone: joined.phone)
                 item.localKey = change.key
-                item.reasons.append("deleted in the CRM; the contact now follows row \(tally.identity.following(joined).localKey ?? "?")")
+                item.reasons.append(
+                    "deleted in the CRM; the contact now follows row \(tally.identity.following(joined).localKey ?? "?")"
+                )
                 tally.handledKeys.insert(change.key)
                 try emit(item, &tally)
                 continue
@@ -170,7 +198,9 @@ extension SyncCycle {
     /// created remotely — unless another row already claims its phone.
     private func planNewLocal(_ change: LocalChange, _ contact: Contact, _ tally: inout PlanTally) throws {
         let phone = contact.phone.e164
-        if var tombstone = try state.links(phone: phone).first(where: { $0.localKey == nil && $0.remoteID != nil }) {
+        if var tombstone = try state.links(phone: phone).first(where: {
+            $0.localKey == nil && $0.remoteID != nil
+        }) {
             tombstone.localKey = change.key
             tombstone.state = .linked
             let listed = try tombstone.remoteID.flatMap { try state.snapshot(remoteID: $0) }
@@ -179,11 +209,14 @@ extension SyncCycle {
                 remote: listed.map { .present($0.contact, updatedAt: $0.updatedAt) } ?? .unchanged)
             item.localKey = change.key
             item.remoteHash = listed?.hash ?? tombstone.remoteHash
-            item.reasons.append("back in the CRM: linked again to \(vendor) contact \(tombstone.remoteID ?? "")")
+            item.reasons.append(
+                "back in the CRM: linked again to \(vendor) contact \(tombstone.remoteID ?? "")")
             try emit(item, &tally)
             return
         }
-        let claimed = try state.links(phone: phone).contains { $0.localKey != nil && $0.localKey != change.key && !tally.identity.isReleased($0) }
+        let claimed = try state.links(phone: phone).contains {
+            $0.localKey != nil && $0.localKey != change.key && !tally.identity.isReleased($0)
+        }
         if claimed || tally.createPhones.contains(phone) {
             var item = PlanItem(phone: phone)
             item.localKey = change.key
@@ -210,10 +243,14 @@ extension SyncCycle {
     /// itself. A released link's person left the CRM.
     private func localState(for link: Link, _ tally: PlanTally) throws -> Decision.LocalState {
         guard let key = link.localKey else { return .unchanged }
-        if tally.identity.isReleased(link) { return .deleted(at: try state.localChange(key: key)?.changedAt ?? now()) }
+        if tally.identity.isReleased(link) {
+            return .deleted(at: try state.localChange(key: key)?.changedAt ?? now())
+        }
         if let change = try state.localChange(key: key) { return localState(change) }
         if tally.identity.hasMoved(link) {
-            guard let row = try currentLocal(key), case .success(let contact) = row.contact else { return .deleted(at: now()) }
+            guard let row = try currentLocal(key), case .success(let contact) = row.contact else {
+                return .deleted(at: now())
+            }
             return .present(contact, changedAt: row.updatedAt)
         }
         guard link.base == nil else { return .unchanged }
@@ -248,7 +285,10 @@ extension SyncCycle {
         if item.localAction == .delete { tally.deletes.local += 1 }
         if item.remoteAction == .delete { tally.deletes.remote += 1 }
         try state.storePlan(phone: item.phone, item: item.json)
-        if options.dryRun || options.listChanges, let line = PlanDescription.line(item, vendor: vendor, localFields: localFields, remoteFields: capabilities.writableFields) {
+        if options.dryRun || options.listChanges,
+            let line = PlanDescription.line(
+                item, vendor: vendor, localFields: localFields, remoteFields: capabilities.writableFields)
+        {
             report.planLines.append(line)
         }
         if options.dryRun { tallyDryRun(item) }
@@ -256,7 +296,10 @@ extension SyncCycle {
 
     /// A dry run reports what it would do in the same counters a real run fills.
     private func tallyDryRun(_ item: PlanItem) {
-        if let skipped = item.skipped { report.skip(SyncCycle.category(of: skipped)); return }
+        if let skipped = item.skipped {
+            report.skip(SyncCycle.category(of: skipped))
+            return
+        }
         report.tally(item)
     }
 
@@ -275,10 +318,13 @@ extension SyncCycle {
         let share = configuration.sync.maxDeleteShare
         let localTotal = (try? crm.count()) ?? 0
         let remoteTotal = max(report.pulled, (try? state.linkCount()) ?? 0)
-        func excessive(_ count: Int, _ total: Int) -> Bool { count > 5 && Double(count) > share * Double(max(total, 1)) }
+        func excessive(_ count: Int, _ total: Int) -> Bool {
+            count > 5 && Double(count) > share * Double(max(total, 1))
+        }
         guard excessive(deletes.local, localTotal) || excessive(deletes.remote, remoteTotal) else { return }
         let percent = Int((share * 100).rounded())
-        let message = "this cycle would delete \(deletes.local) of \(localTotal) CRM rows and \(deletes.remote) of \(remoteTotal) \(vendor) contacts, more than sync.max_delete_share (\(percent)%). Nothing was changed. Check what happened on each side, then run 'syncd --once --force' to go ahead."
+        let message =
+            "this cycle would delete \(deletes.local) of \(localTotal) CRM rows and \(deletes.remote) of \(remoteTotal) \(vendor) contacts, more than sync.max_delete_share (\(percent)%). Nothing was changed. Check what happened on each side, then run 'syncd --once --force' to go ahead."
         if options.dryRun {
             report.notes.append(message)
         } else if !options.force {

@@ -33,7 +33,8 @@ final class SyncCycle {
         self.options = options
         decision = Decision(
             localFields: engine.configuration.local.columns.fields, capabilities: engine.remote.capabilities,
-            policy: engine.configuration.sync.conflict, deletes: engine.configuration.sync.deletes, vendor: engine.remote.provider.rawValue)
+            policy: engine.configuration.sync.conflict, deletes: engine.configuration.sync.deletes,
+            vendor: engine.remote.provider.rawValue)
         report = SyncReport(vendor: engine.remote.provider.rawValue)
         report.dryRun = options.dryRun
         started = engine.clock.now()
@@ -60,7 +61,8 @@ final class SyncCycle {
             finishReport()
             let outcome = error.kind == .deferred ? "deferred" : "failed"
             if let runID {
-                try? state.finishRun(id: runID, at: now(), outcome: outcome, summary: report.json, error: error.message)
+                try? state.finishRun(
+                    id: runID, at: now(), outcome: outcome, summary: report.json, error: error.message)
             }
             writeMetrics(outcome: outcome)
             throw error
@@ -68,7 +70,9 @@ final class SyncCycle {
         finishReport()
         let outcome = report.isPartial ? "partial" : "synced"
         if let runID {
-            try SyncEngine.storage { try state.finishRun(id: runID, at: now(), outcome: outcome, summary: report.json, error: nil) }
+            try SyncEngine.storage {
+                try state.finishRun(id: runID, at: now(), outcome: outcome, summary: report.json, error: nil)
+            }
         }
         writeMetrics(outcome: outcome)
         return report
@@ -83,7 +87,8 @@ final class SyncCycle {
     private func writeMetrics(outcome: String) {
         guard let path = configuration.sync.metricsFile, !options.dryRun else { return }
         do {
-            try MetricsFile.write(to: path, report: report, outcome: outcome, statistics: remote.statistics, finishedAt: Date())
+            try MetricsFile.write(
+                to: path, report: report, outcome: outcome, statistics: remote.statistics, finishedAt: Date())
         } catch {
             report.notes.append("could not write the metrics file \(path): \(error.localizedDescription)")
         }

@@ -60,10 +60,13 @@ public struct SyncReport: Sendable {
     /// `synced waply in 1.42s: pulled 1000; CRM +12 ~5 -0; waply +30 ~8 -0; conflicts 1; ...`
     public var summaryLine: String {
         let skippedTotal = skipped.values.reduce(0, +)
-        let reasons = skipped.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+        let reasons = skipped.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(
+            separator: ", ")
         var line = dryRun ? "dry run with \(vendor) (nothing was changed)" : "synced with \(vendor)"
-        line += " in \(String(format2(seconds)))s: pulled \(pulled); CRM \(local.text); \(vendor) \(remote.text)"
-        line += "; conflicts \(conflicts); skipped \(skippedTotal)\(skippedTotal > 0 ? " (\(reasons))" : ""); rejected \(rejected)"
+        line +=
+            " in \(String(format2(seconds)))s: pulled \(pulled); CRM \(local.text); \(vendor) \(remote.text)"
+        line +=
+            "; conflicts \(conflicts); skipped \(skippedTotal)\(skippedTotal > 0 ? " (\(reasons))" : ""); rejected \(rejected)"
         if refusedByCRM > 0 { line += "; refused by the CRM \(refusedByCRM)" }
         return line + "; requests \(requests)"
     }
@@ -74,10 +77,19 @@ public struct SyncReport: Sendable {
     public var json: JSON {
         [
             "vendor": .string(vendor), "dry_run": .bool(dryRun), "pulled": .int(pulled),
-            "local": ["created": .int(local.created), "updated": .int(local.updated), "deleted": .int(local.deleted)],
-            "remote": ["created": .int(remote.created), "updated": .int(remote.updated), "deleted": .int(remote.deleted)],
-            "conflicts": .int(conflicts), "skipped": .object(JSONObject(skipped.sorted { $0.key < $1.key }.map { ($0.key, JSON.int($0.value)) })),
-            "rejected": .int(rejected), "refused_by_crm": .int(refusedByCRM), "requests": .int(requests), "seconds": .double((seconds * 1000).rounded() / 1000),
+            "local": [
+                "created": .int(local.created), "updated": .int(local.updated),
+                "deleted": .int(local.deleted),
+            ],
+            "remote": [
+                "created": .int(remote.created), "updated": .int(remote.updated),
+                "deleted": .int(remote.deleted),
+            ],
+            "conflicts": .int(conflicts),
+            "skipped": .object(
+                JSONObject(skipped.sorted { $0.key < $1.key }.map { ($0.key, JSON.int($0.value)) })),
+            "rejected": .int(rejected), "refused_by_crm": .int(refusedByCRM), "requests": .int(requests),
+            "seconds": .double((seconds * 1000).rounded() / 1000),
             "notes": JSON(notes),
         ]
     }

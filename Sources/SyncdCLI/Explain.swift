@@ -1,25 +1,38 @@
-import JSON
 import Configuration
 import ContactModel
+import JSON
 import RemoteAPI
 import SyncEngine
 
 /// `syncd explain PHONE`: one contact, both sides, and the planner's reasoning.
 enum Explain {
-    static func run(config path: String, phone: String, environment: [String: String], console: any Console) async -> ExitCode {
-        guard let (configuration, remote) = Syncd.configured(path, environment: environment, console: console) else { return .configuration }
+    static func run(config path: String, phone: String, environment: [String: String], console: any Console)
+        async -> ExitCode
+    {
+        guard let (configuration, remote) = Syncd.configured(path, environment: environment, console: console)
+        else { return .configuration }
         let explanation: Explanation
         do {
-            explanation = try await SyncEngine(configuration: configuration, remote: remote).explain(phone: phone)
+            explanation = try await SyncEngine(configuration: configuration, remote: remote).explain(
+                phone: phone)
         } catch {
             console.err("syncd: \(error.message)")
             return Syncd.exitCode(for: error)
         }
         let vendor = configuration.remote.provider.rawValue
         console.out(explanation.phone.e164)
-        console.out("  CRM\(explanation.localKey.map { " row \($0)" } ?? ""):".padded(24) + describe(explanation.local, problem: explanation.localProblem, updated: explanation.localUpdatedAt))
-        console.out("  \(vendor)\(explanation.remoteID.map { " \($0)" } ?? ""):".padded(24) + describe(explanation.remote, problem: nil, updated: explanation.remoteUpdatedAt))
-        console.out("  last synced:".padded(24) + (explanation.base.map { describe($0, problem: nil, updated: nil) } ?? "never") + (explanation.linkState.map { $0 == "linked" ? "" : " (\($0))" } ?? ""))
+        console.out(
+            "  CRM\(explanation.localKey.map { " row \($0)" } ?? ""):".padded(24)
+                + describe(
+                    explanation.local, problem: explanation.localProblem, updated: explanation.localUpdatedAt)
+        )
+        console.out(
+            "  \(vendor)\(explanation.remoteID.map { " \($0)" } ?? ""):".padded(24)
+                + describe(explanation.remote, problem: nil, updated: explanation.remoteUpdatedAt))
+        console.out(
+            "  last synced:".padded(24)
+                + (explanation.base.map { describe($0, problem: nil, updated: nil) } ?? "never")
+                + (explanation.linkState.map { $0 == "linked" ? "" : " (\($0))" } ?? ""))
         for line in explanation.lines { console.out("  " + line) }
         if !explanation.recentConflicts.isEmpty {
             console.out("  conflict log:")
@@ -36,7 +49,13 @@ enum Explain {
         if let email = contact.email { parts.append("email \(email)") }
         if let country = contact.country { parts.append("country \(country)") }
         if !contact.tags.isEmpty { parts.append("tags \(contact.tags.joined(separator: ","))") }
-        if !contact.attributes.isEmpty { parts.append("attributes " + contact.attributes.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.scalarText ?? "")" }.joined(separator: ",")) }
+        if !contact.attributes.isEmpty {
+            parts.append(
+                "attributes "
+                    + contact.attributes.sorted { $0.key < $1.key }.map {
+                        "\($0.key)=\($0.value.scalarText ?? "")"
+                    }.joined(separator: ","))
+        }
         if let optIn = contact.optIn { parts.append(optIn.rawValue) }
         if let updated { parts.append("updated \(updated.iso8601(fractionalSeconds: false))") }
         return parts.isEmpty ? "(no fields)" : parts.joined(separator: "; ")
@@ -44,5 +63,7 @@ enum Explain {
 }
 
 extension String {
-    func padded(_ width: Int) -> String { count >= width ? self + " " : self + String(repeating: " ", count: width - count) }
+    func padded(_ width: Int) -> String {
+        count >= width ? self + " " : self + String(repeating: " ", count: width - count)
+    }
 }

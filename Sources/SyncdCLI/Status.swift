@@ -8,9 +8,12 @@ import LocalStore
 /// safe while the daemon runs (SQLite's WAL lets readers in during writes).
 enum Status {
     static func run(config path: String, environment: [String: String], console: any Console) -> ExitCode {
-        guard let (configuration, state) = open(path, environment: environment, console: console) else { return .configuration }
+        guard let (configuration, state) = open(path, environment: environment, console: console) else {
+            return .configuration
+        }
         let vendor = configuration.remote.provider.rawValue
-        console.out("syncd status — \(configuration.local.table) in \(configuration.local.database) with \(vendor)")
+        console.out(
+            "syncd status — \(configuration.local.table) in \(configuration.local.database) with \(vendor)")
         guard let state else {
             console.out("no sync has run yet (no state file at \(configuration.sync.state))")
             return .success
@@ -19,45 +22,71 @@ enum Status {
         console.out("last cycles:")
         if runs.isEmpty { console.out("  none yet") }
         for run in runs {
-            let seconds = run.finished.map { format(Double($0.millisecondsSinceEpoch - run.started.millisecondsSinceEpoch) / 1000) + "s" } ?? "running"
-            var line = "  \(run.started.iso8601(fractionalSeconds: false))  \(seconds.padded(8))\((run.outcome ?? "running").padded(8))"
+            let seconds =
+                run.finished.map {
+                    format(Double($0.millisecondsSinceEpoch - run.started.millisecondsSinceEpoch) / 1000)
+                        + "s"
+                } ?? "running"
+            var line =
+                "  \(run.started.iso8601(fractionalSeconds: false))  \(seconds.padded(8))\((run.outcome ?? "running").padded(8))"
             if let summary = run.summary { line += describe(summary, vendor: vendor) }
             if let error = run.error { line += "  error: \(error)" }
             console.out(line)
         }
-        if let consumer = state.meta("consumer_id"), let crm = try? CRMDatabase(settings: configuration.local, consumer: consumer, readOnly: true) {
+        if let consumer = state.meta("consumer_id"),
+            let crm = try? CRMDatabase(settings: configuration.local, consumer: consumer, readOnly: true)
+        {
             console.out("pending CRM changes: \(crm.pendingChangeCount())")
             let keyless = crm.rowsWithoutKey()
             if keyless > 0 {
-                console.out("CRM rows without a key: \(keyless) — never synced (a NULL \(configuration.local.key ?? "primary key") cannot tell one person from another)")
+                console.out(
+                    "CRM rows without a key: \(keyless) — never synced (a NULL \(configuration.local.key ?? "primary key") cannot tell one person from another)"
+                )
             }
         }
         let conflicts = (try? state.conflicts(limit: 1000)) ?? []
-        console.out("conflicts logged: \(conflicts.count)\(conflicts.first.map { " (latest \($0.at.iso8601(fractionalSeconds: false)): \($0.field) of \($0.phone), \($0.winner) won)" } ?? "") — see 'syncd conflicts'")
+        console.out(
+            "conflicts logged: \(conflicts.count)\(conflicts.first.map { " (latest \($0.at.iso8601(fractionalSeconds: false)): \($0.field) of \($0.phone), \($0.winner) won)" } ?? "") — see 'syncd conflicts'"
+        )
         let rejected = (try? state.rejections()) ?? []
         console.out("contacts not synced: \(rejected.count)")
         for rejection in rejected.prefix(50) {
-            let side = rejection.side == "crm" ? "CRM row \(rejection.ref)" : "\(vendor) refused (CRM row \(rejection.ref))"
-            console.out("  \(rejection.phone ?? "?")  \(side): \(rejection.reason) — \(rejection.attempts) attempt(s), last \(rejection.lastAt.iso8601(fractionalSeconds: false))")
+            let side =
+                rejection.side == "crm"
+                ? "CRM row \(rejection.ref)" : "\(vendor) refused (CRM row \(rejection.ref))"
+            console.out(
+                "  \(rejection.phone ?? "?")  \(side): \(rejection.reason) — \(rejection.attempts) attempt(s), last \(rejection.lastAt.iso8601(fractionalSeconds: false))"
+            )
         }
         return .success
     }
 
-    static func conflicts(config path: String, limit: Int, environment: [String: String], console: any Console) -> ExitCode {
-        guard let (configuration, state) = open(path, environment: environment, console: console) else { return .configuration }
+    static func conflicts(
+        config path: String, limit: Int, environment: [String: String], console: any Console
+    ) -> ExitCode {
+        guard let (configuration, state) = open(path, environment: environment, console: console) else {
+            return .configuration
+        }
         let vendor = configuration.remote.provider.rawValue
         let conflicts = (try? state?.conflicts(limit: limit)) ?? []
         if conflicts.isEmpty { console.out("no conflicts logged") }
         for conflict in conflicts {
-            console.out("\(conflict.at.iso8601(fractionalSeconds: false))  \(conflict.phone)  \(conflict.field): CRM \(quote(conflict.local)), \(vendor) \(quote(conflict.remote)), last synced \(quote(conflict.base)) — \(conflict.winner) won (\(conflict.reason ?? ""))")
+            console.out(
+                "\(conflict.at.iso8601(fractionalSeconds: false))  \(conflict.phone)  \(conflict.field): CRM \(quote(conflict.local)), \(vendor) \(quote(conflict.remote)), last synced \(quote(conflict.base)) — \(conflict.winner) won (\(conflict.reason ?? ""))"
+            )
         }
         return .success
     }
 
-    private static func open(_ path: String, environment: [String: String], console: any Console) -> (SyncdConfiguration, StateStore?)? {
+    private static func open(_ path: String, environment: [String: String], console: any Console) -> (
+        SyncdConfiguration, StateStore?
+    )? {
         do {
-            let configuration = try SyncdConfiguration.load(path: path, environment: environment, needsToken: false)
-            let state = FileManager.default.fileExists(atPath: configuration.sync.state) ? try StateStore(path: configuration.sync.state) : nil
+            let configuration = try SyncdConfiguration.load(
+                path: path, environment: environment, needsToken: false)
+            let state =
+                FileManager.default.fileExists(atPath: configuration.sync.state)
+                ? try StateStore(path: configuration.sync.state) : nil
             return (configuration, state)
         } catch {
             console.err("syncd: configuration: \(error)")
@@ -68,9 +97,11 @@ enum Status {
     private static func describe(_ summary: JSON, vendor: String) -> String {
         func side(_ name: String) -> String {
             let part = summary[name]
-            return "+\(part?["created"]?.int ?? 0) ~\(part?["updated"]?.int ?? 0) -\(part?["deleted"]?.int ?? 0)"
+            return
+                "+\(part?["created"]?.int ?? 0) ~\(part?["updated"]?.int ?? 0) -\(part?["deleted"]?.int ?? 0)"
         }
-        return "CRM \(side("local")); \(vendor) \(side("remote")); conflicts \(summary["conflicts"]?.int ?? 0); rejected \(summary["rejected"]?.int ?? 0); requests \(summary["requests"]?.int ?? 0)"
+        return
+            "CRM \(side("local")); \(vendor) \(side("remote")); conflicts \(summary["conflicts"]?.int ?? 0); rejected \(summary["rejected"]?.int ?? 0); requests \(summary["requests"]?.int ?? 0)"
     }
 
     private static func format(_ seconds: Double) -> String { String(Double(Int(seconds * 100)) / 100) }

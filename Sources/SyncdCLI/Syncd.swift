@@ -1,6 +1,6 @@
 import Configuration
-import Daemon
 import ContactModel
+import Daemon
 public import Foundation
 import LocalStore
 import RemoteAPI
@@ -11,7 +11,10 @@ public enum Syncd {
     public static let version = "0.1.0"
 
     /// Runs a command line; returns the exit code.
-    public static func main(arguments: [String], environment: [String: String] = ProcessInfo.processInfo.environment, console: any Console = StandardConsole()) async -> ExitCode {
+    public static func main(
+        arguments: [String], environment: [String: String] = ProcessInfo.processInfo.environment,
+        console: any Console = StandardConsole()
+    ) async -> ExitCode {
         let command: SyncdCommand
         do {
             command = try SyncdCommand.parse(arguments, environment: environment)
@@ -28,9 +31,12 @@ public enum Syncd {
             console.out("syncd \(version)")
             return .success
         case .run(let config, let format):
-            let logger = Logger(format: Logger.detectFormat(requested: format.flatMap(Logger.Format.init(rawValue:)), environment: environment))
+            let logger = Logger(
+                format: Logger.detectFormat(
+                    requested: format.flatMap(Logger.Format.init(rawValue:)), environment: environment))
             let daemon = SyncDaemon(
-                configPath: config, environment: environment, logger: logger, notifier: SystemdNotifier(environment: environment),
+                configPath: config, environment: environment, logger: logger,
+                notifier: SystemdNotifier(environment: environment),
                 makeRemote: { try RemoteClients.make($0) })
             return ExitCode(rawValue: await daemon.run()) ?? .software
         case .status(let config):
@@ -38,7 +44,9 @@ public enum Syncd {
         case .conflicts(let config, let limit):
             return Status.conflicts(config: config, limit: limit, environment: environment, console: console)
         case .once(let config, let dryRun, let force, let listChanges):
-            return await once(config: config, options: SyncOptions(dryRun: dryRun, force: force, listChanges: listChanges), environment: environment, console: console)
+            return await once(
+                config: config, options: SyncOptions(dryRun: dryRun, force: force, listChanges: listChanges),
+                environment: environment, console: console)
         case .explain(let config, let phone):
             return await Explain.run(config: config, phone: phone, environment: environment, console: console)
         case .demo(let directory):
@@ -47,7 +55,9 @@ public enum Syncd {
     }
 
     /// Reads the config and builds the vendor client, or says what is wrong (exit 78).
-    static func configured(_ path: String, environment: [String: String], console: any Console) -> (SyncdConfiguration, any RemoteContactsAPI)? {
+    static func configured(_ path: String, environment: [String: String], console: any Console) -> (
+        SyncdConfiguration, any RemoteContactsAPI
+    )? {
         do {
             let configuration = try SyncdConfiguration.load(path: path, environment: environment)
             let remote = try RemoteClients.make(configuration.remote)
@@ -60,13 +70,19 @@ public enum Syncd {
     }
 
     /// `syncd --once`.
-    static func once(config path: String, options: SyncOptions, environment: [String: String], console: any Console) async -> ExitCode {
-        guard let (configuration, remote) = configured(path, environment: environment, console: console) else { return .configuration }
+    static func once(
+        config path: String, options: SyncOptions, environment: [String: String], console: any Console
+    ) async -> ExitCode {
+        guard let (configuration, remote) = configured(path, environment: environment, console: console)
+        else { return .configuration }
         return await once(configuration, remote: remote, options: options, console: console)
     }
 
     /// One cycle with a ready configuration and client; prints the report.
-    static func once(_ configuration: SyncdConfiguration, remote: any RemoteContactsAPI, options: SyncOptions, console: any Console) async -> ExitCode {
+    static func once(
+        _ configuration: SyncdConfiguration, remote: any RemoteContactsAPI, options: SyncOptions,
+        console: any Console
+    ) async -> ExitCode {
         do {
             let report = try await SyncEngine(configuration: configuration, remote: remote).runOnce(options)
             for line in report.planLines { console.out(line) }

@@ -25,7 +25,8 @@ import Testing
         """
 
     @Test func readsAFullConfigAndResolvesPathsFromItsFolder() throws {
-        let configuration = try SyncdConfiguration.load(path: try write(valid), environment: ["WAPLY_TOKEN": "secret-token\n"])
+        let configuration = try SyncdConfiguration.load(
+            path: try write(valid), environment: ["WAPLY_TOKEN": "secret-token\n"])
         #expect(configuration.local.database == directory + "/crm.sqlite")
         #expect(configuration.local.columns.phone == "mobile")
         #expect(configuration.local.columns.fields == [.name, .tags])
@@ -39,7 +40,8 @@ import Testing
     }
 
     @Test func neverPrintsTheToken() throws {
-        let configuration = try SyncdConfiguration.load(path: try write(valid), environment: ["WAPLY_TOKEN": "secret-token"])
+        let configuration = try SyncdConfiguration.load(
+            path: try write(valid), environment: ["WAPLY_TOKEN": "secret-token"])
         var dumped = ""
         dump(configuration, to: &dumped)
         #expect(!dumped.contains("secret-token"))
@@ -49,39 +51,105 @@ import Testing
 
     @Test func readsTheTokenFromAFileOrSystemdCredentials() throws {
         try "file-token\n".write(toFile: directory + "/token", atomically: true, encoding: .utf8)
-        let fromFile = valid.replacingOccurrences(of: #""token_env": "WAPLY_TOKEN""#, with: #""token_file": "token""#)
-        #expect(try SyncdConfiguration.load(path: try write(fromFile), environment: [:]).remote.token.revealed == "file-token")
-        try FileManager.default.createDirectory(atPath: directory + "/creds", withIntermediateDirectories: true)
-        try "credential-token".write(toFile: directory + "/creds/syncd-token", atomically: true, encoding: .utf8)
+        let fromFile = valid.replacingOccurrences(
+            of: #""token_env": "WAPLY_TOKEN""#, with: #""token_file": "token""#)
+        #expect(
+            try SyncdConfiguration.load(path: try write(fromFile), environment: [:]).remote.token.revealed
+                == "file-token")
+        try FileManager.default.createDirectory(
+            atPath: directory + "/creds", withIntermediateDirectories: true)
+        try "credential-token".write(
+            toFile: directory + "/creds/syncd-token", atomically: true, encoding: .utf8)
         let neither = valid.replacingOccurrences(of: #", "token_env": "WAPLY_TOKEN""#, with: "")
-        #expect(try SyncdConfiguration.load(path: try write(neither), environment: ["CREDENTIALS_DIRECTORY": directory + "/creds"]).remote.token.revealed == "credential-token")
+        #expect(
+            try SyncdConfiguration.load(
+                path: try write(neither), environment: ["CREDENTIALS_DIRECTORY": directory + "/creds"]
+            ).remote.token.revealed == "credential-token")
     }
 
     @Test(arguments: [
         (#"{"local": {}}"#, "local.columns is required"),
-        (#"{"local": {"database": "x", "table": "t", "columns": {"phone": "p"}, "colums": 1}, "remote": {"provider": "waply", "token_env": "T"}}"#, "local.colums is not a known key"),
-        (#"{"local": {"database": "x", "table": "t", "columns": {"name": "n"}}, "remote": {"provider": "waply", "token_env": "T"}}"#, "local.columns.phone is required"),
-        (#"{"local": {"database": "x", "table": 5, "columns": {"phone": "p"}}, "remote": {"provider": "waply", "token_env": "T"}}"#, "local.table must be a string, not a number"),
-        (#"{"local": {"database": "x", "table": "t", "columns": {"phone": "p"}, "tags_format": "xml"}, "remote": {"provider": "waply", "token_env": "T"}}"#, "local.tags_format must be one of json, comma"),
-        (#"{"local": {"database": "x", "table": "t", "columns": {"phone": "p"}, "default_country": "ZZ"}, "remote": {"provider": "waply", "token_env": "T"}}"#, "local.default_country"),
-        (#"{"local": {"database": "x", "table": "t", "columns": {"phone": "p"}}, "remote": {"provider": "whatsapp", "token_env": "T"}}"#, "remote.provider must be one of"),
-        (#"{"local": {"database": "x", "table": "t", "columns": {"phone": "p"}}, "remote": {"provider": "waply", "token_env": "MISSING"}}"#, "remote.token_env names $MISSING, which is not set"),
-        (#"{"local": {"database": "x", "table": "t", "columns": {"phone": "p"}}, "remote": {"provider": "waply", "token_file": "nope"}}"#, "does not exist"),
-        (#"{"local": {"database": "x", "table": "t", "columns": {"phone": "p"}}, "remote": {"provider": "waply"}}"#, "remote needs token_env or token_file"),
-        (#"{"local": {"database": "x", "table": "t", "columns": {"phone": "p"}}, "remote": {"provider": "waply", "token_env": "T", "base_url": "ftp://x"}}"#, "remote.base_url must be an http or https URL"),
-        (#"{"local": {"database": "x", "table": "t", "columns": {"phone": "p"}}, "remote": {"provider": "waply", "token_env": "T", "concurrency": 0}}"#, "remote.concurrency must be a whole number"),
-        (#"{"local": {"database": "x", "table": "t", "columns": {"phone": "p"}}, "remote": {"provider": "waply", "token_env": "T"}, "sync": {"deletes": "all"}}"#, "sync.deletes must be one of none, local-to-remote, remote-to-local, both"),
-        (#"{"local": {"database": "x", "table": "t", "columns": {"phone": "p"}}, "remote": {"provider": "waply", "token_env": "T"}, "sync": {"max_delete_share": 2}}"#, "sync.max_delete_share must be a number from 0.0 to 1.0"),
-        (#"{"local": {"database": "x", "table": "t", "columns": {"phone": "p"}}, "remote": {"provider": "waply", "token_env": "T"}, "extra": true}"#, "extra is not a known key"),
+        (
+            #"{"local": {"database": "x", "table": "t", "columns": {"phone": "p"}, "colums": 1}, "remote": {"provider": "waply", "token_env": "T"}}"#,
+            "local.colums is not a known key"
+        ),
+        (
+            #"{"local": {"database": "x", "table": "t", "columns": {"name": "n"}}, "remote": {"provider": "waply", "token_env": "T"}}"#,
+            "local.columns.phone is required"
+        ),
+        (
+            #"{"local": {"database": "x", "table": 5, "columns": {"phone": "p"}}, "remote": {"provider": "waply", "token_env": "T"}}"#,
+            "local.table must be a string, not a number"
+        ),
+        (
+            #"{"local": {"database": "x", "table": "t", "columns": {"phone": "p"}, "tags_format": "xml"}, "remote": {"provider": "waply", "token_env": "T"}}"#,
+            "local.tags_format must be one of json, comma"
+        ),
+        (
+            #"{"local": {"database": "x", "table": "t", "columns": {"phone": "p"}, "default_country": "ZZ"}, "remote": {"provider": "waply", "token_env": "T"}}"#,
+            "local.default_country"
+        ),
+        (
+            #"{"local": {"database": "x", "table": "t", "columns": {"phone": "p"}}, "remote": {"provider": "whatsapp", "token_env": "T"}}"#,
+            "remote.provider must be one of"
+        ),
+        (
+            #"{"local": {"database": "x", "table": "t", "columns": {"phone": "p"}}, "remote": {"provider": "waply", "token_env": "MISSING"}}"#,
+            "remote.token_env names $MISSING, which is not set"
+        ),
+        (
+            #"{"local": {"database": "x", "table": "t", "columns": {"phone": "p"}}, "remote": {"provider": "waply", "token_file": "nope"}}"#,
+            "does not exist"
+        ),
+        (
+            #"{"local": {"database": "x", "table": "t", "columns": {"phone": "p"}}, "remote": {"provider": "waply"}}"#,
+            "remote needs token_env or token_file"
+        ),
+        (
+            #"{"local": {"database": "x", "table": "t", "columns": {"phone": "p"}}, "remote": {"provider": "waply", "token_env": "T", "base_url": "ftp://x"}}"#,
+            "remote.base_url must be an http or https URL"
+        ),
+        (
+            #"{"local": {"database": "x", "table": "t", "columns": {"phone": "p"}}, "remote": {"provider": "waply", "token_env": "T", "concurrency": 0}}"#,
+            "remote.concurrency must be a whole number"
+        ),
+        (
+            #"{"local": {"database": "x", "table": "t", "columns": {"phone": "p"}}, "remote": {"provider": "waply", "token_env": "T"}, "sync": {"deletes": "all"}}"#,
+            "sync.deletes must be one of none, local-to-remote, remote-to-local, both"
+        ),
+        (
+            #"{"local": {"database": "x", "table": "t", "columns": {"phone": "p"}}, "remote": {"provider": "waply", "token_env": "T"}, "sync": {"max_delete_share": 2}}"#,
+            "sync.max_delete_share must be a number from 0.0 to 1.0"
+        ),
+        (
+            #"{"local": {"database": "x", "table": "t", "columns": {"phone": "p"}}, "remote": {"provider": "waply", "token_env": "T"}, "extra": true}"#,
+            "extra is not a known key"
+        ),
         ("not json", "is not valid JSON"),
+        (
+            #"{"local": {"database": "x", "table": "t", "columns": {"phone": "p"}}, "remote": {"provider": "waply", "token_env": "T"}, "sync": {"deletes": "none", "deletes": "both"}}"#,
+            #"the member "deletes" appears twice"#
+        ),
+        (
+            #"{"local": {"database": "x", "table": "t", "columns": {"phone": "p", "updated_at": "p"}}, "remote": {"provider": "waply", "token_env": "T"}}"#,
+            "local.columns.updated_at names the column 'p', which local.columns.phone names too"
+        ),
+        (
+            #"{"local": {"database": "crm.sqlite", "table": "t", "columns": {"phone": "p"}}, "remote": {"provider": "waply", "token_env": "T"}, "sync": {"state": "./crm.sqlite"}}"#,
+            "sync.state is the CRM database itself"
+        ),
     ])
     func namesTheKeyThatIsWrong(_ json: String, _ message: String) throws {
         let path = try write(json)
-        #expect { try SyncdConfiguration.load(path: path, environment: ["T": "token"]) } throws: { "\($0)".contains(message) }
+        #expect { try SyncdConfiguration.load(path: path, environment: ["T": "token"]) } throws: {
+            "\($0)".contains(message)
+        }
     }
 
     @Test func saysWhenTheFileIsMissing() {
-        #expect { try SyncdConfiguration.load(path: directory + "/none.json", environment: [:]) } throws: { "\($0)".contains("no config file at") }
+        #expect { try SyncdConfiguration.load(path: directory + "/none.json", environment: [:]) } throws: {
+            "\($0)".contains("no config file at")
+        }
     }
 }
 
@@ -90,12 +158,16 @@ import Testing
         let directory = NSTemporaryDirectory() + "syncd-audit-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try "token".write(toFile: directory + "/token", atomically: true, encoding: .utf8)
-        try #"{"local": {"database": "x", "table": "t", "columns": {"phone": "p"}}, "remote": {"provider": "waply", "token_file": "token"}}"#
+        try
+            #"{"local": {"database": "x", "table": "t", "columns": {"phone": "p"}}, "remote": {"provider": "waply", "token_file": "token"}}"#
             .write(toFile: directory + "/config.json", atomically: true, encoding: .utf8)
         try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: directory + "/token")
         let open = try SyncdConfiguration.load(path: directory + "/config.json", environment: [:])
         #expect(ConfigurationAudit.warnings(open).first?.contains("readable by every user") == true)
         try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: directory + "/token")
-        #expect(ConfigurationAudit.warnings(try SyncdConfiguration.load(path: directory + "/config.json", environment: [:])).isEmpty)
+        #expect(
+            ConfigurationAudit.warnings(
+                try SyncdConfiguration.load(path: directory + "/config.json", environment: [:])
+            ).isEmpty)
     }
 }

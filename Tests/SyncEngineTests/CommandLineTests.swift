@@ -5,8 +5,8 @@ import JSON
 import SQLite
 import SyncdCLI
 import Synchronization
-import Testing
 import TestSupport
+import Testing
 
 /// Captures what a command prints.
 final class CapturedConsole: Console {
@@ -34,7 +34,9 @@ final class CapturedConsole: Console {
         let fixture = try SyncFixture()
         try fixture.insertLocal("+254700000001", name: "Ann")
         let console = CapturedConsole()
-        let code = await Syncd.main(arguments: ["--once", "--config", try configFile(fixture)], environment: ["SYNCD_TOKEN": "sim-token"], console: console)
+        let code = await Syncd.main(
+            arguments: ["--once", "--config", try configFile(fixture)],
+            environment: ["SYNCD_TOKEN": "sim-token"], console: console)
         #expect(code == .success)
         #expect(console.stdout.hasPrefix("synced with waply in "))
         #expect(console.stdout.contains("waply +1 ~0 -0"))
@@ -44,8 +46,12 @@ final class CapturedConsole: Console {
     @Test func writesAPrometheusTextfileAfterEachCycle() async throws {
         let fixture = try SyncFixture()
         try fixture.insertLocal("+254700000001", name: "Ann")
-        let config = try configFile(fixture, extra: #", "sync": {"state": "state.sqlite", "metrics_file": "syncd.prom"}"#)
-        #expect(await Syncd.main(arguments: ["--once", "--config", config], environment: ["SYNCD_TOKEN": "sim-token"], console: CapturedConsole()) == .success)
+        let config = try configFile(
+            fixture, extra: #", "sync": {"state": "state.sqlite", "metrics_file": "syncd.prom"}"#)
+        #expect(
+            await Syncd.main(
+                arguments: ["--once", "--config", config], environment: ["SYNCD_TOKEN": "sim-token"],
+                console: CapturedConsole()) == .success)
         let text = try String(contentsOfFile: fixture.directory + "/syncd.prom", encoding: .utf8)
         #expect(text.contains(#"syncd_contacts_changed{vendor="waply",side="remote",kind="created"} 1"#))
         #expect(text.contains(#"syncd_cycle_outcome{vendor="waply",outcome="synced"} 1"#))
@@ -56,7 +62,9 @@ final class CapturedConsole: Console {
     @Test func aRefusedTokenExitsWithItsOwnCodeAndNeverPrintsIt() async throws {
         let fixture = try SyncFixture()
         let console = CapturedConsole()
-        let code = await Syncd.main(arguments: ["--once", "--config", try configFile(fixture)], environment: ["SYNCD_TOKEN": "wrong-secret-token-123"], console: console)
+        let code = await Syncd.main(
+            arguments: ["--once", "--config", try configFile(fixture)],
+            environment: ["SYNCD_TOKEN": "wrong-secret-token-123"], console: console)
         #expect(code == .credentialRefused)
         #expect(console.stderr.contains("refused the API token"))
         #expect(!(console.stdout + console.stderr).contains("wrong-secret-token-123"))
@@ -65,7 +73,9 @@ final class CapturedConsole: Console {
     @Test func rejectedContactsGiveTheirOwnExitCode() async throws {
         let fixture = try SyncFixture(simulator: { $0.customFields = ["tier"] })
         try fixture.insertLocal("+254700000001", attributes: ["shoe": "42"])
-        let code = await Syncd.main(arguments: ["--once", "--config", try configFile(fixture)], environment: ["SYNCD_TOKEN": "sim-token"], console: CapturedConsole())
+        let code = await Syncd.main(
+            arguments: ["--once", "--config", try configFile(fixture)],
+            environment: ["SYNCD_TOKEN": "sim-token"], console: CapturedConsole())
         #expect(code == .partial)
     }
 
@@ -73,10 +83,14 @@ final class CapturedConsole: Console {
         let fixture = try SyncFixture()
         try fixture.crm.execute("ALTER TABLE customers RENAME COLUMN full_name TO fullname")
         let console = CapturedConsole()
-        let code = await Syncd.main(arguments: ["--once", "--config", try configFile(fixture)], environment: ["SYNCD_TOKEN": "sim-token"], console: console)
+        let code = await Syncd.main(
+            arguments: ["--once", "--config", try configFile(fixture)],
+            environment: ["SYNCD_TOKEN": "sim-token"], console: console)
         #expect(code == .configuration)
         #expect(console.stderr.contains("local.columns.name: no column 'full_name' in table 'customers'"))
-        #expect(try fixture.crm.first("SELECT count(*) FROM sqlite_master WHERE name LIKE '_syncd%'")?.int(0) == 0)
+        #expect(
+            try fixture.crm.first("SELECT count(*) FROM sqlite_master WHERE name LIKE '_syncd%'")?.int(0) == 0
+        )
         #expect(try fixture.writes() == 0)
     }
 
@@ -84,7 +98,9 @@ final class CapturedConsole: Console {
         let fixture = try SyncFixture()
         try fixture.insertLocal("+254700000001", name: "Ann")
         let console = CapturedConsole()
-        let code = await Syncd.main(arguments: ["--once", "--dry-run", "--config", try configFile(fixture)], environment: ["SYNCD_TOKEN": "sim-token"], console: console)
+        let code = await Syncd.main(
+            arguments: ["--once", "--dry-run", "--config", try configFile(fixture)],
+            environment: ["SYNCD_TOKEN": "sim-token"], console: console)
         #expect(code == .success)
         #expect(console.stdout.contains("+254700000001: waply create (Ann)"))
         #expect(console.stdout.contains("dry run with waply (nothing was changed)"))
@@ -95,10 +111,14 @@ final class CapturedConsole: Console {
         let fixture = try SyncFixture()
         try fixture.insertLocal("+254700000001", name: "Ann")
         let config = try configFile(fixture)
-        _ = await Syncd.main(arguments: ["--once", "--config", config], environment: ["SYNCD_TOKEN": "sim-token"], console: CapturedConsole())
+        _ = await Syncd.main(
+            arguments: ["--once", "--config", config], environment: ["SYNCD_TOKEN": "sim-token"],
+            console: CapturedConsole())
         try fixture.updateLocal("+254700000001", "full_name", "Ann CRM")
         let console = CapturedConsole()
-        let code = await Syncd.main(arguments: ["explain", "0700 000 001", "--config", config], environment: ["SYNCD_TOKEN": "sim-token"], console: console)
+        let code = await Syncd.main(
+            arguments: ["explain", "0700 000 001", "--config", config],
+            environment: ["SYNCD_TOKEN": "sim-token"], console: console)
         #expect(code == .success)
         #expect(console.stdout.contains(#"CRM row 1:"#))
         #expect(console.stdout.contains(#"name "Ann CRM""#))
@@ -119,6 +139,33 @@ final class CapturedConsole: Console {
         let console = CapturedConsole()
         #expect(await Syncd.main(arguments: arguments, environment: [:], console: console) == .usage)
         #expect(console.stderr.contains(message))
+    }
+
+    @Test func theDemoNeverWritesIntoAFolderThatHoldsFiles() async throws {
+        let fixture = try SyncFixture()
+        try fixture.insertLocal("+254700000001", name: "Somebody's real customer")
+        let console = CapturedConsole()
+        #expect(
+            await Syncd.main(
+                arguments: ["demo", "--dir", fixture.directory], environment: [:], console: console) == .usage
+        )
+        #expect(console.stderr.contains("is not empty"))
+        #expect(try fixture.localRows()["+254700000001"]?.name == "Somebody's real customer")
+        #expect(!FileManager.default.fileExists(atPath: fixture.directory + "/config.json"))
+    }
+
+    @Test func theDemoKeepsItsTokenPrivateAndWarnsOfNothing() async throws {
+        let folder = NSTemporaryDirectory() + "syncd-demo-test-\(UUID().uuidString.prefix(8))/new"
+        defer { try? FileManager.default.removeItem(atPath: (folder as NSString).deletingLastPathComponent) }
+        let console = CapturedConsole()
+        #expect(
+            await Syncd.main(arguments: ["demo", "--dir", folder], environment: [:], console: console)
+                == .success)
+        let permissions =
+            try FileManager.default.attributesOfItem(atPath: folder + "/waply-token")[.posixPermissions]
+            as? Int
+        #expect(permissions == 0o600)
+        #expect(!console.stderr.contains("readable by every user"))
     }
 
     @Test func helpGoesToStdoutWithExit0() async {

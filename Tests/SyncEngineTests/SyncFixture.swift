@@ -18,7 +18,10 @@ final class SyncFixture {
     let crm: Database
     var crmPath: String { directory + "/crm.sqlite" }
 
-    init(_ dialect: Dialect = .waply, updatedAtColumn: Bool = true, tagsFormat: LocalSettings.TagsFormat = .json, simulator: (inout SimConfiguration) -> Void = { _ in }) throws {
+    init(
+        _ dialect: Dialect = .waply, updatedAtColumn: Bool = true,
+        tagsFormat: LocalSettings.TagsFormat = .json, simulator: (inout SimConfiguration) -> Void = { _ in }
+    ) throws {
         directory = NSTemporaryDirectory() + "syncd-test-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         sim = try SimHarness(dialect, configure: simulator)
@@ -29,23 +32,59 @@ final class SyncFixture {
                 extra TEXT, opt_in INTEGER\(updatedAtColumn ? ", updated_at TEXT" : ""));
             """)
         let columns = LocalSettings.Columns(
-            phone: "mobile", name: "full_name", email: "email", country: "country", tags: "tags", attributes: "extra", optIn: "opt_in",
+            phone: "mobile", name: "full_name", email: "email", country: "country", tags: "tags",
+            attributes: "extra", optIn: "opt_in",
             updatedAt: updatedAtColumn ? "updated_at" : nil)
         let provider = RemoteSettings.Provider(rawValue: dialect.rawValue)!
         configuration = SyncdConfiguration(
-            local: LocalSettings(database: directory + "/crm.sqlite", table: "customers", key: "id", columns: columns, tagsFormat: tagsFormat, defaultCountry: "KE"),
-            remote: RemoteSettings(provider: provider, baseURL: sim.simulator.baseURL, token: Secret(sim.token), concurrency: 4, timeoutSeconds: 5, requestsPerMinute: 1_000_000),
+            local: LocalSettings(
+                database: directory + "/crm.sqlite", table: "customers", key: "id", columns: columns,
+                tagsFormat: tagsFormat, defaultCountry: "KE"),
+            remote: RemoteSettings(
+                provider: provider, baseURL: sim.simulator.baseURL, token: Secret(sim.token), concurrency: 4,
+                timeoutSeconds: 5, requestsPerMinute: 1_000_000),
             sync: SyncSettings(state: directory + "/state.sqlite"),
             path: directory + "/config.json")
     }
 
     deinit { try? FileManager.default.removeItem(atPath: directory) }
 
+    var configPath: String { directory + "/config.json" }
+
+    /// Writes the fixture's configuration as a config file for the `syncd` command (the token
+    /// comes from `$SYNCD_TOKEN`).
+    func writeConfig(key: String? = "id") throws {
+        let local = configuration.local
+        var columns = JSONObject()
+        for (field, column) in local.columns.byField { columns[field] = .string(column) }
+        var localJSON: JSONObject = [
+            "database": .string(local.database), "table": .string(local.table), "columns": .object(columns),
+            "tags_format": .string(local.tagsFormat.rawValue),
+        ]
+        if let key { localJSON["key"] = .string(key) }
+        if let country = local.defaultCountry { localJSON["default_country"] = .string(country) }
+        let json: JSON = [
+            "local": .object(localJSON),
+            "remote": [
+                "provider": .string(configuration.remote.provider.rawValue),
+                "base_url": .string(configuration.remote.baseURL),
+                "token_env": "SYNCD_TOKEN", "requests_per_minute": 1_000_000,
+            ],
+            "sync": [
+                "state": .string(configuration.sync.state),
+                "deletes": .string(configuration.sync.deletes.rawValue),
+            ],
+        ]
+        try json.text.write(toFile: configPath, atomically: true, encoding: .utf8)
+    }
+
     /// Retries quickly: tests should not wait a real minute for a backoff.
     static let quickRetries = RetryPolicy(maximumAttempts: 8, initialBackoff: 0.02, maximumBackoff: 1.5)
 
     func engine() throws -> SyncEngine {
-        SyncEngine(configuration: configuration, remote: try RemoteClients.make(configuration.remote, retry: Self.quickRetries))
+        SyncEngine(
+            configuration: configuration,
+            remote: try RemoteClients.make(configuration.remote, retry: Self.quickRetries))
     }
 
     @discardableResult
@@ -58,18 +97,26 @@ final class SyncFixture {
     static func now() -> String { SystemClock().now().iso8601(fractionalSeconds: true) }
 
     @discardableResult
-    func insertLocal(_ phone: String, name: String? = nil, email: String? = nil, tags: [String] = [], attributes: [String: String] = [:], optIn: Int? = nil) throws -> Int64 {
+    func insertLocal(
+        _ phone: String, name: String? = nil, email: String? = nil, tags: [String] = [],
+        attributes: [String: String] = [:], optIn: Int? = nil
+    ) throws -> Int64 {
         try crm.run(
             "INSERT INTO customers (full_name, mobile, email, tags, extra, opt_in\(hasUpdatedAt ? ", updated_at" : "")) VALUES (?, ?, ?, ?, ?, ?\(hasUpdatedAt ? ", ?" : ""))",
-            [DatabaseValue(name), .text(phone), DatabaseValue(email), tags.isEmpty ? .null : .text(JSON(tags).text),
-             attributes.isEmpty ? .null : .text(JSON(attributes).text), DatabaseValue(optIn)] + (hasUpdatedAt ? [.text(Self.now())] : []))
+            [
+                DatabaseValue(name), .text(phone), DatabaseValue(email),
+                tags.isEmpty ? .null : .text(JSON(tags).text),
+                attributes.isEmpty ? .null : .text(JSON(attributes).text), DatabaseValue(optIn),
+            ] + (hasUpdatedAt ? [.text(Self.now())] : []))
         return crm.lastInsertRowID
     }
 
     var hasUpdatedAt: Bool { configuration.local.columns.updatedAt != nil }
 
     func updateLocal(_ phone: String, _ column: String, _ value: DatabaseValue) throws {
-        let changed = try crm.run("UPDATE customers SET \(column) = ?\(hasUpdatedAt ? ", updated_at = ?" : "") WHERE mobile = ?", [value] + (hasUpdatedAt ? [.text(Self.now())] : []) + [.text(phone)])
+        let changed = try crm.run(
+            "UPDATE customers SET \(column) = ?\(hasUpdatedAt ? ", updated_at = ?" : "") WHERE mobile = ?",
+            [value] + (hasUpdatedAt ? [.text(Self.now())] : []) + [.text(phone)])
         precondition(changed == 1, "no CRM row with \(phone)")
     }
 
@@ -78,13 +125,21 @@ final class SyncFixture {
     }
 
     /// CRM rows by normalized phone: name, email, tags, attributes, opt-in.
-    func localRows() throws -> [String: (name: String?, email: String?, tags: [String], attributes: [String: String], optIn: Int?)] {
+    func localRows() throws -> [String: (
+        name: String?, email: String?, tags: [String], attributes: [String: String], optIn: Int?
+    )] {
         var rows: [String: (String?, String?, [String], [String: String], Int?)] = [:]
         for row in try crm.query("SELECT mobile, full_name, email, tags, extra, opt_in FROM customers") {
-            let phone = (try? PhoneNumber.normalize(row.string(0) ?? "", defaultCountry: "KE").e164) ?? (row.string(0) ?? "")
+            let phone =
+                (try? PhoneNumber.normalize(row.string(0) ?? "", defaultCountry: "KE").e164)
+                ?? (row.string(0) ?? "")
             precondition(rows[phone] == nil, "two CRM rows with \(phone)")
             let tags = row.string(3).flatMap { try? JSON.parse($0).array?.compactMap(\.string) } ?? []
-            let attributes = row.string(4).flatMap { try? JSON.parse($0).object }.map { Dictionary(uniqueKeysWithValues: $0.compactMap { key, value in value.string.map { (key, $0) } }) } ?? [:]
+            let attributes =
+                row.string(4).flatMap { try? JSON.parse($0).object }.map {
+                    Dictionary(
+                        uniqueKeysWithValues: $0.compactMap { key, value in value.string.map { (key, $0) } })
+                } ?? [:]
             rows[phone] = (row.string(1), row.string(2), tags.sorted(), attributes, row.int(5))
         }
         return rows

@@ -24,23 +24,33 @@ enum ContactFieldsReading {
 
     /// The frame every vendor's contact shares: an `id`, a usable `phone` and `updated_at`;
     /// `fields` reads the rest, in the vendor's own names.
-    static func remoteContact(_ json: JSON, fields: (PhoneNumber) -> Contact) -> Result<RemoteContact, UnusableRemoteContact> {
+    static func remoteContact(_ json: JSON, fields: (PhoneNumber) -> Contact) -> Result<
+        RemoteContact, UnusableRemoteContact
+    > {
         let id = json["id"]?.string ?? "?"
         switch phone(json["phone"]) {
         case .failure(let reason):
             return .failure(UnusableRemoteContact(id: id, reason: reason.text))
         case .success(let phone):
-            guard json["id"]?.string != nil else { return .failure(UnusableRemoteContact(id: id, reason: "no id")) }
-            return .success(RemoteContact(id: id, contact: fields(phone), updatedAt: json["updated_at"]?.string.flatMap(Timestamp.init(iso8601:))))
+            guard json["id"]?.string != nil else {
+                return .failure(UnusableRemoteContact(id: id, reason: "no id"))
+            }
+            return .success(
+                RemoteContact(
+                    id: id, contact: fields(phone),
+                    updatedAt: json["updated_at"]?.string.flatMap(Timestamp.init(iso8601:))))
         }
     }
 
     /// The one contact an endpoint answered, or why its answer is not usable.
-    static func answeredContact(_ json: JSON?, _ what: String, decode: (JSON) -> Result<RemoteContact, UnusableRemoteContact>) throws(RemoteError) -> RemoteContact {
+    static func answeredContact(
+        _ json: JSON?, _ what: String, decode: (JSON) -> Result<RemoteContact, UnusableRemoteContact>
+    ) throws(RemoteError) -> RemoteContact {
         guard let json else { throw .malformed("\(what) answered no contact") }
         switch decode(json) {
         case .success(let contact): return contact
-        case .failure(let unusable): throw .malformed("\(what) answered a contact syncd cannot read: \(unusable.reason)")
+        case .failure(let unusable):
+            throw .malformed("\(what) answered a contact syncd cannot read: \(unusable.reason)")
         }
     }
 

@@ -9,8 +9,10 @@ import JSON
 struct SendyStackClient: RemoteContactsAPI {
     let provider = RemoteSettings.Provider.sendystack
     let capabilities = RemoteCapabilities(
-        fields: [.name, .country, .tags, .attributes, .optIn], writableFields: [.name, .country, .tags, .attributes],
-        canDelete: false, canChangePhone: false, listsEverything: false, canReadOne: false, batchCreateLimit: 1000)
+        fields: [.name, .country, .tags, .attributes, .optIn],
+        writableFields: [.name, .country, .tags, .attributes],
+        canDelete: false, canChangePhone: false, listsEverything: false, canReadOne: false,
+        batchCreateLimit: 1000)
     static let listCap = 500
 
     let baseURL: URL
@@ -19,18 +21,24 @@ struct SendyStackClient: RemoteContactsAPI {
 
     var statistics: RequestExecutor.Statistics { executor.stats }
 
-    private func request(_ method: String, _ path: String, body: JSON? = nil, idempotencyKey: String? = nil) -> RemoteRequest {
+    private func request(_ method: String, _ path: String, body: JSON? = nil, idempotencyKey: String? = nil)
+        -> RemoteRequest
+    {
         var headers = ["Authorization": "Bearer \(token.revealed)", "Accept": "application/json"]
         if body != nil { headers["Content-Type"] = "application/json" }
         if let idempotencyKey { headers["Idempotency-Key"] = idempotencyKey }
-        return RemoteRequest(method: method, url: baseURL.appendingPathComponent(path), headers: headers, body: body?.serialized)
+        return RemoteRequest(
+            method: method, url: baseURL.appendingPathComponent(path), headers: headers,
+            body: body?.serialized)
     }
 
     static func decode(_ json: JSON) -> Result<RemoteContact, UnusableRemoteContact> {
         ContactFieldsReading.remoteContact(json) { phone in
             Contact(
-                phone: phone, name: ContactFieldsReading.text(json["name"]), country: ContactFieldsReading.text(json["country"])?.uppercased(),
-                tags: ContactFieldsReading.strings(json["tags"]), attributes: ContactFieldsReading.attributes(json["attributes"]),
+                phone: phone, name: ContactFieldsReading.text(json["name"]),
+                country: ContactFieldsReading.text(json["country"])?.uppercased(),
+                tags: ContactFieldsReading.strings(json["tags"]),
+                attributes: ContactFieldsReading.attributes(json["attributes"]),
                 optIn: json["opt_in_status"]?.string.flatMap(OptIn.init(rawValue:)))
         }
     }
@@ -55,9 +63,12 @@ struct SendyStackClient: RemoteContactsAPI {
         AsyncThrowingStream { continuation in
             let task = Task {
                 do {
-                    let response = try await executor.send(request("GET", "internal/contacts"), repeatable: .yes)
+                    let response = try await executor.send(
+                        request("GET", "internal/contacts"), repeatable: .yes)
                     try VendorResponses.check(response, "GET /internal/contacts")
-                    guard let items = try JSONBody.decode(response, "GET /internal/contacts")["contacts"]?.array else {
+                    guard
+                        let items = try JSONBody.decode(response, "GET /internal/contacts")["contacts"]?.array
+                    else {
                         throw RemoteError.malformed("GET /internal/contacts has no contacts array")
                     }
                     continuation.yield(RemotePage(decoding: items, with: Self.decode))
@@ -94,19 +105,27 @@ struct SendyStackClient: RemoteContactsAPI {
     /// An upsert on phone: with the Idempotency-Key, sending it again after a lost answer
     /// replays the first answer instead of writing twice.
     func create(_ contact: Contact, key: String) async throws(RemoteError) -> CreateOutcome {
-        let response = try await executor.send(request("POST", "internal/contacts", body: .object(Self.body(contact)), idempotencyKey: key), repeatable: .yes)
+        let response = try await executor.send(
+            request("POST", "internal/contacts", body: .object(Self.body(contact)), idempotencyKey: key),
+            repeatable: .yes)
         try VendorResponses.check(response, "POST /internal/contacts")
         let body = try JSONBody.decode(response, "POST /internal/contacts")
         let remote = try decodeOne(body["contact"], "POST /internal/contacts")
         return body["created"]?.bool == false ? .existing(remote) : .created(remote)
     }
 
-    func createBatch(_ contacts: [Contact], key: String) async throws(RemoteError) -> [Result<RemoteContact, RemoteError>] {
+    func createBatch(_ contacts: [Contact], key: String) async throws(RemoteError) -> [Result<
+        RemoteContact, RemoteError
+    >] {
         let rows = JSON.array(contacts.map { .object(Self.body($0)) })
-        let response = try await executor.send(request("POST", "internal/contacts/bulk", body: ["contacts": rows], idempotencyKey: key), repeatable: .yes)
+        let response = try await executor.send(
+            request("POST", "internal/contacts/bulk", body: ["contacts": rows], idempotencyKey: key),
+            repeatable: .yes)
         try VendorResponses.check(response, "POST /internal/contacts/bulk")
         let body = try JSONBody.decode(response, "POST /internal/contacts/bulk")
-        guard let results = body["results"]?.array else { throw .malformed("POST /internal/contacts/bulk has no results") }
+        guard let results = body["results"]?.array else {
+            throw .malformed("POST /internal/contacts/bulk has no results")
+        }
         var outcomes: [Result<RemoteContact, RemoteError>] = contacts.map { _ in
             .failure(.malformed("POST /internal/contacts/bulk gave no result for this row"))
         }
@@ -114,7 +133,10 @@ struct SendyStackClient: RemoteContactsAPI {
             guard let index = result["index"]?.int, contacts.indices.contains(index) else { continue }
             if result["status"]?.string == "failed" {
                 let error = result["error"]
-                outcomes[index] = .failure(.rejected(status: 400, code: error?["code"]?.string, message: error?["message"]?.string ?? "rejected"))
+                outcomes[index] = .failure(
+                    .rejected(
+                        status: 400, code: error?["code"]?.string,
+                        message: error?["message"]?.string ?? "rejected"))
             } else if let id = result["id"]?.string {
                 outcomes[index] = .success(RemoteContact(id: id, contact: contacts[index], updatedAt: nil))
             }
@@ -124,7 +146,9 @@ struct SendyStackClient: RemoteContactsAPI {
 
     /// PATCH for name, attributes and tags; a new country goes through the upsert, which is
     /// the only call that sets it.
-    func update(id: String, from old: Contact, to new: Contact, key: String) async throws(RemoteError) -> RemoteContact? {
+    func update(id: String, from old: Contact, to new: Contact, key: String) async throws(RemoteError)
+        -> RemoteContact?
+    {
         var latest: RemoteContact?
         var patch = JSONObject()
         if new.name != old.name { patch["name"] = JSON(new.name) }
@@ -133,15 +157,22 @@ struct SendyStackClient: RemoteContactsAPI {
             patch["attributes"] = .object(changes)
         }
         if !patch.isEmpty {
-            let response = try await executor.send(request("PATCH", "internal/contacts/\(id)", body: .object(patch)), repeatable: .yes)
+            let response = try await executor.send(
+                request("PATCH", "internal/contacts/\(id)", body: .object(patch)), repeatable: .yes)
             try VendorResponses.check(response, "PATCH /internal/contacts/\(id)")
-            latest = try decodeOne(try JSONBody.decode(response, "PATCH /internal/contacts/\(id)"), "PATCH /internal/contacts/\(id)")
+            latest = try decodeOne(
+                try JSONBody.decode(response, "PATCH /internal/contacts/\(id)"),
+                "PATCH /internal/contacts/\(id)")
         }
         if new.country != old.country, let country = new.country {
             let body: JSON = ["phone": .string(new.phone.e164), "country": .string(country)]
-            let response = try await executor.send(request("POST", "internal/contacts", body: body, idempotencyKey: key + "-country"), repeatable: .yes)
+            let response = try await executor.send(
+                request("POST", "internal/contacts", body: body, idempotencyKey: key + "-country"),
+                repeatable: .yes)
             try VendorResponses.check(response, "POST /internal/contacts")
-            latest = try decodeOne(try JSONBody.decode(response, "POST /internal/contacts")["contact"], "POST /internal/contacts")
+            latest = try decodeOne(
+                try JSONBody.decode(response, "POST /internal/contacts")["contact"], "POST /internal/contacts"
+            )
         }
         return latest
     }

@@ -8,7 +8,8 @@ import JSON
 struct WaplyClient: RemoteContactsAPI {
     let provider = RemoteSettings.Provider.waply
     let capabilities = RemoteCapabilities(
-        fields: [.name, .email, .tags, .attributes], writableFields: [.name, .email, .tags, .attributes], canDelete: true,
+        fields: [.name, .email, .tags, .attributes], writableFields: [.name, .email, .tags, .attributes],
+        canDelete: true,
         canChangePhone: true, listsEverything: true, canReadOne: true, batchCreateLimit: nil)
     static let pageSize = 100
 
@@ -21,10 +22,14 @@ struct WaplyClient: RemoteContactsAPI {
 
     // MARK: - Requests
 
-    private func request(_ method: String, _ path: String, query: [(String, String)] = [], body: JSON? = nil) -> RemoteRequest {
-        var components = URLComponents(url: baseURL.appendingPathComponent(path), resolvingAgainstBaseURL: false)!
+    private func request(_ method: String, _ path: String, query: [(String, String)] = [], body: JSON? = nil)
+        -> RemoteRequest
+    {
+        var components = URLComponents(
+            url: baseURL.appendingPathComponent(path), resolvingAgainstBaseURL: false)!
         if !query.isEmpty {
-            components.percentEncodedQuery = query.map { "\($0.0)=\(Self.encode($0.1))" }.joined(separator: "&")
+            components.percentEncodedQuery = query.map { "\($0.0)=\(Self.encode($0.1))" }.joined(
+                separator: "&")
         }
         var headers = ["Authorization": "Bearer \(token.revealed)", "Accept": "application/json"]
         if body != nil { headers["Content-Type"] = "application/json" }
@@ -43,13 +48,16 @@ struct WaplyClient: RemoteContactsAPI {
     static func decode(_ json: JSON) -> Result<RemoteContact, UnusableRemoteContact> {
         ContactFieldsReading.remoteContact(json) { phone in
             Contact(
-                phone: phone, name: ContactFieldsReading.text(json["name"]), email: ContactFieldsReading.text(json["email"]),
-                tags: ContactFieldsReading.strings(json["tags"]), attributes: ContactFieldsReading.attributes(json["custom_fields"]))
+                phone: phone, name: ContactFieldsReading.text(json["name"]),
+                email: ContactFieldsReading.text(json["email"]),
+                tags: ContactFieldsReading.strings(json["tags"]),
+                attributes: ContactFieldsReading.attributes(json["custom_fields"]))
         }
     }
 
     private func decodeOne(_ response: RemoteResponse, _ what: String) throws(RemoteError) -> RemoteContact {
-        try ContactFieldsReading.answeredContact(try JSONBody.decode(response, what), what, decode: Self.decode)
+        try ContactFieldsReading.answeredContact(
+            try JSONBody.decode(response, what), what, decode: Self.decode)
     }
 
     // MARK: - Listing
@@ -71,7 +79,8 @@ struct WaplyClient: RemoteContactsAPI {
     /// Page 1 tells the total; the remaining pages are fetched `concurrency` at a time. Pages
     /// past the first total are then read one by one until an empty page or the total, in case
     /// contacts were added while listing.
-    private func list(into continuation: AsyncThrowingStream<RemotePage, any Error>.Continuation) async throws {
+    private func list(into continuation: AsyncThrowingStream<RemotePage, any Error>.Continuation) async throws
+    {
         let (first, total) = try await page(1)
         continuation.yield(first.page)
         let knownPages = max(1, (total + Self.pageSize - 1) / Self.pageSize)
@@ -93,7 +102,8 @@ struct WaplyClient: RemoteContactsAPI {
                 }
             }
         }
-        var number = knownPages + 1, latestTotal = total
+        var number = knownPages + 1
+        var latestTotal = total
         while number * Self.pageSize - Self.pageSize < latestTotal {
             let (extra, newTotal) = try await page(number)
             if extra.count == 0 { break }
@@ -104,7 +114,9 @@ struct WaplyClient: RemoteContactsAPI {
     }
 
     private func page(_ number: Int) async throws(RemoteError) -> ((page: RemotePage, count: Int), Int) {
-        let response = try await executor.send(request("GET", "contacts", query: [("page", String(number)), ("limit", String(Self.pageSize))]), repeatable: .yes)
+        let response = try await executor.send(
+            request("GET", "contacts", query: [("page", String(number)), ("limit", String(Self.pageSize))]),
+            repeatable: .yes)
         try VendorResponses.check(response, "GET /contacts page \(number)")
         let body = try JSONBody.decode(response, "GET /contacts page \(number)")
         guard let items = body["data"]?.array, let total = body["total"]?.int else {
@@ -124,11 +136,14 @@ struct WaplyClient: RemoteContactsAPI {
 
     /// The contact with exactly this phone, via the partial-match search.
     func find(phone: PhoneNumber) async throws(RemoteError) -> RemoteContact? {
-        let response = try await executor.send(request("GET", "contacts", query: [("search", phone.e164), ("limit", "100")]), repeatable: .yes)
+        let response = try await executor.send(
+            request("GET", "contacts", query: [("search", phone.e164), ("limit", "100")]), repeatable: .yes)
         try VendorResponses.check(response, "GET /contacts?search")
         let body = try JSONBody.decode(response, "GET /contacts?search")
         for item in body["data"]?.array ?? [] {
-            if case .success(let contact) = Self.decode(item), contact.contact.phone == phone { return contact }
+            if case .success(let contact) = Self.decode(item), contact.contact.phone == phone {
+                return contact
+            }
         }
         return nil
     }
@@ -143,7 +158,8 @@ struct WaplyClient: RemoteContactsAPI {
         for _ in 0..<3 {
             let response: RemoteResponse
             do {
-                response = try await executor.send(request("POST", "contacts", body: .object(body)), repeatable: .no)
+                response = try await executor.send(
+                    request("POST", "contacts", body: .object(body)), repeatable: .no)
             } catch .outcomeUnknown(let problem) {
                 // The answer was lost: the contact may exist now. Look before posting again.
                 if let found = try await find(phone: contact.phone) { return .created(found) }
@@ -157,10 +173,13 @@ struct WaplyClient: RemoteContactsAPI {
             try VendorResponses.check(response, "POST /contacts")
             return .created(try decodeOne(response, "POST /contacts"))
         }
-        throw .unavailable("POST /contacts for \(contact.phone): the answer was lost three times (last: \(lastProblem))")
+        throw .unavailable(
+            "POST /contacts for \(contact.phone): the answer was lost three times (last: \(lastProblem))")
     }
 
-    func update(id: String, from old: Contact, to new: Contact, key: String) async throws(RemoteError) -> RemoteContact? {
+    func update(id: String, from old: Contact, to new: Contact, key: String) async throws(RemoteError)
+        -> RemoteContact?
+    {
         var body = JSONObject()
         if new.phone != old.phone { body["phone"] = .string(new.phone.e164) }
         if new.name != old.name { body["name"] = JSON(new.name) }
@@ -170,7 +189,8 @@ struct WaplyClient: RemoteContactsAPI {
             body["custom_fields"] = .object(changes)
         }
         guard !body.isEmpty else { return nil }
-        let response = try await executor.send(request("PUT", "contacts/\(id)", body: .object(body)), repeatable: .yes)
+        let response = try await executor.send(
+            request("PUT", "contacts/\(id)", body: .object(body)), repeatable: .yes)
         try VendorResponses.check(response, "PUT /contacts/\(id)")
         return try decodeOne(response, "PUT /contacts/\(id)")
     }
