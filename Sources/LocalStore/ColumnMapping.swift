@@ -41,11 +41,13 @@ struct ColumnMapping: Sendable {
         let optInValue = next(columns.optIn)
         let updatedValue = next(columns.updatedAt)
         let updatedAt = updatedValue.flatMap(Self.timestamp)
+        let unreadableTime = updatedAt == nil && updatedValue?.isNull == false ? updatedValue?.string : nil
         let rawPhone = phoneValue.flatMap(Self.storedDigits) ?? phoneValue?.string
         func fail(_ reason: String) -> LocalRow {
             LocalRow(
-                key: key, contact: .failure(LocalRowProblem(reason, rawPhone: rawPhone)), updatedAt: updatedAt
-            )
+                key: key, contact: .failure(LocalRowProblem(reason, rawPhone: rawPhone)),
+                updatedAt: updatedAt,
+                unreadableUpdatedAt: unreadableTime)
         }
         guard let rawPhone, !rawPhone.trimmingCharacters(in: .whitespaces).isEmpty else {
             return fail("no phone")
@@ -76,7 +78,8 @@ struct ColumnMapping: Sendable {
         case .success(let optIn): contact.optIn = optIn
         case .failure(let problem): return fail(problem.reason)
         }
-        return LocalRow(key: key, contact: .success(contact), updatedAt: updatedAt)
+        return LocalRow(
+            key: key, contact: .success(contact), updatedAt: updatedAt, unreadableUpdatedAt: unreadableTime)
     }
 
     // MARK: - Values in

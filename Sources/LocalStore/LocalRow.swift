@@ -7,11 +7,18 @@ public struct LocalRow: Sendable {
     public var contact: Result<Contact, LocalRowProblem>
     /// The row's own `updated_at`, when the table has one and it reads.
     public var updatedAt: Timestamp?
+    /// An `updated_at` that is there but is no time (NaN, 1e300, negative, text that is no
+    /// date): taken as unknown, and reported.
+    public var unreadableUpdatedAt: String?
 
-    public init(key: String, contact: Result<Contact, LocalRowProblem>, updatedAt: Timestamp?) {
+    public init(
+        key: String, contact: Result<Contact, LocalRowProblem>, updatedAt: Timestamp?,
+        unreadableUpdatedAt: String? = nil
+    ) {
         self.key = key
         self.contact = contact
         self.updatedAt = updatedAt
+        self.unreadableUpdatedAt = unreadableUpdatedAt
     }
 }
 

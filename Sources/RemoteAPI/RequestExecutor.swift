@@ -35,8 +35,10 @@ public final class RequestExecutor: Sendable {
     private let maximumWait: Double
     private let statistics = Mutex(Statistics())
 
-    public init(transport: any HTTPTransport, policy: RetryPolicy = RetryPolicy(), timeout: Double,
-                budget: RequestBudget = RequestBudget(perWindow: nil, learns: false), maximumWait: Double = 120) {
+    public init(
+        transport: any HTTPTransport, policy: RetryPolicy = RetryPolicy(), timeout: Double,
+        budget: RequestBudget = RequestBudget(perWindow: nil, learns: false), maximumWait: Double = 120
+    ) {
         self.transport = transport
         self.policy = policy
         self.timeout = timeout
@@ -44,12 +46,13 @@ public final class RequestExecutor: Sendable {
         self.maximumWait = maximumWait
     }
 
-
     public var stats: Statistics { statistics.withLock { $0 } }
 
     /// Sends `request`; returns the first answer that is not retried (2xx or a 4xx other
     /// than 429). Throws `.unavailable` once retries run out.
-    public func send(_ request: RemoteRequest, repeatable: Repeatable) async throws(RemoteError) -> RemoteResponse {
+    public func send(_ request: RemoteRequest, repeatable: Repeatable) async throws(RemoteError)
+        -> RemoteResponse
+    {
         var request = request
         request.freshConnection = repeatable == .no || request.body != nil
         var attempt = 0
@@ -84,7 +87,9 @@ public final class RequestExecutor: Sendable {
             }
             attempt += 1
             guard attempt < policy.maximumAttempts else {
-                if lastProblem.hasPrefix("HTTP 429") { throw .deferred("the vendor kept answering 429 (\(attempt) attempts)") }
+                if lastProblem.hasPrefix("HTTP 429") {
+                    throw .deferred("the vendor kept answering 429 (\(attempt) attempts)")
+                }
                 throw .unavailable("\(lastProblem), still failing after \(attempt) attempts")
             }
             let wait = policy.backoff(attempt: attempt - 1, hint: hint)
@@ -103,7 +108,9 @@ public final class RequestExecutor: Sendable {
         guard wait > 0 else { return }
         let total = statistics.withLock { $0.budgetWaited }
         if total + wait > maximumWait {
-            throw .deferred("the request budget (\(budget.currentLimit.map { "\($0) a minute" } ?? "vendor's limit")) would make this cycle wait over \(Int(maximumWait)) s")
+            throw .deferred(
+                "the request budget (\(budget.currentLimit.map { "\($0) a minute" } ?? "vendor's limit")) would make this cycle wait over \(Int(maximumWait)) s"
+            )
         }
         statistics.withLock { $0.budgetWaited += wait }
         try await Self.sleep(seconds: wait)
@@ -112,7 +119,9 @@ public final class RequestExecutor: Sendable {
     /// Sends outside the caller's cancellation: a request already on the wire runs to its
     /// answer or its timeout. Cancelling URLSession's async call mid-flight on Linux can leave
     /// it never resuming; the executor instead stops before the next request.
-    private static func sendShielded(_ request: RemoteRequest, timeout: Double, over transport: any HTTPTransport) async throws(TransportError) -> RemoteResponse {
+    private static func sendShielded(
+        _ request: RemoteRequest, timeout: Double, over transport: any HTTPTransport
+    ) async throws(TransportError) -> RemoteResponse {
         let result = await Task { () -> Result<RemoteResponse, TransportError> in
             do throws(TransportError) {
                 return .success(try await transport.send(request, timeout: timeout))
@@ -128,8 +137,9 @@ public final class RequestExecutor: Sendable {
     }
 
     private static func sleep(seconds: Double) async throws(RemoteError) {
+        guard seconds.isFinite, seconds > 0 else { return }
         do {
-            try await Task.sleep(nanoseconds: UInt64(seconds * 1_000_000_000))
+            try await Task.sleep(nanoseconds: UInt64(min(seconds, 86_400) * 1_000_000_000))
         } catch {
             throw .unavailable("cancelled while waiting to retry")
         }

@@ -22,26 +22,33 @@ public struct RetryPolicy: Sendable {
 
     /// The wait before attempt `attempt + 1` (attempts count from 0).
     public func backoff(attempt: Int, hint: Double?, random: Double = Double.random(in: 0...1)) -> Double {
-        if let hint { return min(max(hint, 0), maximumBackoff) }
+        if let hint, hint.isFinite { return min(max(hint, 0), maximumBackoff) }
         let ceiling = min(maximumBackoff, initialBackoff * pow(2, Double(attempt)))
         return max(0.05, ceiling * random)
     }
 
     /// The vendor's hint in a response: `Retry-After` (seconds or HTTP date) or a JSON body's
-    /// `retryAfter` (seconds).
+    /// `retryAfter` (seconds). A number that cannot be a wait (NaN, infinite, negative, more
+    /// than a day) is no hint at all.
     public static func hint(in response: RemoteResponse, now: Date = Date()) -> Double? {
+        func plausible(_ seconds: Double) -> Double? {
+            seconds.isFinite && seconds >= 0 && seconds <= 86_400 ? seconds : nil
+        }
         if let header = response.header("Retry-After")?.trimmingCharacters(in: .whitespaces) {
-            if let seconds = Double(header) { return seconds }
+            if let seconds = Double(header) { return plausible(seconds) }
             let formatter = DateFormatter()
             formatter.locale = Locale(identifier: "en_US_POSIX")
             formatter.timeZone = TimeZone(identifier: "GMT")
             formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
-            if let date = formatter.date(from: header) { return max(0, date.timeIntervalSince(now)) }
+            if let date = formatter.date(from: header) {
+                return plausible(max(0, date.timeIntervalSince(now)))
+            }
         }
-        if response.header("Content-Type")?.contains("json") ?? true, let body = try? JSONBody.parse(response.body),
+        if response.header("Content-Type")?.contains("json") ?? true,
+            let body = try? JSONBody.parse(response.body),
             let seconds = body["retryAfter"]?.double
         {
-            return seconds
+            return plausible(seconds)
         }
         return nil
     }

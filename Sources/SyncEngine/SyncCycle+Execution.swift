@@ -1,6 +1,7 @@
 import Configuration
 import ContactModel
 import Foundation
+import JSON
 import LocalStore
 import RemoteAPI
 
@@ -71,8 +72,20 @@ extension SyncCycle {
         return journals
     }
 
-    private func idempotencyKey(_ journal: Int64?) -> String {
-        "syncd-\(crm.consumer)-\(journal ?? 0)"
+    /// The Idempotency-Key of an item's remote write. A create is named by its journal entry
+    /// (never reused); any other write by what it does: the contact, the vendor's version it
+    /// starts from and what it sends. Retried, or planned again after a restart, the same
+    /// write gets the same key; a later write, even of the same values, starts from a newer
+    /// version and so gets another.
+    private func idempotencyKey(_ item: PlanItem, journal: Int64?) -> String {
+        if let journal { return "syncd-\(crm.consumer)-\(journal)" }
+        let write = [
+            item.remoteAction.rawValue, item.remoteID ?? "",
+            String(item.remoteTime?.millisecondsSinceEpoch ?? 0),
+            String(item.remoteHash ?? 0), item.merged?.json.text ?? "",
+        ]
+        return
+            "syncd-\(crm.consumer)-w\(UInt64(bitPattern: StableHash.of(write.joined(separator: "\u{1F}"))))"
     }
 
     /// Sends the batch's remote writes: creates in bulk where the vendor has it and there are
@@ -89,7 +102,8 @@ extension SyncCycle {
                 let chunk = Array(creates[start..<min(creates.count, start + limit)])
                 do {
                     let outcomes = try await remote.createBatch(
-                        chunk.map { items[$0].merged! }, key: idempotencyKey(journals[chunk[0]]))
+                        chunk.map { items[$0].merged! },
+                        key: idempotencyKey(items[chunk[0]], journal: journals[chunk[0]]))
                     for (index, outcome) in zip(chunk, outcomes) {
                         switch outcome {
                         case .success(let contact): results[index] = .done(contact)
@@ -108,7 +122,8 @@ extension SyncCycle {
         }
         let singles = items.indices.filter { needsRemoteWrite(items[$0]) && !bulkDone.contains($0) }
         let remote = self.remote
-        let keys = Dictionary(uniqueKeysWithValues: singles.map { ($0, idempotencyKey(journals[$0])) })
+        let keys = Dictionary(
+            uniqueKeysWithValues: singles.map { ($0, idempotencyKey(items[$0], journal: journals[$0])) })
         let limit = max(1, configuration.remote.concurrency)
         await withTaskGroup(of: (Int, RemoteResult).self) { group in
             var next = 0
@@ -183,7 +198,7 @@ extension SyncCycle {
             item.reasons.append("the phone was already on \(vendor): linked to contact \(existing.id)")
             var result = RemoteResult.done(existing)
             if item.remoteAction == .update {
-                result = await Self.send(item, key: "", to: remote)
+                result = await Self.send(item, key: idempotencyKey(item, journal: nil), to: remote)
                 if case .done(nil) = result { result = .done(existing) }
             }
             items[index] = item
@@ -226,6 +241,20 @@ extension SyncCycle {
 
     // MARK: - State
 
+    /// `--list-changes`: a line for what was done, written once it is done (a dry run
+    /// lists its plan as it is made).
+    private func listChange(_ item: PlanItem) {
+        guard
+            let line = PlanDescription.line(
+                item, vendor: vendor, localFields: localFields, remoteFields: capabilities.writableFields)
+        else { return }
+        listChange(line)
+    }
+
+    private func listChange(_ line: String) {
+        if options.listChanges && !options.dryRun { report.planLines.append(line) }
+    }
+
     private func record(
         _ items: [PlanItem], _ results: [RemoteResult], _ localResults: [Int: LocalWriteResult],
         _ journals: [Int: Int64]
@@ -246,6 +275,7 @@ extension SyncCycle {
         let stamp = now()
         if let skipped = item.skipped {
             report.skip(Self.category(of: skipped))
+            listChange(item)
             guard let key = item.localKey else { return }
             try state.reject(side: "crm", ref: key, phone: item.phone, reason: skipped, at: stamp)
             if let local = item.local, Self.category(of: skipped) == "duplicate phone" {
@@ -266,6 +296,7 @@ extension SyncCycle {
                 side: "remote", ref: ref, phone: item.merged?.phone.e164 ?? item.phone, reason: "\(error)",
                 at: stamp)
             report.notes.append("\(vendor) refused \(item.merged?.phone.e164 ?? item.phone): \(error)")
+            listChange("\(item.phone): \(vendor) refused it — \(error)")
             return
         case .done(let contact): remoteContact = contact
         case .existing(let contact): remoteContact = contact
@@ -273,6 +304,7 @@ extension SyncCycle {
         }
         if localResult == .skippedChanged {
             report.notes.append("\(item.phone): the CRM row changed while syncing; it is taken up next cycle")
+            listChange("\(item.phone): not written — the CRM row changed while syncing; next cycle")
             return
         }
         if case .refused(let reason) = localResult {
@@ -283,6 +315,7 @@ extension SyncCycle {
             try state.reject(
                 side: "crm", ref: item.localKey ?? item.remoteID ?? phone, phone: phone,
                 reason: "the CRM refused the write: \(reason)", at: stamp)
+            listChange("\(phone): the CRM refused it — \(reason)")
             // Without a remote write there is nothing to record: the next cycle tries again.
             // After one, the link must remember the vendor contact, with the CRM's own values
             // as the agreed ones, so the vendor's values are offered to the CRM again.
@@ -295,7 +328,9 @@ extension SyncCycle {
         var localKey = item.localKey
         if case .inserted(let key) = localResult { localKey = key }
 
-        report.tally(item, remoteUpdateSent: remoteContact != nil)
+        if item.remoteAction == .update && remoteContact == nil { item.remoteAction = .none }  // nothing needed sending
+        report.tally(item)
+        listChange(item)
         for conflict in item.conflicts {
             try state.logConflict(
                 conflict, phone: item.merged?.phone.e164 ?? item.phone, runID: runID, at: stamp)

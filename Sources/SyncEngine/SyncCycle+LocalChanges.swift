@@ -80,6 +80,7 @@ extension SyncCycle {
     }
 
     func change(_ row: LocalRow, at: Timestamp?, replaced: Bool = false) -> LocalChange {
+        if let raw = row.unreadableUpdatedAt { noteUnreadableTime(key: row.key, raw) }
         switch row.contact {
         case .success(let contact):
             return LocalChange(
@@ -89,6 +90,18 @@ extension SyncCycle {
             return LocalChange(
                 key: row.key, contact: nil, problem: problem.reason, rawPhone: problem.rawPhone,
                 changedAt: at, deleted: false, replaced: replaced)
+        }
+    }
+
+    /// An `updated_at` that is no time counts as unknown (the capture time stands in); the
+    /// first few rows are named once per cycle.
+    private func noteUnreadableTime(key: String, _ raw: String) {
+        unreadableTimes += 1
+        if unreadableTimes <= 5 {
+            report.notes.append(
+                "CRM row \(key): updated_at '\(raw.prefix(40))' is not a time; taken as unknown")
+        } else if unreadableTimes == 6 {
+            report.notes.append("more CRM rows have an updated_at that is not a time (see 'syncd explain')")
         }
     }
 

@@ -285,7 +285,7 @@ extension SyncCycle {
         if item.localAction == .delete { tally.deletes.local += 1 }
         if item.remoteAction == .delete { tally.deletes.remote += 1 }
         try state.storePlan(phone: item.phone, item: item.json)
-        if options.dryRun || options.listChanges,
+        if options.dryRun,
             let line = PlanDescription.line(
                 item, vendor: vendor, localFields: localFields, remoteFields: capabilities.writableFields)
         {

@@ -18,6 +18,8 @@ final class SyncCycle {
     /// The newest captured CRM change this cycle covers.
     var coveredSequence: Int64 = 0
     var fullScan = false
+    /// CRM rows this cycle whose `updated_at` is no time.
+    var unreadableTimes = 0
 
     var remote: any RemoteContactsAPI { engine.remote }
     var capabilities: RemoteCapabilities { engine.remote.capabilities }

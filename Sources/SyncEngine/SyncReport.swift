@@ -39,9 +39,8 @@ public struct SyncReport: Sendable {
 
     mutating func skip(_ reason: String) { skipped[reason, default: 0] += 1 }
 
-    /// Counts what an item did on each side (or, in a dry run, would do). An update that
-    /// turned out to need no request is not counted.
-    mutating func tally(_ item: PlanItem, remoteUpdateSent: Bool = true) {
+    /// Counts what an item did on each side (or, in a dry run, would do).
+    mutating func tally(_ item: PlanItem) {
         switch item.localAction {
         case .insert: local.created += 1
         case .update: local.updated += 1
@@ -50,7 +49,7 @@ public struct SyncReport: Sendable {
         }
         switch item.remoteAction {
         case .create, .recreate: remote.created += 1
-        case .update: if remoteUpdateSent { remote.updated += 1 }
+        case .update: remote.updated += 1
         case .delete: remote.deleted += 1
         case .none: break
         }

@@ -68,6 +68,23 @@ import Testing
         #expect(report.planLines.isEmpty)
     }
 
+    @Test func anUpdatedAtThatIsNoTimeIsTakenAsUnknownAndNamed() async throws {
+        let fixture = try SyncFixture()
+        try fixture.crm.run(
+            "INSERT INTO customers (id, mobile, full_name, updated_at) VALUES (1, '+254700000001', 'Far', 1e300), (2, '+254700000002', 'Before', -100000000000000000), (3, '+254700000003', 'Text', 'yesterday')"
+        )
+        let report = try await fixture.sync()
+        #expect(report.remote.created == 3)
+        for key in 1...3 {
+            #expect(
+                report.notes.contains {
+                    $0.hasPrefix("CRM row \(key): updated_at") && $0.hasSuffix("taken as unknown")
+                })
+        }
+        try fixture.crm.run("UPDATE customers SET full_name = 'Far edited', updated_at = 1e300 WHERE id = 1")
+        #expect(try await fixture.sync().remote.updated == 1)
+    }
+
     @Test func attributeValuesKeepTheirJSONType() async throws {
         let fixture = try SyncFixture()
         try fixture.crm.run(

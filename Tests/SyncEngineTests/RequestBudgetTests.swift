@@ -4,8 +4,8 @@ import Foundation
 import JSON
 import RemoteAPI
 import SyncEngine
-import Testing
 import TestSupport
+import Testing
 
 @Suite struct RequestBudgetTests {
     let start = Date(timeIntervalSince1970: 1_800_000_000)
@@ -15,23 +15,35 @@ import TestSupport
         #expect(budget.reserve(now: start) == 0)
         #expect(budget.reserve(now: start.addingTimeInterval(1)) == 0)
         #expect(budget.reserve(now: start.addingTimeInterval(2)) == 0)
-        #expect(abs(budget.reserve(now: start.addingTimeInterval(3)) - 57) < 0.001, "the fourth waits for the first to leave the window")
-        #expect(abs(budget.reserve(now: start.addingTimeInterval(3)) - 58) < 0.001, "reservations queue, they do not all wake at once")
+        #expect(
+            abs(budget.reserve(now: start.addingTimeInterval(3)) - 57) < 0.001,
+            "the fourth waits for the first to leave the window")
+        #expect(
+            abs(budget.reserve(now: start.addingTimeInterval(3)) - 58) < 0.001,
+            "reservations queue, they do not all wake at once")
     }
 
     @Test func slowsDownAsRemainingRunsLow() {
         let budget = RequestBudget(perWindow: nil, window: 60, learns: false)
-        budget.observe(RemoteResponse(status: 200, headers: ["x-ratelimit-limit": "1000", "x-ratelimit-remaining": "900"], body: []), now: start)
+        budget.observe(
+            RemoteResponse(
+                status: 200, headers: ["x-ratelimit-limit": "1000", "x-ratelimit-remaining": "900"], body: []),
+            now: start)
         _ = budget.reserve(now: start)
         #expect(budget.reserve(now: start) == 0)
-        budget.observe(RemoteResponse(status: 200, headers: ["x-ratelimit-limit": "1000", "x-ratelimit-remaining": "10"], body: []), now: start)
+        budget.observe(
+            RemoteResponse(
+                status: 200, headers: ["x-ratelimit-limit": "1000", "x-ratelimit-remaining": "10"], body: []),
+            now: start)
         #expect(budget.reserve(now: start) > 0.05, "spaced out to the window's steady rate")
     }
 
     @Test func pausesEveryoneOnA429AndLearnsAnUnpublishedLimit() {
         let budget = RequestBudget(perWindow: nil, window: 60, learns: true)
         for second in 0..<50 { _ = budget.reserve(now: start.addingTimeInterval(Double(second) / 10)) }
-        budget.observe(RemoteResponse(status: 429, headers: ["retry-after": "7"], body: []), now: start.addingTimeInterval(5))
+        budget.observe(
+            RemoteResponse(status: 429, headers: ["retry-after": "7"], body: []),
+            now: start.addingTimeInterval(5))
         #expect(budget.currentLimit == 40, "80% of the rate that drew the 429")
         #expect(budget.reserve(now: start.addingTimeInterval(5)) >= 7, "every request waits out the hint")
         // A quiet window later, the limit is raised again, a tenth at a time.
@@ -39,11 +51,28 @@ import TestSupport
         #expect(budget.currentLimit == 44)
     }
 
+    @Test(arguments: ["nan", "NaN", "inf", "-inf", "-5", "1e300", "9999999999"])
+    func aWaitThatCannotBeAWaitIsNoHint(_ value: String) {
+        let header = RemoteResponse(status: 429, headers: ["retry-after": value], body: [])
+        #expect(RetryPolicy.hint(in: header) == nil)
+        let body = RemoteResponse(
+            status: 429, headers: ["content-type": "application/json"],
+            body: Array(#"{"retryAfter": \#(value == "9999999999" ? "1e300" : "-3")}"#.utf8))
+        #expect(RetryPolicy.hint(in: body) == nil)
+        let budget = RequestBudget(perWindow: nil, window: 60, learns: false)
+        budget.observe(header, now: start)
+        #expect(budget.reserve(now: start) == 0, "no pause from a nonsense hint")
+        #expect(RetryPolicy().backoff(attempt: 0, hint: .nan, random: 0.5) == 0.5)
+        #expect(RetryPolicy().backoff(attempt: 0, hint: .infinity, random: 0.5) == 0.5)
+    }
+
     @Test func aPublishedLimitIsTheDefault() {
         #expect(RemoteSettings(provider: .waply, token: Secret("t")).effectiveRequestsPerMinute == 100)
         #expect(RemoteSettings(provider: .qlara, token: Secret("t")).effectiveRequestsPerMinute == 1000)
         #expect(RemoteSettings(provider: .sendystack, token: Secret("t")).effectiveRequestsPerMinute == nil)
-        #expect(RemoteSettings(provider: .waply, token: Secret("t"), requestsPerMinute: 500).effectiveRequestsPerMinute == 500)
+        #expect(
+            RemoteSettings(provider: .waply, token: Secret("t"), requestsPerMinute: 500)
+                .effectiveRequestsPerMinute == 500)
     }
 }
 
@@ -52,12 +81,17 @@ import TestSupport
         var fixture = try SyncFixture()
         fixture.configuration.remote.requestsPerMinute = 20
         fixture.configuration.remote.maximumWaitSeconds = 0.5
-        for index in 0..<50 { try fixture.insertLocal("+2547900\(String(10_000 + index))", name: "P\(index)") }
+        for index in 0..<50 {
+            try fixture.insertLocal("+2547900\(String(10_000 + index))", name: "P\(index)")
+        }
         var deferred = 0
         for _ in 0..<10 {
             do {
                 // A two-second "minute", so the test need not wait for real ones.
-                let engine = SyncEngine(configuration: fixture.configuration, remote: try RemoteClients.make(fixture.configuration.remote, retry: SyncFixture.quickRetries, budgetWindow: 2))
+                let engine = SyncEngine(
+                    configuration: fixture.configuration,
+                    remote: try RemoteClients.make(
+                        fixture.configuration.remote, retry: SyncFixture.quickRetries, budgetWindow: 2))
                 let report = try await engine.runOnce()
                 if report.remote.created == 0 && report.wroteNothing { break }
             } catch let error as SyncError where error.kind == .deferred {
@@ -79,6 +113,8 @@ import TestSupport
         for index in 0..<40 { try fixture.insertLocal("+2547910\(String(10_000 + index))") }
         await #expect { try await fixture.sync() } throws: { ($0 as? SyncError)?.kind == .deferred }
         #expect(try fixture.remoteContacts().count == 29, "the listing and 29 creates fit the minute")
-        #expect(try fixture.sim.stats()["endpoints"]?["POST /v1/contacts"]?["429"] == nil, "no 429: the budget kept syncd inside the limit")
+        #expect(
+            try fixture.sim.stats()["endpoints"]?["POST /v1/contacts"]?["429"] == nil,
+            "no 429: the budget kept syncd inside the limit")
     }
 }
