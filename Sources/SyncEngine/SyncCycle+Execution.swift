@@ -328,7 +328,8 @@ extension SyncCycle {
         var localKey = item.localKey
         if case .inserted(let key) = localResult { localKey = key }
 
-        if item.remoteAction == .update && remoteContact == nil { item.remoteAction = .none }  // nothing needed sending
+        // An update that turned out to need no request did nothing.
+        if item.remoteAction == .update && remoteContact == nil { item.remoteAction = .none }
         report.tally(item)
         listChange(item)
         for conflict in item.conflicts {
