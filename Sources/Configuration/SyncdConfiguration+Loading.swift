@@ -77,7 +77,7 @@ extension SyncdConfiguration {
         let remoteReader = try root.object("remote")
         try remoteReader.allow([
             "provider", "base_url", "token_env", "token_file", "concurrency", "timeout_seconds",
-            "requests_per_minute", "max_wait_seconds",
+            "requests_per_minute", "max_wait_seconds", "allow_plain_http",
         ])
         guard let provider = try remoteReader.choice("provider", RemoteSettings.Provider.self) else {
             throw .key("remote.provider", "is required (sendystack, superwaba, waply or qlara)")
@@ -85,6 +85,15 @@ extension SyncdConfiguration {
         let baseURL = try remoteReader.string("base_url")
         if let baseURL, URL(string: baseURL)?.scheme.map({ ["http", "https"].contains($0) }) != true {
             throw .key("remote.base_url", "must be an http or https URL")
+        }
+        if let baseURL, let url = URL(string: baseURL), url.scheme == "http",
+            !Self.isLoopback(url.host ?? ""),
+            try remoteReader.bool("allow_plain_http") != true
+        {
+            throw .key(
+                "remote.base_url",
+                "would send the API token unencrypted to \(url.host ?? "?") over plain http; use https, or set remote.allow_plain_http to true"
+            )
         }
         let token =
             needsToken
@@ -117,6 +126,11 @@ extension SyncdConfiguration {
                 "is the CRM database itself (\(local.database)); syncd keeps its state in a file of its own")
         }
         return SyncdConfiguration(local: local, remote: remote, sync: sync, path: path)
+    }
+
+    /// Whether `host` is this machine (where plain http never leaves it).
+    private static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host.hasPrefix("127.") || host == "::1" || host == "[::1]"
     }
 
     /// Whether two paths name one file (through links, or `.` and `..`).
@@ -216,6 +230,14 @@ private struct Reader {
             throw .key(name(key), "must be a whole number from \(range.lowerBound) to \(range.upperBound)")
         }
         return number
+    }
+
+    func bool(_ key: String) throws(ConfigurationError) -> Bool? {
+        guard let value = object[key], !value.isNull else { return nil }
+        guard let flag = value.bool else {
+            throw .key(name(key), "must be true or false, not \(value.kindName)")
+        }
+        return flag
     }
 
     func number(_ key: String, in range: ClosedRange<Double>) throws(ConfigurationError) -> Double? {

@@ -62,6 +62,17 @@ public final class CRMDatabase {
                 "local.table: no table '\(settings.table)' in \(settings.database) (tables: \(tables.joined(separator: ", ")))"
             )
         }
+        let kind = try? database.first(
+            "SELECT type, sql FROM sqlite_master WHERE name = ? COLLATE NOCASE", [.text(settings.table)])
+        if kind?.string(0) == "view"
+            || kind?.string(1)?.uppercased().hasPrefix("CREATE VIRTUAL TABLE") == true
+        {
+            let what = kind?.string(0) == "view" ? "a view" : "a virtual table"
+            throw LocalStoreError(
+                .configuration,
+                "local.table: '\(settings.table)' is \(what); syncd needs the table itself (its change capture cannot watch \(what))"
+            )
+        }
         let columns = Dictionary(
             info.map { ($0.string(0) ?? "", ($0.string(1) ?? "").uppercased()) },
             uniquingKeysWith: { first, _ in first })
@@ -173,8 +184,12 @@ public final class CRMDatabase {
                     usleep(100_000)
                     continue
                 }
+                // A file that cannot be written (read-only, disk full) is not a config error:
+                // systemd should go on restarting a service that only needs disk space.
+                let kind: LocalStoreError.Kind =
+                    error.isReadOnly || error.isDiskFull ? .unwritable : .configuration
                 throw LocalStoreError(
-                    .configuration,
+                    kind,
                     "local.database: cannot open \(path): \(error.message) (SQLite code \(error.extendedCode))"
                 )
             }

@@ -57,6 +57,7 @@ public final class RequestExecutor: Sendable {
         request.freshConnection = repeatable == .no || request.body != nil
         var attempt = 0
         var lastProblem = ""
+        var cutShort = false
         while true {
             try Self.checkCancellation()
             try await waitForBudget()
@@ -66,6 +67,15 @@ public final class RequestExecutor: Sendable {
                 let response = try await Self.sendShielded(request, timeout: timeout, over: transport)
                 budget.observe(response)
                 statistics.withLock { $0.byStatus[response.status, default: 0] += 1 }
+                cutShort = Self.isCutShort(response, for: request)
+                if cutShort {
+                    // The answer was lost on the way: the write may have happened.
+                    lastProblem =
+                        "HTTP \(response.status) from \(request.method) \(request.url.path) with its body cut short"
+                    if repeatable == .no { throw RemoteError.outcomeUnknown(lastProblem) }
+                    statistics.withLock { $0.networkFailures += 1 }
+                    throw Retry.again(hint: nil)
+                }
                 guard RetryPolicy.isRetryable(status: response.status) else { return response }
                 lastProblem = "HTTP \(response.status) from \(request.method) \(request.url.path)"
                 if response.status != 429 && repeatable == .no {
@@ -74,11 +84,21 @@ public final class RequestExecutor: Sendable {
                 hint = RetryPolicy.hint(in: response)
             } catch let error as RemoteError {
                 throw error
+            } catch Retry.again(let again) {
+                hint = again
             } catch TransportError.authenticationChallenge {
                 statistics.withLock { $0.byStatus[401, default: 0] += 1 }
                 return RemoteResponse(status: 401, headers: [:], body: [])
             } catch TransportError.cancelled {
                 throw .unavailable("cancelled")
+            } catch TransportError.cannotConnect(let reason) {
+                // Nothing listens there: a wrong base_url or a vendor down. Two quick tries
+                // more, then say so, rather than minutes of backoff.
+                statistics.withLock { $0.networkFailures += 1 }
+                attempt += 1
+                guard attempt < min(3, policy.maximumAttempts) else { throw .unavailable(reason) }
+                try await Self.sleep(seconds: 0.5)
+                continue
             } catch {
                 statistics.withLock { $0.networkFailures += 1 }
                 lastProblem = "\(error)"
@@ -90,6 +110,7 @@ public final class RequestExecutor: Sendable {
                 if lastProblem.hasPrefix("HTTP 429") {
                     throw .deferred("the vendor kept answering 429 (\(attempt) attempts)")
                 }
+                if cutShort { throw .malformed("\(lastProblem), \(attempt) times in a row") }
                 throw .unavailable("\(lastProblem), still failing after \(attempt) attempts")
             }
             let wait = policy.backoff(attempt: attempt - 1, hint: hint)
@@ -130,6 +151,29 @@ public final class RequestExecutor: Sendable {
             }
         }.value
         return try result.get()
+    }
+
+    /// A way out of the attempt's `do` block to the retry below it.
+    private enum Retry: Error { case again(hint: Double?) }
+
+    /// A successful JSON answer that does not end as it began (`{…}` or `[…]`): the
+    /// connection ended before the body did. Checked on the last bytes only, so a 100,000
+    /// contact listing is not parsed twice; a body of the wrong shape is the vendor's answer
+    /// and is reported as malformed where it is read.
+    private static func isCutShort(_ response: RemoteResponse, for request: RemoteRequest) -> Bool {
+        guard (200..<300).contains(response.status), request.headers["Accept"]?.contains("json") == true,
+            let first = response.body.first(where: { !isWhitespace($0) })
+        else { return false }
+        let last = response.body.last(where: { !isWhitespace($0) })
+        switch first {
+        case UInt8(ascii: "{"): return last != UInt8(ascii: "}")
+        case UInt8(ascii: "["): return last != UInt8(ascii: "]")
+        default: return false
+        }
+    }
+
+    private static func isWhitespace(_ byte: UInt8) -> Bool {
+        byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09
     }
 
     private static func checkCancellation() throws(RemoteError) {

@@ -29,7 +29,7 @@ extension SyncEngine {
         do {
             phone = try PhoneNumber.normalize(raw, defaultCountry: configuration.local.defaultCountry)
         } catch {
-            throw SyncError(.configuration, "'\(raw)' is not a phone number: \(error)")
+            throw SyncError(.usage, "explain: '\(raw)' is not a phone number: \(error)")
         }
         let statePath = configuration.sync.state
         let state =
@@ -54,6 +54,8 @@ extension SyncEngine {
         }
         let link = try Self.storage { try state?.links(phone: phone.e164).first }
         var remoteContact: RemoteContact?
+        // A vendor out of reach still leaves the CRM's and the last-synced copies to show.
+        var unreachable: String?
         do {
             if let id = link?.remoteID, remote.capabilities.canReadOne {
                 remoteContact = try await remote.fetch(id: id)
@@ -61,7 +63,10 @@ extension SyncEngine {
                 remoteContact = try await remote.find(phone: phone)
             }
         } catch {
-            throw Self.remoteError(error)
+            switch error {
+            case .credentialRefused, .unsupported: throw Self.remoteError(error)
+            default: unreachable = "\(error)"
+            }
         }
 
         let capabilities = remote.capabilities
@@ -80,7 +85,10 @@ extension SyncEngine {
             item: nil, lines: [], recentConflicts: [])
         let vendor = remote.provider.rawValue
         var item: PlanItem?
-        if let problem = explanation.localProblem {
+        if let unreachable {
+            explanation.lines.append(
+                "\(vendor) could not be read (\(unreachable)), so what the next cycle does is not known yet")
+        } else if let problem = explanation.localProblem {
             explanation.lines.append("the CRM row is skipped: \(problem)")
         } else if let link {
             let local: Decision.LocalState =

@@ -16,7 +16,9 @@ public final class SyncEngine {
     let remote: any RemoteContactsAPI
     let clock: any WallClock
 
-    public init(configuration: SyncdConfiguration, remote: any RemoteContactsAPI, clock: any WallClock = SystemClock()) {
+    public init(
+        configuration: SyncdConfiguration, remote: any RemoteContactsAPI, clock: any WallClock = SystemClock()
+    ) {
         self.configuration = configuration
         self.remote = remote
         self.clock = clock
@@ -31,7 +33,9 @@ public final class SyncEngine {
             withExtendedLifetime(lock) {}
         }
         let consumer = try Self.storage { try state.consumerID() }
-        let crm = try Self.storage { try CRMDatabase(settings: configuration.local, consumer: consumer, readOnly: options.dryRun) }
+        let crm = try Self.storage {
+            try CRMDatabase(settings: configuration.local, consumer: consumer, readOnly: options.dryRun)
+        }
         let cycle = SyncCycle(engine: self, state: state, crm: crm, options: options)
         return try await cycle.run()
     }
@@ -44,7 +48,8 @@ public final class SyncEngine {
         let copy = NSTemporaryDirectory() + "syncd-dry-run-\(UUID().uuidString).sqlite"
         if FileManager.default.fileExists(atPath: path) {
             do {
-                let source = try Database(path: path, options: .init(readOnly: true, create: false, walMode: false))
+                let source = try Database(
+                    path: path, options: .init(readOnly: true, create: false, walMode: false))
                 try source.execute("VACUUM INTO '\(copy.replacingOccurrences(of: "'", with: "''"))'")
             } catch {
                 throw SyncError(.storage, "cannot read the state file \(path) for a dry run: \(error)")
@@ -62,7 +67,8 @@ public final class SyncEngine {
         }
     }
 
-    static func storageError(_ error: any Error) -> SyncError {
+    /// The `SyncError` for a failure of either database, the same for every command.
+    public static func storageError(_ error: any Error) -> SyncError {
         if let error = error as? SyncError { return error }
         if let error = error as? LocalStoreError {
             switch error.kind {
@@ -77,7 +83,8 @@ public final class SyncEngine {
 
     static func remoteError(_ error: RemoteError) -> SyncError {
         switch error {
-        case .credentialRefused(let message): return SyncError(.credentialRefused, "the vendor refused the API token: \(message)")
+        case .credentialRefused(let message):
+            return SyncError(.credentialRefused, "the vendor refused the API token: \(message)")
         case .malformed(let message): return SyncError(.listing, message)
         case .deferred(let message): return SyncError(.deferred, "cycle deferred, progress saved: \(message)")
         default: return SyncError(.unavailable, "\(error)")

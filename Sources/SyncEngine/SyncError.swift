@@ -3,6 +3,8 @@ public struct SyncError: Error, Sendable, CustomStringConvertible {
     public enum Kind: Sendable {
         /// The config does not fit the CRM database: EX_CONFIG.
         case configuration
+        /// The command was called wrongly (`explain` with something that is not a phone).
+        case usage
         /// The vendor refused the credential.
         case credentialRefused
         /// Another syncd holds the state file.

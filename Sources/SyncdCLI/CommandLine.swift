@@ -49,9 +49,48 @@ public enum SyncdCommand: Sendable, Equatable {
         public var description: String { message }
     }
 
-    public static func parse(_ arguments: [String], environment: [String: String]) throws(UsageError) -> SyncdCommand {
-        var once = false, dryRun = false, force = false, listChanges = false
-        var config: String?, directory: String?, logFormat: String?
+    /// Parses the arguments. An option that would do nothing for the command (`--force`
+    /// without `--once`, `--limit` outside `conflicts`) is a usage error, not ignored.
+    public static func parse(_ arguments: [String], environment: [String: String]) throws(UsageError)
+        -> SyncdCommand
+    {
+        let command = try parseIgnoringFit(arguments, environment: environment)
+        let given = Set(
+            arguments.compactMap { argument -> String? in
+                guard argument.hasPrefix("--") else { return nil }
+                let name = String(argument.prefix { $0 != "=" })
+                return name == "--verbose" ? "--list-changes" : name
+            })
+        let allowed: Set<String>
+        let name: String
+        switch command {
+        case .run: (name, allowed) = ("syncd run", ["--config", "--log-format"])
+        case .once:
+            (name, allowed) = (
+                "syncd --once", ["--config", "--once", "--dry-run", "--force", "--list-changes"]
+            )
+        case .status: (name, allowed) = ("syncd status", ["--config"])
+        case .conflicts: (name, allowed) = ("syncd conflicts", ["--config", "--limit"])
+        case .explain: (name, allowed) = ("syncd explain", ["--config"])
+        case .demo: (name, allowed) = ("syncd demo", ["--dir"])
+        case .help, .version: return command
+        }
+        if let stray = given.subtracting(allowed).sorted().first {
+            throw UsageError(message: "\(stray) does nothing with \(name); see syncd --help")
+        }
+        return command
+    }
+
+    private static func parseIgnoringFit(_ arguments: [String], environment: [String: String])
+        throws(UsageError) -> SyncdCommand
+    {
+        var once = false
+        var dryRun = false
+        var force = false
+        var listChanges = false
+        var config: String?
+        var directory: String?
+        var logFormat: String?
         var limit = 50
         var verb: String?
         var positional: [String] = []
@@ -75,17 +114,25 @@ public enum SyncdCommand: Sendable, Equatable {
             case "--dir": directory = try value(argument)
             case "--log-format":
                 logFormat = try value(argument)
-                guard ["plain", "journal", "json"].contains(logFormat!) else { throw UsageError(message: "--log-format must be plain, journal or json") }
+                guard ["plain", "journal", "json"].contains(logFormat!) else {
+                    throw UsageError(message: "--log-format must be plain, journal or json")
+                }
             case "--limit":
                 let text = try value(argument)
-                guard let number = Int(text), number > 0 else { throw UsageError(message: "--limit must be a positive number") }
+                guard let number = Int(text), number > 0 else {
+                    throw UsageError(message: "--limit must be a positive number")
+                }
                 limit = number
             default:
                 if argument.hasPrefix("--config=") {
                     config = String(argument.dropFirst("--config=".count))
-                } else if argument.hasPrefix("-") && !(verb == "explain" && positional.isEmpty && argument.dropFirst().first?.isNumber == true) {
+                } else if argument.hasPrefix("-")
+                    && !(verb == "explain" && positional.isEmpty
+                        && argument.dropFirst().first?.isNumber == true)
+                {
                     throw UsageError(message: "unknown option '\(argument)'")
-                } else if verb == nil && ["explain", "demo", "run", "status", "conflicts"].contains(argument) {
+                } else if verb == nil && ["explain", "demo", "run", "status", "conflicts"].contains(argument)
+                {
                     verb = argument
                 } else {
                     positional.append(argument)
@@ -95,7 +142,9 @@ public enum SyncdCommand: Sendable, Equatable {
         let configPath = config ?? environment["SYNCD_CONFIG"]
         switch verb {
         case "demo":
-            guard positional.isEmpty else { throw UsageError(message: "unexpected argument '\(positional[0])'") }
+            guard positional.isEmpty else {
+                throw UsageError(message: "unexpected argument '\(positional[0])'")
+            }
             return .demo(directory: directory)
         case "explain":
             guard positional.count == 1 else { throw UsageError(message: "explain takes one phone number") }
@@ -103,12 +152,17 @@ public enum SyncdCommand: Sendable, Equatable {
             return .explain(config: configPath, phone: positional[0])
         default:
             if let stray = positional.first { throw UsageError(message: "unexpected argument '\(stray)'") }
-            guard let configPath else { throw UsageError(message: "--config FILE is required (or set SYNCD_CONFIG)") }
+            guard let configPath else {
+                throw UsageError(message: "--config FILE is required (or set SYNCD_CONFIG)")
+            }
             switch verb {
             case "status": return .status(config: configPath)
             case "conflicts": return .conflicts(config: configPath, limit: limit)
             default:
-                if once || dryRun { return .once(config: configPath, dryRun: dryRun, force: force, listChanges: listChanges || dryRun) }
+                if once || dryRun {
+                    return .once(
+                        config: configPath, dryRun: dryRun, force: force, listChanges: listChanges || dryRun)
+                }
                 return .run(config: configPath, logFormat: logFormat)
             }
         }

@@ -21,3 +21,6 @@ public enum ExitCode: Int32, Sendable {
     /// EX_CONFIG: the configuration is wrong.
     case configuration = 78
 }
+
+/// A command's helper steps end it by throwing (or failing with) the code it exits with.
+extension ExitCode: Error {}

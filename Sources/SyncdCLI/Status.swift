@@ -3,13 +3,17 @@ import ContactModel
 import Foundation
 import JSON
 import LocalStore
+import SyncEngine
 
 /// `syncd status` and `syncd conflicts`: read from the state file and the CRM's change log,
 /// safe while the daemon runs (SQLite's WAL lets readers in during writes).
 enum Status {
     static func run(config path: String, environment: [String: String], console: any Console) -> ExitCode {
-        guard let (configuration, state) = open(path, environment: environment, console: console) else {
-            return .configuration
+        let configuration: SyncdConfiguration
+        let state: StateStore?
+        switch open(path, environment: environment, console: console) {
+        case .success(let opened): (configuration, state) = opened
+        case .failure(let code): return code
         }
         let vendor = configuration.remote.provider.rawValue
         console.out(
@@ -64,8 +68,11 @@ enum Status {
     static func conflicts(
         config path: String, limit: Int, environment: [String: String], console: any Console
     ) -> ExitCode {
-        guard let (configuration, state) = open(path, environment: environment, console: console) else {
-            return .configuration
+        let configuration: SyncdConfiguration
+        let state: StateStore?
+        switch open(path, environment: environment, console: console) {
+        case .success(let opened): (configuration, state) = opened
+        case .failure(let code): return code
         }
         let vendor = configuration.remote.provider.rawValue
         let conflicts = (try? state?.conflicts(limit: limit)) ?? []
@@ -78,19 +85,28 @@ enum Status {
         return .success
     }
 
-    private static func open(_ path: String, environment: [String: String], console: any Console) -> (
-        SyncdConfiguration, StateStore?
-    )? {
+    /// The config and the state file (`nil` before the first sync), or the exit code that
+    /// says why not: a state file that cannot be used gets the code `--once` gives it.
+    private static func open(_ path: String, environment: [String: String], console: any Console) -> Result<
+        (SyncdConfiguration, StateStore?), ExitCode
+    > {
+        let configuration: SyncdConfiguration
         do {
-            let configuration = try SyncdConfiguration.load(
+            configuration = try SyncdConfiguration.load(
                 path: path, environment: environment, needsToken: false)
-            let state =
-                FileManager.default.fileExists(atPath: configuration.sync.state)
-                ? try StateStore(path: configuration.sync.state) : nil
-            return (configuration, state)
         } catch {
             console.err("syncd: configuration: \(error)")
-            return nil
+            return .failure(.configuration)
+        }
+        guard FileManager.default.fileExists(atPath: configuration.sync.state) else {
+            return .success((configuration, nil))
+        }
+        do {
+            return .success((configuration, try StateStore(path: configuration.sync.state)))
+        } catch {
+            let failure = SyncEngine.storageError(error)
+            console.err("syncd: \(failure.message)")
+            return .failure(Syncd.exitCode(for: failure))
         }
     }
 

@@ -98,6 +98,7 @@ public enum Syncd {
     static func exitCode(for error: SyncError) -> ExitCode {
         switch error.kind {
         case .configuration: return .configuration
+        case .usage: return .usage
         case .credentialRefused: return .credentialRefused
         case .locked: return .temporaryFailure
         case .unavailable: return .unavailable

@@ -146,6 +146,20 @@ import Testing
         }
     }
 
+    @Test func plainHTTPIsForThisMachineOrWhenAllowed() throws {
+        let remote =
+            #"{"local": {"database": "x", "table": "t", "columns": {"phone": "p"}}, "remote": {"provider": "waply", "token_env": "T", "base_url": "URL"ALLOW}}"#
+        for url in ["http://127.0.0.1:8080/v1", "http://localhost/v1", "https://api.example.com/v1"] {
+            _ = try SyncdConfiguration.load(
+                path: try write(
+                    remote.replacingOccurrences(of: "URL", with: url).replacingOccurrences(
+                        of: "ALLOW", with: "")), environment: ["T": "t"])
+        }
+        let allowed = remote.replacingOccurrences(of: "URL", with: "http://10.0.0.5/v1").replacingOccurrences(
+            of: "ALLOW", with: #", "allow_plain_http": true"#)
+        _ = try SyncdConfiguration.load(path: try write(allowed), environment: ["T": "t"])
+    }
+
     @Test func saysWhenTheFileIsMissing() {
         #expect { try SyncdConfiguration.load(path: directory + "/none.json", environment: [:]) } throws: {
             "\($0)".contains("no config file at")

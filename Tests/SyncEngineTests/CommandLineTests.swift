@@ -134,11 +134,109 @@ final class CapturedConsole: Console {
         (["--once", "--bogus", "--config", "x"], "unknown option '--bogus'"),
         (["explain", "--config", "x"], "explain takes one phone number"),
         (["--once", "stray", "--config", "x"], "unexpected argument 'stray'"),
+        (["--force", "--config", "x"], "--force does nothing with syncd run"),
+        (["--list-changes", "--config", "x"], "--list-changes does nothing with syncd run"),
+        (["status", "--limit", "3", "--config", "x"], "--limit does nothing with syncd status"),
+        (["--once", "--log-format", "json", "--config", "x"], "--log-format does nothing with syncd --once"),
+        (["demo", "--config", "x"], "--config does nothing with syncd demo"),
     ])
     func usageErrorsExit64(_ arguments: [String], _ message: String) async {
         let console = CapturedConsole()
         #expect(await Syncd.main(arguments: arguments, environment: [:], console: console) == .usage)
         #expect(console.stderr.contains(message))
+    }
+
+    @Test func explainWithSomethingThatIsNotAPhoneIsAUsageError() async throws {
+        let fixture = try SyncFixture()
+        let console = CapturedConsole()
+        let code = await Syncd.main(
+            arguments: ["explain", "call-me-maybe", "--config", try configFile(fixture)],
+            environment: ["SYNCD_TOKEN": "sim-token"], console: console)
+        #expect(code == .usage)
+        #expect(console.stderr.contains("'call-me-maybe' is not a phone number"))
+    }
+
+    @Test func explainShowsWhatItKnowsWhenTheVendorCannotBeReached() async throws {
+        let fixture = try SyncFixture()
+        try fixture.insertLocal("+254700000001", name: "Ann")
+        let config = try configFile(fixture)
+        _ = await Syncd.main(
+            arguments: ["--once", "--config", config], environment: ["SYNCD_TOKEN": "sim-token"],
+            console: CapturedConsole())
+        fixture.sim.simulator.stop()
+        let console = CapturedConsole()
+        let code = await Syncd.main(
+            arguments: ["explain", "+254700000001", "--config", config],
+            environment: ["SYNCD_TOKEN": "sim-token"], console: console)
+        #expect(code == .success)
+        #expect(console.stdout.contains(#"CRM row 1:"#) && console.stdout.contains(#"name "Ann""#))
+        #expect(
+            console.stdout.contains("last synced:") && !console.stdout.contains("last synced:          never")
+        )
+        #expect(console.stdout.contains("waply could not be read"))
+    }
+
+    @Test func aRefusedConnectionFailsWithinSecondsNamingTheURL() async throws {
+        let fixture = try SyncFixture()
+        try fixture.insertLocal("+254700000001", name: "Ann")
+        let path = try configFile(fixture).replacingOccurrences(of: "", with: "")
+        let text = try String(contentsOfFile: path, encoding: .utf8).replacingOccurrences(
+            of: fixture.sim.simulator.baseURL, with: "http://127.0.0.1:9/v1")
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        let console = CapturedConsole()
+        let started = Date()
+        let code = await Syncd.main(
+            arguments: ["--once", "--config", path], environment: ["SYNCD_TOKEN": "sim-token"],
+            console: console)
+        #expect(code == .unavailable)
+        #expect(Date().timeIntervalSince(started) < 10)
+        #expect(console.stderr.contains("http://127.0.0.1:9"))
+    }
+
+    @Test func aViewNamedAsTheTableIsAConfigurationError() async throws {
+        let fixture = try SyncFixture()
+        try fixture.crm.execute(
+            "ALTER TABLE customers RENAME TO customers_data; CREATE VIEW customers AS SELECT * FROM customers_data;"
+        )
+        let console = CapturedConsole()
+        let code = await Syncd.main(
+            arguments: ["--once", "--config", try configFile(fixture)],
+            environment: ["SYNCD_TOKEN": "sim-token"], console: console)
+        #expect(code == .configuration)
+        #expect(console.stderr.contains("local.table: 'customers' is a view"))
+    }
+
+    @Test func aCorruptStateFileGetsTheSameCodeFromEveryVerb() async throws {
+        let fixture = try SyncFixture()
+        let config = try configFile(fixture, extra: #", "sync": {"state": "state.sqlite"}"#)
+        try Data(repeating: 0x42, count: 8192).write(
+            to: URL(fileURLWithPath: fixture.directory + "/state.sqlite"))
+        var codes: [ExitCode] = []
+        for arguments in [["--once"], ["status"], ["conflicts"]] {
+            let console = CapturedConsole()
+            codes.append(
+                await Syncd.main(
+                    arguments: arguments + ["--config", config], environment: ["SYNCD_TOKEN": "sim-token"],
+                    console: console))
+            #expect(console.stderr.contains("state.sqlite"))
+        }
+        #expect(codes == [.cannotWrite, .cannotWrite, .cannotWrite])
+    }
+
+    @Test(.enabled(if: StorageFailureTests.canMakeImmutable))
+    func aCRMOnAReadOnlyFileIsCannotWriteNotAConfigurationError() async throws {
+        let fixture = try SyncFixture()
+        try fixture.insertLocal("+254700000001", name: "Ann")
+        let config = try configFile(fixture)
+        try fixture.crm.execute("PRAGMA journal_mode = DELETE")
+        #expect(StorageFailureTests.immutable(fixture.crmPath, true))
+        defer { _ = StorageFailureTests.immutable(fixture.crmPath, false) }
+        let console = CapturedConsole()
+        #expect(
+            await Syncd.main(
+                arguments: ["--once", "--config", config], environment: ["SYNCD_TOKEN": "sim-token"],
+                console: console) == .cannotWrite)
+        #expect(try fixture.writes() == 0)
     }
 
     @Test func theDemoNeverWritesIntoAFolderThatHoldsFiles() async throws {

@@ -4,8 +4,8 @@ import Foundation
 import JSON
 import SQLite
 import SyncEngine
-import Testing
 import TestSupport
+import Testing
 
 /// Each fault the emulator can inject, during real cycles; then, faults off, the books must
 /// be what a fault-free run gives: the same people on both sides, no duplicates, nothing lost.
@@ -14,12 +14,17 @@ import TestSupport
         var fixture = try SyncFixture()
         fixture.configuration.remote.timeoutSeconds = timeout
         try fixture.sim.seed(120)
-        for index in 0..<120 { try fixture.insertLocal("+2547600\(String(10_000 + index))", name: "Local \(index)") }
+        for index in 0..<120 {
+            try fixture.insertLocal("+2547600\(String(10_000 + index))", name: "Local \(index)")
+        }
         return fixture
     }
 
     /// Runs up to `cycles` cycles under `faults` (errors allowed), then clean ones.
-    private func expectConvergence(_ fixture: SyncFixture, under faults: JSON, cycles: Int = 3, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+    private func expectConvergence(
+        _ fixture: SyncFixture, under faults: JSON, cycles: Int = 3,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws {
         try fixture.sim.faults(faults)
         var failures: [String] = []
         for _ in 0..<cycles {
@@ -31,22 +36,27 @@ import TestSupport
         }
         try fixture.sim.control("DELETE", "/faults")
         try await fixture.sync()
-        let local = try fixture.localRows(), remote = try fixture.remoteContacts()
+        let local = try fixture.localRows()
+        let remote = try fixture.remoteContacts()
         #expect(local.count == 240, "\(failures)", sourceLocation: sourceLocation)
         #expect(Set(local.keys) == Set(remote.keys), sourceLocation: sourceLocation)
-        for (phone, row) in local { #expect(remote[phone]?["name"]?.string == row.name, sourceLocation: sourceLocation) }
+        for (phone, row) in local {
+            #expect(remote[phone]?["name"]?.string == row.name, sourceLocation: sourceLocation)
+        }
         try fixture.resetStats()
         #expect(try await fixture.sync().wroteNothing, sourceLocation: sourceLocation)
     }
 
     @Test func a429StormWithRetryAfter() async throws {
         let fixture = try fixture()
-        try await expectConvergence(fixture, under: ["force_429_next": 6, "retry_after_seconds": 1], cycles: 1)
+        try await expectConvergence(
+            fixture, under: ["force_429_next": 6, "retry_after_seconds": 1], cycles: 1)
         #expect((try fixture.sim.stats()["total"]?.int ?? 0) > 0)
     }
 
     @Test func a429StormWithNoHintAtAll() async throws {
-        try await expectConvergence(try fixture(), under: ["force_429_next": 6, "hint_429": false], cycles: 1)
+        try await expectConvergence(
+            try fixture(), under: ["force_429_next": 6, "hint_429": false], cycles: 1)
     }
 
     @Test func oneInFiveAnswersIsA5xx() async throws {
@@ -68,8 +78,11 @@ import TestSupport
         for _ in 0..<2 { _ = try? await fixture.sync() }
         try fixture.sim.control("DELETE", "/faults")
         try await fixture.sync()
-        let local = try fixture.localRows(), remote = try fixture.remoteContacts()
-        #expect(Set(local.keys) == Set(remote.keys), "vendor-side deletes confirmed by reading, then applied; inserts pulled")
+        let local = try fixture.localRows()
+        let remote = try fixture.remoteContacts()
+        #expect(
+            Set(local.keys) == Set(remote.keys),
+            "vendor-side deletes confirmed by reading, then applied; inserts pulled")
         #expect(try await fixture.sync().wroteNothing)
     }
 
@@ -77,9 +90,32 @@ import TestSupport
         var fixture = try fixture()
         fixture.configuration.sync.deletes = .both
         try await fixture.sync()
-        try fixture.sim.faults(["malformed_next": 1, "methods": ["GET"]])
+        try fixture.sim.faults(["malformed_rate": 1, "methods": ["GET"]])
         await #expect { try await fixture.sync() } throws: { ($0 as? SyncError)?.kind == .listing }
         #expect(try fixture.localRows().count == 240)
         #expect(try fixture.remoteContacts().count == 240)
+    }
+
+    @Test func aListPageCutShortIsFetchedAgain() async throws {
+        let fixture = try fixture()
+        try fixture.sim.faults(["malformed_next": 2, "methods": ["GET"]])
+        let report = try await fixture.sync()
+        #expect(report.local.created == 120)
+        #expect(try fixture.localRows().count == 240)
+    }
+
+    @Test func aCreateWhoseAnswerWasCutShortIsResolvedAsALostAnswer() async throws {
+        let fixture = try fixture()
+        try await fixture.sync()
+        try fixture.insertLocal("+254799000001", name: "Cut short")
+        try fixture.sim.faults(["malformed_next": 1, "methods": ["POST"]])
+        try fixture.resetStats()
+        let report = try await fixture.sync()
+        #expect(report.rejected == 0, "not refused: the create happened")
+        #expect(report.remote.created == 1)
+        let posts = try fixture.sim.stats()["endpoints"]?["POST /v1/contacts"]
+        #expect(posts == ["201": 1], "found by its phone, not posted again: \(String(describing: posts))")
+        #expect(try fixture.remoteContacts()["+254799000001"]?["name"] == "Cut short")
+        #expect(try await fixture.sync().wroteNothing)
     }
 }

@@ -37,13 +37,15 @@ public struct RemoteResponse: Sendable {
 public enum TransportError: Error, Sendable, CustomStringConvertible {
     /// Timed out, refused, reset, closed: the request may or may not have been applied.
     case network(String)
+    /// Nothing answered at that address (connection refused, no such host): nothing was sent.
+    case cannotConnect(String)
     /// The server challenged for credentials (a 401 the transport had to abandon).
     case authenticationChallenge
     case cancelled
 
     public var description: String {
         switch self {
-        case .network(let reason): return reason
+        case .network(let reason), .cannotConnect(let reason): return reason
         case .authenticationChallenge: return "the server refused the credentials (HTTP 401)"
         case .cancelled: return "cancelled"
         }

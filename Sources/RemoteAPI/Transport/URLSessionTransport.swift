@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// `HTTPTransport` over one long-lived, ephemeral URLSession (libcurl underneath on Linux).
@@ -35,18 +36,25 @@ public final class URLSessionTransport: HTTPTransport {
         oneShotSession = makeSession()
     }
 
-    public func send(_ request: RemoteRequest, timeout: Double) async throws(TransportError) -> RemoteResponse {
-        var urlRequest = URLRequest(url: request.url, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: timeout)
+    public func send(_ request: RemoteRequest, timeout: Double) async throws(TransportError) -> RemoteResponse
+    {
+        var urlRequest = URLRequest(
+            url: request.url, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: timeout)
         urlRequest.httpMethod = request.method
         for (name, value) in request.headers { urlRequest.setValue(value, forHTTPHeaderField: name) }
         if request.freshConnection { urlRequest.setValue("close", forHTTPHeaderField: "Connection") }
         if let body = request.body { urlRequest.httpBody = Data(body) }
         do {
-            let (data, response) = try await (request.freshConnection ? oneShotSession : session).data(for: urlRequest)
-            guard let http = response as? HTTPURLResponse else { throw TransportError.network("not an HTTP response") }
+            let (data, response) = try await (request.freshConnection ? oneShotSession : session).data(
+                for: urlRequest)
+            guard let http = response as? HTTPURLResponse else {
+                throw TransportError.network("not an HTTP response")
+            }
             var headers: [String: String] = [:]
             for (name, value) in http.allHeaderFields {
-                if let name = name as? String, let value = value as? String { headers[name.lowercased()] = value }
+                if let name = name as? String, let value = value as? String {
+                    headers[name.lowercased()] = value
+                }
             }
             return RemoteResponse(status: http.statusCode, headers: headers, body: Array(data))
         } catch let error as TransportError {
@@ -56,7 +64,16 @@ public final class URLSessionTransport: HTTPTransport {
                 // Our delegate cancels auth challenges; a cancelled task is the other cause.
                 throw Task.isCancelled ? .cancelled : .authenticationChallenge
             }
-            throw .network("\(request.method) \(request.url.host ?? ""): \(error.localizedDescription) (URLError \(error.code.rawValue))")
+            let where_ =
+                "\(request.url.scheme ?? "http")://\(request.url.host ?? "")\(request.url.port.map { ":\($0)" } ?? "")"
+            if [.cannotConnectToHost, .cannotFindHost, .dnsLookupFailed].contains(error.code) {
+                throw .cannotConnect(
+                    "cannot connect to \(where_): \(error.localizedDescription) (URLError \(error.code.rawValue))"
+                )
+            }
+            throw .network(
+                "\(request.method) \(where_): \(error.localizedDescription) (URLError \(error.code.rawValue))"
+            )
         } catch {
             throw .network("\(request.method) \(request.url.host ?? ""): \(error)")
         }
