@@ -160,14 +160,19 @@ public final class SyncDaemon: Sendable {
         }
         do {
             let report = try outcome.get()
+            // A push cycle that found nothing to push is no news.
+            if scope != .full && report.wroteNothing && !report.isPartial && report.notes.isEmpty { return }
             let level: Logger.Level =
                 report.isPartial || !report.notes.isEmpty ? .warning : (report.wroteNothing ? .info : .notice)
             logger.log(
                 level, (scope == .full ? "" : "push: ") + report.summaryLine, fields: ["report": report.json])
             for note in report.notes { logger.warning(note) }
-            notifier.status(
-                "last cycle \(Timestamp(millisecondsSinceEpoch: Int64(Date().timeIntervalSince1970 * 1000)).iso8601(fractionalSeconds: false)): "
-                    + report.summaryLine)
+            // STATUS= tells of the last full cycle; pushes in between do not replace it.
+            if scope == .full {
+                let finished = Timestamp(millisecondsSinceEpoch: Int64(Date().timeIntervalSince1970 * 1000))
+                notifier.status(
+                    "last cycle \(finished.iso8601(fractionalSeconds: false)): " + report.summaryLine)
+            }
         } catch let error as SyncError {
             if flags.withLock({ $0.stop }) {
                 logger.notice("the cycle in flight was stopped; what it finished is saved")

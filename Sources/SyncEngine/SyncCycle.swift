@@ -20,6 +20,8 @@ final class SyncCycle {
     var fullScan = false
     /// CRM rows this cycle whose `updated_at` is no time.
     var unreadableTimes = 0
+    /// The client's request count when the cycle began (a daemon's client lives on).
+    let requestsAtStart: Int
 
     var remote: any RemoteContactsAPI { engine.remote }
     var capabilities: RemoteCapabilities { engine.remote.capabilities }
@@ -38,6 +40,7 @@ final class SyncCycle {
             policy: engine.configuration.sync.conflict, deletes: engine.configuration.sync.deletes,
             vendor: engine.remote.provider.rawValue)
         report = SyncReport(vendor: engine.remote.provider.rawValue)
+        requestsAtStart = engine.remote.statistics.requests
         report.dryRun = options.dryRun
         started = engine.clock.now()
     }
@@ -97,7 +100,7 @@ final class SyncCycle {
     }
 
     private func finishReport() {
-        report.requests = remote.statistics.requests
+        report.requests = remote.statistics.requests - requestsAtStart
         report.seconds = Double(now().millisecondsSinceEpoch - started.millisecondsSinceEpoch) / 1000
     }
 

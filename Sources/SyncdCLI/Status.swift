@@ -25,14 +25,18 @@ enum Status {
         let runs = (try? state.recentRuns(limit: 10)) ?? []
         console.out("last cycles:")
         if runs.isEmpty { console.out("  none yet") }
-        for run in runs {
+        // An unfinished run is running only while a syncd holds the state file's lock, and
+        // only the newest can be; any other was killed mid-way.
+        let someoneSyncs = (try? StateLock(statePath: configuration.sync.state)) == nil
+        for (index, run) in runs.enumerated() {
+            let unfinished = index == 0 && someoneSyncs ? "running" : "interrupted"
             let seconds =
                 run.finished.map {
                     format(Double($0.millisecondsSinceEpoch - run.started.millisecondsSinceEpoch) / 1000)
                         + "s"
-                } ?? "running"
+                } ?? "-"
             var line =
-                "  \(run.started.iso8601(fractionalSeconds: false))  \(seconds.padded(8))\((run.outcome ?? "running").padded(8))"
+                "  \(run.started.iso8601(fractionalSeconds: false))  \(seconds.padded(8))\((run.outcome ?? unfinished).padded(12))"
             if let summary = run.summary { line += describe(summary, vendor: vendor) }
             if let error = run.error { line += "  error: \(error)" }
             console.out(line)

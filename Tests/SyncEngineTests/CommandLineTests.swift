@@ -3,6 +3,7 @@ import ContactsSim
 import Foundation
 import JSON
 import SQLite
+import SyncEngine
 import SyncdCLI
 import Synchronization
 import TestSupport
@@ -237,6 +238,32 @@ final class CapturedConsole: Console {
                 arguments: ["--once", "--config", config], environment: ["SYNCD_TOKEN": "sim-token"],
                 console: console) == .cannotWrite)
         #expect(try fixture.writes() == 0)
+    }
+
+    @Test func statusShowsARunKilledMidwayAsInterrupted() async throws {
+        let fixture = try SyncFixture()
+        let config = try configFile(fixture, extra: #", "sync": {"state": "state.sqlite"}"#)
+        _ = await Syncd.main(
+            arguments: ["--once", "--config", config], environment: ["SYNCD_TOKEN": "sim-token"],
+            console: CapturedConsole())
+        let state = try Database(path: fixture.directory + "/state.sqlite")
+        try state.run(
+            "INSERT INTO runs (started_at) VALUES (?)", [.integer(Int64(Date().timeIntervalSince1970 * 1000))]
+        )
+        let console = CapturedConsole()
+        #expect(
+            await Syncd.main(arguments: ["status", "--config", config], environment: [:], console: console)
+                == .success)
+        #expect(console.stdout.contains("interrupted"))
+        #expect(!console.stdout.contains("running"))
+    }
+
+    @Test func eachCycleCountsItsOwnRequests() async throws {
+        let fixture = try SyncFixture()
+        try fixture.insertLocal("+254700000001", name: "Ann")
+        let engine = try fixture.engine()
+        #expect(try await engine.runOnce().requests == 2)
+        #expect(try await engine.runOnce().requests == 1, "a quiet cycle: one list page, not a running total")
     }
 
     @Test func theDemoNeverWritesIntoAFolderThatHoldsFiles() async throws {

@@ -1,16 +1,17 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import ContactModel
 import ContactsSim
-import SyncEngine
-import SyncdCLI
 import Daemon
 import Foundation
 import JSON
 import SQLite
-import Testing
+import SyncEngine
+import SyncdCLI
 import TestSupport
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Receives sd_notify datagrams on an abstract socket, as systemd would.
 final class NotifyListener {
@@ -24,9 +25,13 @@ final class NotifyListener {
         address.sun_family = sa_family_t(AF_UNIX)
         var path = Array(name.utf8)
         path[0] = 0
-        withUnsafeMutableBytes(of: &address.sun_path) { buffer in for (index, byte) in path.enumerated() { buffer[index] = byte } }
+        withUnsafeMutableBytes(of: &address.sun_path) { buffer in
+            for (index, byte) in path.enumerated() { buffer[index] = byte }
+        }
         let length = socklen_t(MemoryLayout<sockaddr_un>.offset(of: \.sun_path)! + path.count)
-        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) } }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) }
+        }
         guard bound == 0 else { throw HarnessError("bind \(name): errno \(errno)") }
         var timeout = timeval(tv_sec: 0, tv_usec: 200_000)
         setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
@@ -52,17 +57,20 @@ final class NotifyListener {
 
 @Suite(.serialized) struct DaemonTests {
     private var syncd: URL {
-        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("syncd")
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(
+            "syncd")
     }
 
-    private func writeConfig(_ fixture: SyncFixture, interval: Int = 3600, table: String = "customers") throws -> String {
+    private func writeConfig(_ fixture: SyncFixture, interval: Int = 3600, table: String = "customers") throws
+        -> String
+    {
         let path = fixture.directory + "/config.json"
         try """
-            {"local": {"database": "crm.sqlite", "table": "\(table)", "key": "id", "default_country": "KE",
-                       "columns": {"phone": "mobile", "name": "full_name", "updated_at": "updated_at"}},
-             "remote": {"provider": "waply", "base_url": "\(fixture.sim.simulator.baseURL)", "token_env": "SYNCD_TOKEN", "requests_per_minute": 1000000},
-             "sync": {"state": "state.sqlite", "interval_seconds": \(interval)}}
-            """.write(toFile: path, atomically: true, encoding: .utf8)
+        {"local": {"database": "crm.sqlite", "table": "\(table)", "key": "id", "default_country": "KE",
+                   "columns": {"phone": "mobile", "name": "full_name", "updated_at": "updated_at"}},
+         "remote": {"provider": "waply", "base_url": "\(fixture.sim.simulator.baseURL)", "token_env": "SYNCD_TOKEN", "requests_per_minute": 1000000},
+         "sync": {"state": "state.sqlite", "interval_seconds": \(interval)}}
+        """.write(toFile: path, atomically: true, encoding: .utf8)
         return path
     }
 
@@ -70,7 +78,9 @@ final class NotifyListener {
         let process = Process()
         process.executableURL = syncd
         process.arguments = ["run", "--config", config, "--log-format", "json"]
-        process.environment = ["SYNCD_TOKEN": "sim-token-secret", "NOTIFY_SOCKET": notify.name, "WATCHDOG_USEC": "2000000"]
+        process.environment = [
+            "SYNCD_TOKEN": "sim-token-secret", "NOTIFY_SOCKET": notify.name, "WATCHDOG_USEC": "2000000",
+        ]
         process.standardError = logs
         process.standardOutput = FileHandle.nullDevice
         try process.run()
@@ -95,16 +105,22 @@ final class NotifyListener {
         try fixture.resetStats()
         try fixture.updateLocal("+254700000001", "full_name", "Ann edited")
         let edited = Date()
-        while try fixture.remoteContacts()["+254700000001"]?["name"] != "Ann edited", Date().timeIntervalSince(edited) < 10 {
+        while try fixture.remoteContacts()["+254700000001"]?["name"] != "Ann edited",
+            Date().timeIntervalSince(edited) < 10
+        {
             try await fixture.wait(seconds: 0.1)
         }
         #expect(Date().timeIntervalSince(edited) < 3)
-        #expect(try fixture.sim.stats()["endpoints"]?["GET /v1/contacts"] == nil, "a push does not list the whole book")
+        #expect(
+            try fixture.sim.stats()["endpoints"]?["GET /v1/contacts"] == nil,
+            "a push does not list the whole book")
         #expect(notify.receive(for: 3) { $0 == "WATCHDOG=1" }.contains("WATCHDOG=1"))
 
         // Status is readable while the daemon runs.
         let console = CapturedConsole()
-        #expect(await Syncd.main(arguments: ["status", "--config", config], environment: [:], console: console) == .success)
+        #expect(
+            await Syncd.main(arguments: ["status", "--config", config], environment: [:], console: console)
+                == .success)
         #expect(console.stdout.contains("last cycles:"))
         #expect(console.stdout.contains("synced"))
         #expect(console.stdout.contains("pending CRM changes: 0"))
@@ -117,7 +133,9 @@ final class NotifyListener {
         #expect(process.isRunning)
         try fixture.updateLocal("+254700000001", "full_name", "Still syncing")
         let again = Date()
-        while try fixture.remoteContacts()["+254700000001"]?["name"] != "Still syncing", Date().timeIntervalSince(again) < 10 {
+        while try fixture.remoteContacts()["+254700000001"]?["name"] != "Still syncing",
+            Date().timeIntervalSince(again) < 10
+        {
             try await fixture.wait(seconds: 0.1)
         }
         #expect(try fixture.remoteContacts()["+254700000001"]?["name"] == "Still syncing")
@@ -135,9 +153,50 @@ final class NotifyListener {
         #expect(!output.contains("sim-token-secret"), "no secret in any log line")
     }
 
+    @Test func pushesAreLoggedOnlyWhenTheyPushAndStatusKeepsTheFullCycle() async throws {
+        let fixture = try SyncFixture(simulator: { $0.token = "sim-token-secret" })
+        try fixture.insertLocal("+254700000001", name: "Ann")
+        try fixture.crm.execute("CREATE TABLE notes (body TEXT)")
+        let config = try writeConfig(fixture)
+        let notify = try NotifyListener()
+        let logs = Pipe()
+        let process = try launch(config, notify: notify, logs: logs)
+        defer { if process.isRunning { process.terminate() } }
+        let startup = notify.receive(for: 10) { $0.hasPrefix("STATUS=") }
+        let status = try #require(startup.first { $0.hasPrefix("STATUS=last cycle") })
+        #expect(status.contains("requests 2"))
+
+        // Writes the CRM makes that syncd has nothing to push for: no push is logged.
+        try fixture.crm.run("INSERT INTO notes (body) VALUES ('unrelated')")
+        try fixture.crm.run("UPDATE customers SET id = id")
+        let quiet = notify.receive(for: 2) { $0.hasPrefix("STATUS=") }
+        try fixture.updateLocal("+254700000001", "full_name", "Ann edited")
+        let edited = Date()
+        while try fixture.remoteContacts()["+254700000001"]?["name"] != "Ann edited",
+            Date().timeIntervalSince(edited) < 10
+        {
+            try await fixture.wait(seconds: 0.1)
+        }
+        let later = notify.receive(for: 1.5) { $0.hasPrefix("STATUS=") }
+        process.terminate()
+        process.waitUntilExit()
+        #expect(
+            !(quiet + later).contains { $0.hasPrefix("STATUS=") },
+            "a push leaves STATUS on the last full cycle")
+        let output = String(decoding: logs.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let pushes = output.split(separator: "\n").filter { $0.contains("push: ") }
+        #expect(pushes.count == 1, "\(pushes)")
+        #expect(pushes.first?.contains("waply +0 ~1 -0") == true)
+        #expect(
+            pushes.first?.contains("requests 2") == true,
+            "this push's own requests (one read, one write), not a running total")
+    }
+
     @Test func sigtermDuringACycleExitsWithinFiveSecondsAndLosesNothing() async throws {
         let fixture = try SyncFixture(simulator: { $0.token = "sim-token-secret" })
-        for index in 0..<300 { try fixture.insertLocal("+2547500\(String(10_000 + index))", name: "P\(index)") }
+        for index in 0..<300 {
+            try fixture.insertLocal("+2547500\(String(10_000 + index))", name: "P\(index)")
+        }
         try fixture.sim.faults(["latency_ms": 40])
         let config = try writeConfig(fixture)
         let notify = try NotifyListener()
@@ -151,22 +210,31 @@ final class NotifyListener {
         #expect(Date().timeIntervalSince(stopping) < 5)
         try fixture.sim.control("DELETE", "/faults")
         try await fixture.sync()
-        #expect(try fixture.remoteContacts().count == 300, "the next cycle finishes the job without duplicates")
+        #expect(
+            try fixture.remoteContacts().count == 300, "the next cycle finishes the job without duplicates")
         #expect(try await fixture.sync().wroteNothing)
     }
 
     @Test func killedAtTwentyRandomPointsItConvergesAfterEachRestart() async throws {
         let fixture = try SyncFixture(simulator: { $0.token = "sim-token-secret" })
         try fixture.sim.seed(120)
-        for index in 0..<120 { try fixture.insertLocal("+2547700\(String(10_000 + index))", name: "Local \(index)") }
+        for index in 0..<120 {
+            try fixture.insertLocal("+2547700\(String(10_000 + index))", name: "Local \(index)")
+        }
         try fixture.sim.faults(["latency_ms": 6])
         let config = try writeConfig(fixture)
         var generator = SystemRandomNumberGenerator()
         var killedMidCycle = 0
         for round in 0..<20 {
-            try fixture.updateLocal("+2547700\(String(10_000 + round))", "full_name", .text("CRM edit \(round)"))
+            try fixture.updateLocal(
+                "+2547700\(String(10_000 + round))", "full_name", .text("CRM edit \(round)"))
             try fixture.insertLocal("+2547800\(String(10_000 + round))", name: "New in round \(round)")
-            try fixture.sim.control("POST", "/contacts", json: ["phone": .string("+2348700\(String(100_000 + round))"), "name": .string("Vendor new \(round)")])
+            try fixture.sim.control(
+                "POST", "/contacts",
+                json: [
+                    "phone": .string("+2348700\(String(100_000 + round))"),
+                    "name": .string("Vendor new \(round)"),
+                ])
             let victim = try launch(config, notify: try NotifyListener(), logs: Pipe())
             try await fixture.wait(seconds: Double.random(in: 0.05...0.6, using: &generator))
             if victim.isRunning {
@@ -180,11 +248,17 @@ final class NotifyListener {
             let messages = notify.receive(for: 20) { $0.hasPrefix("STATUS=last cycle") }
             survivor.terminate()
             survivor.waitUntilExit()
-            #expect(messages.contains { $0.hasPrefix("STATUS=last cycle") && !$0.contains("failed") }, "round \(round): \(messages)")
-            let local = try fixture.localRows(), remote = try fixture.remoteContacts()
+            #expect(
+                messages.contains { $0.hasPrefix("STATUS=last cycle") && !$0.contains("failed") },
+                "round \(round): \(messages)")
+            let local = try fixture.localRows()
+            let remote = try fixture.remoteContacts()
             #expect(Set(local.keys) == Set(remote.keys), "round \(round)")
-            #expect(remote["+2547700\(String(10_000 + round))"]?["name"] == .string("CRM edit \(round)"), "round \(round)")
-            #expect(local["+2348700\(String(100_000 + round))"]?.name == "Vendor new \(round)", "round \(round)")
+            #expect(
+                remote["+2547700\(String(10_000 + round))"]?["name"] == .string("CRM edit \(round)"),
+                "round \(round)")
+            #expect(
+                local["+2348700\(String(100_000 + round))"]?.name == "Vendor new \(round)", "round \(round)")
         }
         #expect(killedMidCycle >= 15)
         #expect(try fixture.remoteContacts().count == 280)
@@ -197,7 +271,9 @@ final class NotifyListener {
         let process = try launch(config, notify: try NotifyListener(), logs: logs)
         process.waitUntilExit()
         #expect(process.terminationStatus == 78)
-        #expect(String(decoding: logs.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).contains("no table 'no_such_table'"))
+        #expect(
+            String(decoding: logs.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).contains(
+                "no table 'no_such_table'"))
     }
 }
 
@@ -222,26 +298,33 @@ final class NotifyListener {
         #expect(Logger.detectFormat(requested: .json, environment: [:]) == .json)
         var info = stat()
         #expect(fstat(2, &info) == 0)
-        #expect(Logger.detectFormat(requested: nil, environment: ["JOURNAL_STREAM": "\(info.st_dev):\(info.st_ino)"]) == .journal)
+        #expect(
+            Logger.detectFormat(
+                requested: nil, environment: ["JOURNAL_STREAM": "\(info.st_dev):\(info.st_ino)"]) == .journal)
     }
 }
 
 @Suite struct SystemdUnitTests {
-    static let analyzer = ["/usr/bin/systemd-analyze", "/bin/systemd-analyze"].first { FileManager.default.isExecutableFile(atPath: $0) }
+    static let analyzer = ["/usr/bin/systemd-analyze", "/bin/systemd-analyze"].first {
+        FileManager.default.isExecutableFile(atPath: $0)
+    }
 
     private var unitsFolder: URL {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("systemd")
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("systemd")
     }
 
     /// The units with ExecStart pointing at the built binary (verify checks it exists).
     private func staged() throws -> String {
         let folder = NSTemporaryDirectory() + "syncd-units-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("syncd").path
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+            .appendingPathComponent("syncd").path
         for name in ["syncd.service", "syncd@.service", "syncd-once.service", "syncd-once.timer"] {
             let text = try String(contentsOf: unitsFolder.appendingPathComponent(name), encoding: .utf8)
             let target = name == "syncd@.service" ? "syncd@example.service" : name
-            try text.replacingOccurrences(of: "/usr/local/bin/syncd", with: binary).write(toFile: "\(folder)/\(target)", atomically: true, encoding: .utf8)
+            try text.replacingOccurrences(of: "/usr/local/bin/syncd", with: binary).write(
+                toFile: "\(folder)/\(target)", atomically: true, encoding: .utf8)
         }
         return folder
     }
@@ -272,7 +355,8 @@ final class NotifyListener {
         let folder = try staged()
         for unit in ["syncd.service", "syncd@example.service", "syncd-once.service"] {
             let (_, output) = try analyze(["security", "--offline=true", unit], in: folder)
-            let line = try #require(output.split(separator: "\n").first { $0.contains("Overall exposure level") })
+            let line = try #require(
+                output.split(separator: "\n").first { $0.contains("Overall exposure level") })
             let score = Double(line.split(separator: ":").last?.split(separator: " ").first ?? "") ?? 10
             #expect(score <= 2.0, "\(unit): \(line)")
         }

@@ -64,15 +64,15 @@ public final class URLSessionTransport: HTTPTransport {
                 // Our delegate cancels auth challenges; a cancelled task is the other cause.
                 throw Task.isCancelled ? .cancelled : .authenticationChallenge
             }
-            let where_ =
+            let address =
                 "\(request.url.scheme ?? "http")://\(request.url.host ?? "")\(request.url.port.map { ":\($0)" } ?? "")"
             if [.cannotConnectToHost, .cannotFindHost, .dnsLookupFailed].contains(error.code) {
                 throw .cannotConnect(
-                    "cannot connect to \(where_): \(error.localizedDescription) (URLError \(error.code.rawValue))"
+                    "cannot connect to \(address): \(error.localizedDescription) (URLError \(error.code.rawValue))"
                 )
             }
             throw .network(
-                "\(request.method) \(where_): \(error.localizedDescription) (URLError \(error.code.rawValue))"
+                "\(request.method) \(address): \(error.localizedDescription) (URLError \(error.code.rawValue))"
             )
         } catch {
             throw .network("\(request.method) \(request.url.host ?? ""): \(error)")
