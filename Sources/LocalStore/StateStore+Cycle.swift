@@ -71,9 +71,10 @@ extension StateStore {
             CREATE TEMP TABLE IF NOT EXISTS local_changes (local_key TEXT PRIMARY KEY, phone TEXT, contact TEXT, problem TEXT,
                 changed_at INTEGER, deleted INTEGER NOT NULL, replaced INTEGER NOT NULL DEFAULT 0);
             CREATE INDEX IF NOT EXISTS temp.local_changes_phone ON local_changes (phone);
+            CREATE TEMP TABLE IF NOT EXISTS remote_gone (remote_id TEXT PRIMARY KEY);
             CREATE TEMP TABLE IF NOT EXISTS plan (id INTEGER PRIMARY KEY, phone TEXT NOT NULL, item TEXT NOT NULL);
             CREATE INDEX IF NOT EXISTS temp.plan_phone ON plan (phone);
-            DELETE FROM remote_snapshot; DELETE FROM local_changes; DELETE FROM plan;
+            DELETE FROM remote_snapshot; DELETE FROM local_changes; DELETE FROM plan; DELETE FROM remote_gone;
             """)
     }
 
@@ -140,6 +141,19 @@ extension StateStore {
     public func forEachLinkMissingFromSnapshot(_ body: (Link) throws -> Void) throws {
         let links = try database.query(
             "SELECT \(Self.linkColumns) FROM links l WHERE l.remote_id IS NOT NULL AND l.state = 'linked' AND NOT EXISTS (SELECT 1 FROM remote_snapshot s WHERE s.remote_id = l.remote_id)"
+        ).compactMap { Self.link($0) }
+        for link in links { try body(link) }
+    }
+
+    /// Records that a direct read found no contact with this id.
+    public func markGone(remoteID: String) throws {
+        try database.run("INSERT OR IGNORE INTO remote_gone (remote_id) VALUES (?)", [.text(remoteID)])
+    }
+
+    /// Linked contacts a direct read found gone this cycle.
+    public func forEachLinkGoneFromVendor(_ body: (Link) throws -> Void) throws {
+        let links = try database.query(
+            "SELECT \(Self.linkColumns) FROM links l WHERE l.state = 'linked' AND l.remote_id IN (SELECT remote_id FROM remote_gone) ORDER BY l.link_id"
         ).compactMap { Self.link($0) }
         for link in links { try body(link) }
     }

@@ -8,14 +8,20 @@ extension SyncCycle {
     /// Streams the listing into the snapshot table as pages arrive, so memory holds a few
     /// pages at most. A listing that shows a contact twice is not trusted.
     func listRemote() async throws(SyncError) {
-        var newest: Timestamp?, oldest: Timestamp?
+        var newest: Timestamp?
+        var oldest: Timestamp?
         do {
             for try await page in remote.listAll() {
                 // Hashing and serializing happen here, page by page, as pages arrive.
-                let rows = page.contacts.map { SnapshotRow(remoteID: $0.id, contact: $0.contact, updatedAt: $0.updatedAt) }
+                let rows = page.contacts.map {
+                    SnapshotRow(remoteID: $0.id, contact: $0.contact, updatedAt: $0.updatedAt)
+                }
                 try state.storeSnapshot(rows)
                 report.pulled += rows.count
-                for unusable in page.unusable { report.skip("\(vendor) contact without a usable phone"); report.notes.append("\(vendor) contact \(unusable.id) skipped: \(unusable.reason)") }
+                for unusable in page.unusable {
+                    report.skip("\(vendor) contact without a usable phone")
+                    report.notes.append("\(vendor) contact \(unusable.id) skipped: \(unusable.reason)")
+                }
                 for stamp in page.contacts.compactMap(\.updatedAt) {
                     newest = max(newest ?? stamp, stamp)
                     oldest = min(oldest ?? stamp, stamp)
@@ -23,7 +29,10 @@ extension SyncCycle {
             }
             let distinct = try state.snapshotCount()
             if distinct < report.pulled {
-                throw SyncError(.listing, "the \(vendor) listing showed \(report.pulled - distinct) contact(s) twice; it changed while being read, so this cycle applies nothing (the next one lists again)")
+                throw SyncError(
+                    .listing,
+                    "the \(vendor) listing showed \(report.pulled - distinct) contact(s) twice; it changed while being read, so this cycle applies nothing (the next one lists again)"
+                )
             }
         } catch let error as SyncError {
             throw error
@@ -42,12 +51,43 @@ extension SyncCycle {
     /// listed contact is newer than the newest seen last time. That cannot be caught up.
     private func noteFeedOverflow(newest: Timestamp?, oldest: Timestamp?) throws(SyncError) {
         let key = "remote_newest_seen"
-        if let previous = state.meta(key).flatMap(Timestamp.init(iso8601:)), let oldest, report.pulled >= 500, oldest > previous {
+        if let previous = state.meta(key).flatMap(Timestamp.init(iso8601:)), let oldest, report.pulled >= 500,
+            oldest > previous
+        {
             report.notes.append(
-                "more than 500 contacts changed on \(vendor) since the last cycle; \(vendor) lists only the 500 most recent, so some remote edits were not seen. Run syncd more often (sync.interval_seconds).")
+                "more than 500 contacts changed on \(vendor) since the last cycle; \(vendor) lists only the 500 most recent, so some remote edits were not seen. Run syncd more often (sync.interval_seconds)."
+            )
         }
         if let newest, !options.dryRun {
             try SyncEngine.storage { try state.setMeta(key, newest.iso8601(fractionalSeconds: true)) }
+        }
+    }
+
+    /// A linked contact the listing did not show is read directly: only a "not found" from
+    /// the vendor counts as a deletion (listings shift while contacts change). What the reads
+    /// find joins the snapshot; what they do not is marked gone, for planning.
+    func readMissingFromListing() async throws(SyncError) {
+        var missing: [String] = []
+        try SyncEngine.storage {
+            try state.forEachLinkMissingFromSnapshot { if let id = $0.remoteID { missing.append(id) } }
+        }
+        for id in missing {
+            let fetched: RemoteContact?
+            do {
+                fetched = try await remote.fetch(id: id)
+            } catch {
+                throw SyncEngine.remoteError(error)
+            }
+            try SyncEngine.storage {
+                if let fetched {
+                    try state.storeSnapshot([
+                        SnapshotRow(
+                            remoteID: fetched.id, contact: fetched.contact, updatedAt: fetched.updatedAt)
+                    ])
+                } else {
+                    try state.markGone(remoteID: id)
+                }
+            }
         }
     }
 
@@ -69,7 +109,11 @@ extension SyncCycle {
                 throw SyncEngine.remoteError(error)
             }
             guard let contact else { continue }
-            try SyncEngine.storage { try state.storeSnapshot([SnapshotRow(remoteID: contact.id, contact: contact.contact, updatedAt: contact.updatedAt)]) }
+            try SyncEngine.storage {
+                try state.storeSnapshot([
+                    SnapshotRow(remoteID: contact.id, contact: contact.contact, updatedAt: contact.updatedAt)
+                ])
+            }
         }
     }
 
@@ -79,11 +123,20 @@ extension SyncCycle {
         try SyncEngine.storage {
             for entry in try state.pendingJournal() {
                 defer { try? state.clearJournal(id: entry.id) }
-                guard entry.kind == "create", let localKey = entry.localKey, try state.link(localKey: localKey) == nil else { continue }
-                let candidates = try state.snapshots(phone: entry.phone).filter { (try? state.link(remoteID: $0.remoteID)) == nil }
+                guard entry.kind == "create", let localKey = entry.localKey,
+                    try state.link(localKey: localKey) == nil
+                else { continue }
+                let candidates = try state.snapshots(phone: entry.phone).filter {
+                    (try? state.link(remoteID: $0.remoteID)) == nil
+                }
                 guard let found = candidates.first else { continue }
-                try state.save(Link(localKey: localKey, remoteID: found.remoteID, phone: entry.phone, base: nil, remoteHash: nil, remoteUpdatedAt: nil), at: now())
-                report.notes.append("recovered an interrupted create of \(entry.phone): linked to \(vendor) contact \(found.remoteID)")
+                try state.save(
+                    Link(
+                        localKey: localKey, remoteID: found.remoteID, phone: entry.phone, base: nil,
+                        remoteHash: nil, remoteUpdatedAt: nil), at: now())
+                report.notes.append(
+                    "recovered an interrupted create of \(entry.phone): linked to \(vendor) contact \(found.remoteID)"
+                )
             }
         }
     }

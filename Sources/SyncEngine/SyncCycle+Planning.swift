@@ -12,17 +12,18 @@ extension SyncCycle {
         var remote = 0
     }
 
-    /// Walks remote changes, then linked contacts missing from the listing (confirmed by a
-    /// direct read), then the CRM's changes; each contact is decided once.
-    func plan() async throws(SyncError) -> PlannedDeletes {
+    /// Walks remote changes, then linked contacts the vendor no longer has, then the CRM's
+    /// changes; each contact is decided once. Pure of I/O with the vendor: everything it
+    /// needs was read before.
+    func plan() throws(SyncError) -> PlannedDeletes {
         var tally = PlanTally()
         do {
             tally.identity = try state.transaction { try resolveIdentities() }
-            try state.transaction { try planRemoteChanges(&tally) }
-            if capabilities.listsEverything && capabilities.canReadOne && readsWholeListing {
-                try await planMissingFromListing(&tally)
+            try state.transaction {
+                try planRemoteChanges(&tally)
+                try planGoneFromVendor(&tally)
+                try planLocalChanges(&tally)
             }
-            try state.transaction { try planLocalChanges(&tally) }
         } catch {
             throw SyncEngine.storageError(error)
         }
@@ -94,28 +95,15 @@ extension SyncCycle {
 
     // MARK: - Missing from the listing
 
-    /// A linked contact the listing did not show is read directly: only a "not found" from
-    /// the vendor counts as a deletion (listings shift while contacts change).
-    private func planMissingFromListing(_ tally: inout PlanTally) async throws {
-        var missing: [Link] = []
-        try state.forEachLinkMissingFromSnapshot { missing.append(tally.identity.following($0)) }
-        for link in missing {
-            guard let remoteID = link.remoteID else { continue }
-            let fetched: RemoteContact?
-            do {
-                fetched = try await remote.fetch(id: remoteID)
-            } catch {
-                throw SyncEngine.remoteError(error)
-            }
-            try state.transaction {
-                tally.handle(link)
-                let remoteState: Decision.RemoteState =
-                    fetched.map { .present($0.contact, updatedAt: $0.updatedAt) } ?? .deleted
-                var item = decision.decide(
-                    link: link, local: try localState(for: link, tally), remote: remoteState)
-                item.remoteHash = fetched?.contact.contentHash
-                try emit(item, &tally, releasing: link)
-            }
+    /// Linked contacts the vendor said, when read directly, it no longer has.
+    private func planGoneFromVendor(_ tally: inout PlanTally) throws {
+        var gone: [Link] = []
+        try state.forEachLinkGoneFromVendor { gone.append(tally.identity.following($0)) }
+        for link in gone {
+            tally.handle(link)
+            var item = decision.decide(link: link, local: try localState(for: link, tally), remote: .deleted)
+            item.remoteHash = nil
+            try emit(item, &tally, releasing: link)
         }
     }
 

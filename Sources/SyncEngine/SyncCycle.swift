@@ -52,11 +52,14 @@ final class SyncCycle {
             try collectLocalChanges()
             if readsWholeListing {
                 try await listRemote()
+                if capabilities.listsEverything && capabilities.canReadOne {
+                    try await readMissingFromListing()
+                }
             } else {
                 try await readTouchedRemoteContacts()
             }
             try recoverJournal()
-            let deletes = try await plan()
+            let deletes = try plan()
             try checkDeleteGuard(deletes)
             if !options.dryRun {
                 try await execute()

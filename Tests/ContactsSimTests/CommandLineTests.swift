@@ -1,17 +1,20 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import ContactsSim
 import Foundation
 import JSON
-import Testing
 import TestSupport
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 @Suite struct CommandLineTests {
     @Test func readsEveryOption() throws {
         let line = try SimCommandLine(arguments: [
-            "--dialect", "qlara", "--port=0", "--seed", "1000", "--token", "t", "--rate", "500/20", "--custom-fields", "a,b",
-            "--duplicate-status", "422", "--fail-rate", "0.2", "--drop-after", "0.1", "--latency-ms", "50", "--state", "/tmp/x.sqlite",
+            "--dialect", "qlara", "--port=0", "--seed", "1000", "--token", "t", "--rate", "500/20",
+            "--custom-fields", "a,b",
+            "--duplicate-status", "422", "--fail-rate", "0.2", "--drop-after", "0.1", "--latency-ms", "50",
+            "--state", "/tmp/x.sqlite",
         ])
         #expect(line.configuration.dialect == .qlara)
         #expect(line.port == 0)
@@ -24,8 +27,12 @@ import TestSupport
         #expect(line.configuration.faults.dropAfterRate == 0.1)
         #expect(line.configuration.faults.latencyMilliseconds == 50)
         #expect(line.configuration.stateFile == "/tmp/x.sqlite")
-        #expect(try SimCommandLine(arguments: ["--dialect", "waply", "--rate", "unlimited"]).configuration.rateLimit == nil)
-        #expect(try SimCommandLine(arguments: ["--dialect", "waply"]).configuration.rateLimit == RateLimit(perMinute: 100))
+        #expect(
+            try SimCommandLine(arguments: ["--dialect", "waply", "--rate", "unlimited"]).configuration
+                .rateLimit == nil)
+        #expect(
+            try SimCommandLine(arguments: ["--dialect", "waply"]).configuration.rateLimit
+                == RateLimit(perMinute: 100))
         #expect(try SimCommandLine(arguments: ["--help"]).showHelp)
     }
 
@@ -47,17 +54,19 @@ import TestSupport
 
     /// The built `contacts-sim` next to the test bundle.
     private var executable: URL {
-        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("contacts-sim")
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(
+            "contacts-sim")
     }
 
     @Test func theCommandPrintsItsPortFirstAndStopsOnSIGTERM() throws {
         let process = Process()
         process.executableURL = executable
         process.arguments = ["--dialect", "waply", "--port", "0", "--seed", "25", "--rate", "unlimited"]
-        let output = Pipe(), errors = Pipe()
+        let output = Pipe()
+        let errors = Pipe()
         process.standardOutput = output
         process.standardError = errors
-        try process.run()
+        try ProcessLaunch.run(process)
         defer { if process.isRunning { process.terminate() } }
         var firstLine = ""
         while !firstLine.hasSuffix("\n") {
@@ -66,7 +75,8 @@ import TestSupport
             firstLine += String(decoding: byte, as: UTF8.self)
         }
         let port = try #require(Int(firstLine.trimmingCharacters(in: .whitespacesAndNewlines)))
-        let response = try LoopbackClient(port: port).request("GET", "/v1/contacts?limit=100", headers: ["Authorization": "Bearer sim-token"])
+        let response = try LoopbackClient(port: port).request(
+            "GET", "/v1/contacts?limit=100", headers: ["Authorization": "Bearer sim-token"])
         #expect(try response.json["total"] == 25)
         process.terminate()
         let deadline = Date().addingTimeInterval(5)
@@ -84,9 +94,11 @@ import TestSupport
         let errors = Pipe()
         process.standardError = errors
         process.standardOutput = Pipe()
-        try process.run()
+        try ProcessLaunch.run(process)
         process.waitUntilExit()
         #expect(process.terminationStatus == 64)
-        #expect(String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).contains("unknown dialect"))
+        #expect(
+            String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).contains(
+                "unknown dialect"))
     }
 }

@@ -5,26 +5,34 @@ import Foundation
 import JSON
 import SQLite
 import SyncEngine
-import Testing
 import TestSupport
+import Testing
 
 /// Whatever happens during a sync — the CRM writing, the process killed — the next clean
 /// cycles converge: both sides equal, no duplicates, no lost edit.
 @Suite struct ConvergenceTests {
     /// Asserts both sides hold the same people with the same names.
-    private func expectConverged(_ fixture: SyncFixture, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    private func expectConverged(_ fixture: SyncFixture, sourceLocation: SourceLocation = #_sourceLocation)
+        throws
+    {
         let local = try fixture.localRows()
         let remote = try fixture.remoteContacts()
-        #expect(Set(local.keys) == Set(remote.keys), "the same phones on both sides", sourceLocation: sourceLocation)
+        #expect(
+            Set(local.keys) == Set(remote.keys), "the same phones on both sides",
+            sourceLocation: sourceLocation)
         for (phone, row) in local {
-            #expect(remote[phone]?["name"]?.string == row.name, "name of \(phone)", sourceLocation: sourceLocation)
+            #expect(
+                remote[phone]?["name"]?.string == row.name, "name of \(phone)", sourceLocation: sourceLocation
+            )
         }
     }
 
     @Test func aCRMWritingDuringASyncLosesNothing() async throws {
         let fixture = try SyncFixture()
         try fixture.sim.seed(100)
-        for index in 0..<100 { try fixture.insertLocal("+2547100\(String(10_000 + index))", name: "Local \(index)") }
+        for index in 0..<100 {
+            try fixture.insertLocal("+2547100\(String(10_000 + index))", name: "Local \(index)")
+        }
         // Slow the vendor down so the CRM's writes land in the middle of the cycle.
         try fixture.sim.faults(["latency_ms": 15])
         let path = fixture.crmPath
@@ -32,8 +40,12 @@ import TestSupport
             let crm = try Database(path: path)
             var writes = 0
             for index in 0..<40 {
-                try crm.run("INSERT INTO customers (full_name, mobile) VALUES (?, ?)", [.text("Added during sync \(index)"), .text("+2547200\(String(10_000 + index))")])
-                try crm.run("UPDATE customers SET full_name = ? WHERE mobile = ?", [.text("Edited during sync \(index)"), .text("+2547100\(String(10_000 + index))")])
+                try crm.run(
+                    "INSERT INTO customers (full_name, mobile) VALUES (?, ?)",
+                    [.text("Added during sync \(index)"), .text("+2547200\(String(10_000 + index))")])
+                try crm.run(
+                    "UPDATE customers SET full_name = ? WHERE mobile = ?",
+                    [.text("Edited during sync \(index)"), .text("+2547100\(String(10_000 + index))")])
                 writes += 2
                 try await Task.sleep(nanoseconds: 15_000_000)
             }
@@ -55,7 +67,8 @@ import TestSupport
         let fixture = try SyncFixture()
         try fixture.sim.seed(20)
         try await fixture.sync()
-        try fixture.editRemote(try fixture.remoteContacts().keys.sorted()[0], ["name": "Edited on the vendor"])
+        try fixture.editRemote(
+            try fixture.remoteContacts().keys.sorted()[0], ["name": "Edited on the vendor"])
         let path = fixture.crmPath
         // The CRM application holds its write lock for a second while syncd wants to write.
         let holder = Task.detached { () throws -> Void in
@@ -73,7 +86,8 @@ import TestSupport
 
     /// The built `syncd` next to the test bundle.
     private var syncd: URL {
-        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("syncd")
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(
+            "syncd")
     }
 
     @Test func killingSyncdAtRandomPointsNeverDuplicatesOrLosesAnything() async throws {
@@ -81,19 +95,23 @@ import TestSupport
         try fixture.sim.seed(150)
         let shared = Array(try fixture.remoteContacts().keys.sorted().prefix(50))
         for phone in shared { try fixture.insertLocal(phone, name: "CRM copy") }
-        for index in 0..<150 { try fixture.insertLocal("+2547300\(String(10_000 + index))", name: "Local \(index)") }
+        for index in 0..<150 {
+            try fixture.insertLocal("+2547300\(String(10_000 + index))", name: "Local \(index)")
+        }
         // A first clean sync gives every later edit a base: each is then one-sided.
         try await fixture.sync()
-        for index in 0..<150 { try fixture.insertLocal("+2547400\(String(10_000 + index))", name: "Added later \(index)") }
+        for index in 0..<150 {
+            try fixture.insertLocal("+2547400\(String(10_000 + index))", name: "Added later \(index)")
+        }
         try fixture.sim.seed(100, seed: 99)
         try fixture.sim.faults(["latency_ms": 15])
         let config = fixture.directory + "/config.json"
         try """
-            {"local": {"database": "crm.sqlite", "table": "customers", "key": "id", "default_country": "KE",
-                       "columns": {"phone": "mobile", "name": "full_name", "email": "email", "tags": "tags", "attributes": "extra", "updated_at": "updated_at"}},
-             "remote": {"provider": "waply", "base_url": "\(fixture.sim.simulator.baseURL)", "token_env": "SYNCD_TOKEN", "requests_per_minute": 1000000, "timeout_seconds": 5},
-             "sync": {"state": "state.sqlite"}}
-            """.write(toFile: config, atomically: true, encoding: .utf8)
+        {"local": {"database": "crm.sqlite", "table": "customers", "key": "id", "default_country": "KE",
+                   "columns": {"phone": "mobile", "name": "full_name", "email": "email", "tags": "tags", "attributes": "extra", "updated_at": "updated_at"}},
+         "remote": {"provider": "waply", "base_url": "\(fixture.sim.simulator.baseURL)", "token_env": "SYNCD_TOKEN", "requests_per_minute": 1000000, "timeout_seconds": 5},
+         "sync": {"state": "state.sqlite"}}
+        """.write(toFile: config, atomically: true, encoding: .utf8)
         var generator = SystemRandomNumberGenerator()
         var killed = 0
         for round in 0..<8 {
@@ -106,7 +124,7 @@ import TestSupport
             process.environment = ["SYNCD_TOKEN": "sim-token"]
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
-            try process.run()
+            try ProcessLaunch.run(process)
             try await Task.sleep(nanoseconds: UInt64.random(in: 10_000_000...400_000_000, using: &generator))
             if process.isRunning {
                 kill(process.processIdentifier, SIGKILL)
@@ -119,7 +137,8 @@ import TestSupport
         try await fixture.sync()
         try expectConverged(fixture)
         #expect(try fixture.remoteContacts().count == 550)
-        let remote = try fixture.remoteContacts(), local = try fixture.localRows()
+        let remote = try fixture.remoteContacts()
+        let local = try fixture.localRows()
         for round in 0..<8 {
             #expect(remote[shared[round]]?["name"] == .string("CRM edit \(round)"), "no lost CRM edit")
             #expect(local[shared[10 + round]]?.name == "Vendor edit \(round)", "no lost vendor edit")

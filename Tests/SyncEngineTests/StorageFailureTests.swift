@@ -2,8 +2,8 @@ import Configuration
 import Foundation
 import JSON
 import SyncEngine
-import Testing
 import TestSupport
+import Testing
 
 /// A state file syncd cannot write gets a clear error before anything is sent or written.
 @Suite struct StorageFailureTests {
@@ -13,7 +13,7 @@ import TestSupport
         process.executableURL = URL(fileURLWithPath: "/usr/bin/chattr")
         process.arguments = [on ? "+i" : "-i", path]
         process.standardError = FileHandle.nullDevice
-        guard (try? process.run()) != nil else { return false }
+        guard (try? ProcessLaunch.run(process)) != nil else { return false }
         process.waitUntilExit()
         return process.terminationStatus == 0
     }
@@ -21,11 +21,15 @@ import TestSupport
     static let canMakeImmutable: Bool = {
         let probe = NSTemporaryDirectory() + "syncd-chattr-probe-\(UUID().uuidString.prefix(6))"
         FileManager.default.createFile(atPath: probe, contents: Data())
-        defer { _ = immutable(probe, false); try? FileManager.default.removeItem(atPath: probe) }
+        defer {
+            _ = immutable(probe, false)
+            try? FileManager.default.removeItem(atPath: probe)
+        }
         return FileManager.default.isExecutableFile(atPath: "/usr/bin/chattr") && immutable(probe, true)
     }()
 
-    @Test(.enabled(if: canMakeImmutable)) func aReadOnlyStateFileIsAClearErrorAndNothingIsSent() async throws {
+    @Test(.enabled(if: canMakeImmutable)) func aReadOnlyStateFileIsAClearErrorAndNothingIsSent() async throws
+    {
         let fixture = try SyncFixture()
         try fixture.insertLocal("+254700000001", name: "Ann")
         try await fixture.sync()
@@ -36,10 +40,13 @@ import TestSupport
         try fixture.resetStats()
         await #expect { try await fixture.sync() } throws: { error in
             let message = "\(error)"
-            return (error as? SyncError)?.kind == .storage && (message.contains("read-only") || message.contains("cannot use the state file") || message.contains("readonly"))
+            return (error as? SyncError)?.kind == .storage
+                && (message.contains("read-only") || message.contains("cannot use the state file")
+                    || message.contains("readonly"))
         }
         #expect(try fixture.writes() == 0, "nothing was sent")
         #expect(Self.immutable(state, false))
-        #expect(try await fixture.sync().remote.created == 1, "once writable again, the next cycle catches up")
+        #expect(
+            try await fixture.sync().remote.created == 1, "once writable again, the next cycle catches up")
     }
 }
