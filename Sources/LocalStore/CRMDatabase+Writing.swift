@@ -4,7 +4,7 @@ import Foundation
 import SQLite
 
 /// A change syncd makes to the CRM table.
-public enum LocalWrite: Sendable {
+public enum LocalWrite: Sendable, Equatable {
     case insert(Contact)
     /// `expected` is the row as the planner saw it; the write is skipped if the CRM changed
     /// the row since.
@@ -64,11 +64,9 @@ extension CRMDatabase {
         case .insert(let contact):
             var values = try mapping.changes(
                 from: nil, to: contact, now: now, updatedAtIsNumeric: updatedAtIsNumeric)
-            var key: String?
-            if !keyIsAssigned {
-                key = UUID().uuidString.lowercased()
-                values.insert((keyColumn, .text(key!)), at: 0)
-            }
+            // A key SQLite does not assign (a TEXT key) gets a new UUID.
+            let key = keyIsAssigned ? nil : UUID().uuidString.lowercased()
+            if let key { values.insert((keyColumn, .text(key)), at: 0) }
             let columns = values.map { quoted($0.0) }.joined(separator: ", ")
             let marks = Array(repeating: "?", count: values.count).joined(separator: ", ")
             try database.run(

@@ -43,14 +43,14 @@ struct ColumnMapping: Sendable {
         let updatedAt = updatedValue.flatMap(Self.timestamp)
         let unreadableTime = updatedAt == nil && updatedValue?.isNull == false ? updatedValue?.string : nil
         let rawPhone = phoneValue.flatMap(Self.storedDigits) ?? phoneValue?.string
-        func fail(_ reason: String) -> LocalRow {
+        func fail(_ kind: LocalRowProblem.Kind, _ reason: String) -> LocalRow {
             LocalRow(
-                key: key, contact: .failure(LocalRowProblem(reason, rawPhone: rawPhone)),
+                key: key, contact: .failure(LocalRowProblem(kind, reason, rawPhone: rawPhone)),
                 updatedAt: updatedAt,
                 unreadableUpdatedAt: unreadableTime)
         }
         guard let rawPhone, !rawPhone.trimmingCharacters(in: .whitespaces).isEmpty else {
-            return fail("no phone")
+            return fail(.noPhone, "no phone")
         }
         let phone: PhoneNumber
         do {
@@ -60,7 +60,7 @@ struct ColumnMapping: Sendable {
                 phone = try PhoneNumber.normalize(rawPhone, defaultCountry: settings.defaultCountry)
             }
         } catch {
-            return fail("invalid phone '\(rawPhone)': \(error)")
+            return fail(.invalidPhone, "invalid phone '\(rawPhone)': \(error)")
         }
         var contact = Contact(phone: phone)
         contact.name = Self.text(nameValue)
@@ -68,15 +68,15 @@ struct ColumnMapping: Sendable {
         contact.country = Self.text(countryValue)?.uppercased()
         switch tags(tagsValue) {
         case .success(let tags): contact.tags = tags
-        case .failure(let problem): return fail(problem.reason)
+        case .failure(let problem): return fail(problem.kind, problem.reason)
         }
         switch Self.attributes(attributesValue) {
         case .success(let attributes): contact.attributes = attributes
-        case .failure(let problem): return fail(problem.reason)
+        case .failure(let problem): return fail(problem.kind, problem.reason)
         }
         switch Self.optIn(optInValue) {
         case .success(let optIn): contact.optIn = optIn
-        case .failure(let problem): return fail(problem.reason)
+        case .failure(let problem): return fail(problem.kind, problem.reason)
         }
         return LocalRow(
             key: key, contact: .success(contact), updatedAt: updatedAt, unreadableUpdatedAt: unreadableTime)
@@ -111,7 +111,9 @@ struct ColumnMapping: Sendable {
         case .json:
             guard let array = try? JSON.parse(text).array, array.allSatisfy({ $0.string != nil }) else {
                 return .failure(
-                    LocalRowProblem("tags are not a JSON array of strings: \(text.prefix(60))", rawPhone: nil)
+                    LocalRowProblem(
+                        .unreadable, "tags are not a JSON array of strings: \(text.prefix(60))", rawPhone: nil
+                    )
                 )
             }
             return .success(array.compactMap(\.string))
@@ -123,13 +125,15 @@ struct ColumnMapping: Sendable {
         guard let text = text(value) else { return .success([:]) }
         guard let object = try? JSON.parse(text).object else {
             return .failure(
-                LocalRowProblem("attributes are not a JSON object: \(text.prefix(60))", rawPhone: nil))
+                LocalRowProblem(
+                    .unreadable, "attributes are not a JSON object: \(text.prefix(60))", rawPhone: nil))
         }
         var map: [String: JSON] = [:]
         for (key, member) in object where !member.isNull {
             guard member.isScalar else {
                 return .failure(
                     LocalRowProblem(
+                        .unreadable,
                         "attribute '\(key)' is \(member.kindName), not text, a number or a boolean",
                         rawPhone: nil))
             }
@@ -146,7 +150,8 @@ struct ColumnMapping: Sendable {
         case "", "unknown": return .success(nil)
         default:
             return .failure(
-                LocalRowProblem("opt-in '\(value.string ?? "")' is not 1, 0 or NULL", rawPhone: nil))
+                LocalRowProblem(
+                    .unreadable, "opt-in '\(value.string ?? "")' is not 1, 0 or NULL", rawPhone: nil))
         }
     }
 
@@ -219,6 +224,7 @@ struct ColumnMapping: Sendable {
         case .comma:
             if let tag = tags.first(where: { $0.contains(",") }) {
                 throw LocalRowProblem(
+                    .unreadable,
                     "the tag '\(tag)' holds a comma, which local.tags_format 'comma' cannot store",
                     rawPhone: nil)
             }

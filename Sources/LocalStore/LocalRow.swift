@@ -24,11 +24,20 @@ public struct LocalRow: Sendable {
 
 /// Why a CRM row is skipped; it is reported and never pushed.
 public struct LocalRowProblem: Error, Sendable, Equatable, CustomStringConvertible {
+    public enum Kind: String, Sendable {
+        case noPhone = "no_phone"
+        case invalidPhone = "invalid_phone"
+        /// Tags, attributes or opt-in that do not read, or a value a column cannot hold.
+        case unreadable
+    }
+
+    public let kind: Kind
     public let reason: String
     /// The phone as the CRM has it, for reports.
     public let rawPhone: String?
 
-    public init(_ reason: String, rawPhone: String?) {
+    public init(_ kind: Kind, _ reason: String, rawPhone: String?) {
+        self.kind = kind
         self.reason = reason
         self.rawPhone = rawPhone
     }

@@ -33,7 +33,7 @@ public struct LocalChange: Sendable {
     public var key: String
     /// `nil` for a deleted row or one with a problem.
     public var contact: Contact?
-    public var problem: String?
+    public var problem: LocalRowProblem?
     public var rawPhone: String?
     public var changedAt: Timestamp?
     public var deleted: Bool
@@ -42,7 +42,7 @@ public struct LocalChange: Sendable {
     public var replaced: Bool
 
     public init(
-        key: String, contact: Contact?, problem: String?, rawPhone: String?, changedAt: Timestamp?,
+        key: String, contact: Contact?, problem: LocalRowProblem?, rawPhone: String?, changedAt: Timestamp?,
         deleted: Bool, replaced: Bool = false
     ) {
         self.key = key
@@ -68,7 +68,7 @@ extension StateStore {
             CREATE TEMP TABLE IF NOT EXISTS remote_snapshot (remote_id TEXT PRIMARY KEY, phone TEXT NOT NULL, hash INTEGER NOT NULL,
                 updated_at INTEGER, contact TEXT NOT NULL);
             CREATE INDEX IF NOT EXISTS temp.remote_snapshot_phone ON remote_snapshot (phone);
-            CREATE TEMP TABLE IF NOT EXISTS local_changes (local_key TEXT PRIMARY KEY, phone TEXT, contact TEXT, problem TEXT,
+            CREATE TEMP TABLE IF NOT EXISTS local_changes (local_key TEXT PRIMARY KEY, phone TEXT, contact TEXT, problem TEXT, problem_kind TEXT,
                 changed_at INTEGER, deleted INTEGER NOT NULL, replaced INTEGER NOT NULL DEFAULT 0);
             CREATE INDEX IF NOT EXISTS temp.local_changes_phone ON local_changes (phone);
             CREATE TEMP TABLE IF NOT EXISTS remote_gone (remote_id TEXT PRIMARY KEY);
@@ -162,27 +162,33 @@ extension StateStore {
 
     public func storeLocalChange(_ change: LocalChange) throws {
         try database.run(
-            "INSERT OR REPLACE INTO local_changes (local_key, phone, contact, problem, changed_at, deleted, replaced) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO local_changes (local_key, phone, contact, problem, changed_at, deleted, replaced, problem_kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 .text(change.key), DatabaseValue(change.contact?.phone.e164 ?? change.rawPhone),
                 DatabaseValue(change.contact?.json.text),
-                DatabaseValue(change.problem), DatabaseValue(change.changedAt?.millisecondsSinceEpoch),
+                DatabaseValue(change.problem?.reason),
+                DatabaseValue(change.changedAt?.millisecondsSinceEpoch),
                 .integer(change.deleted ? 1 : 0),
-                .integer(change.replaced ? 1 : 0),
+                .integer(change.replaced ? 1 : 0), DatabaseValue(change.problem?.kind.rawValue),
             ])
     }
 
     static func localChange(_ row: Row) -> LocalChange {
         let contact = row.string(2).flatMap { try? JSON.parse($0) }.flatMap(Contact.init(json:))
         return LocalChange(
-            key: row.string(0) ?? "", contact: contact, problem: row.string(3), rawPhone: row.string(1),
+            key: row.string(0) ?? "", contact: contact,
+            problem: row.string(3).map { reason in
+                LocalRowProblem(
+                    row.string(7).flatMap(LocalRowProblem.Kind.init(rawValue:)) ?? .unreadable, reason,
+                    rawPhone: row.string(1))
+            }, rawPhone: row.string(1),
             changedAt: row.int64(4).map(Timestamp.init(millisecondsSinceEpoch:)), deleted: row.int(5) == 1,
             replaced: row.int(6) == 1)
     }
 
     public func localChange(key: String) throws -> LocalChange? {
         try database.first(
-            "SELECT local_key, phone, contact, problem, changed_at, deleted, replaced FROM local_changes WHERE local_key = ?",
+            "SELECT local_key, phone, contact, problem, changed_at, deleted, replaced, problem_kind FROM local_changes WHERE local_key = ?",
             [.text(key)]
         ).map(Self.localChange)
     }
@@ -190,9 +196,9 @@ extension StateStore {
     /// Every local change, with the link that holds its row (if any).
     public func forEachLocalChange(_ body: (LocalChange, Link?) throws -> Void) throws {
         try database.forEachRow(
-            "SELECT c.local_key, c.phone, c.contact, c.problem, c.changed_at, c.deleted, c.replaced, \(Self.joinedLinkColumns) FROM local_changes c LEFT JOIN links l ON l.local_key = c.local_key ORDER BY c.local_key"
+            "SELECT c.local_key, c.phone, c.contact, c.problem, c.changed_at, c.deleted, c.replaced, c.problem_kind, \(Self.joinedLinkColumns) FROM local_changes c LEFT JOIN links l ON l.local_key = c.local_key ORDER BY c.local_key"
         ) { row in
-            try body(Self.localChange(row), Self.link(row, offset: 7))
+            try body(Self.localChange(row), Self.link(row, offset: 8))
         }
     }
 
@@ -201,12 +207,12 @@ extension StateStore {
     public func displacedLinks() throws -> [(link: Link, change: LocalChange)] {
         try database.query(
             """
-            SELECT c.local_key, c.phone, c.contact, c.problem, c.changed_at, c.deleted, c.replaced, \(Self.joinedLinkColumns)
+            SELECT c.local_key, c.phone, c.contact, c.problem, c.changed_at, c.deleted, c.replaced, c.problem_kind, \(Self.joinedLinkColumns)
             FROM local_changes c JOIN links l ON l.local_key = c.local_key
             WHERE l.state != 'detached' AND (c.deleted = 1 OR c.phone IS NOT l.phone)
             ORDER BY l.link_id
             """
-        ).compactMap { row in Self.link(row, offset: 7).map { ($0, Self.localChange(row)) } }
+        ).compactMap { row in Self.link(row, offset: 8).map { ($0, Self.localChange(row)) } }
     }
 
     // MARK: - Plan

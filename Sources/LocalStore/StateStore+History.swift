@@ -5,11 +5,26 @@ import SQLite
 /// A remote write recorded before it is sent, so a crash between sending and recording the
 /// answer is resolved by looking, never by sending blindly again.
 public struct JournalEntry: Sendable {
+    public enum Kind: String, Sendable {
+        /// A contact created on the vendor (its answer carries the new id).
+        case create
+    }
+
     public var id: Int64
-    public var kind: String
+    public var kind: Kind
     public var phone: String
     public var localKey: String?
     public var remoteID: String?
+}
+
+/// How a sync cycle ended.
+public enum RunOutcome: String, Sendable {
+    case synced
+    /// Synced, but some contacts were refused by one side.
+    case partial
+    /// Stopped for the rate limit, progress saved; the next cycle goes on.
+    case deferred
+    case failed
 }
 
 /// A rejected contact, kept with its reason until it syncs.
@@ -40,10 +55,15 @@ extension StateStore {
     // another contact would replay another contact's answer.
 
     @discardableResult
-    public func journal(kind: String, phone: String, localKey: String?, remoteID: String?, at now: Timestamp) throws -> Int64 {
+    public func journal(
+        kind: JournalEntry.Kind, phone: String, localKey: String?, remoteID: String?, at now: Timestamp
+    ) throws -> Int64 {
         try database.run(
             "INSERT INTO journal (kind, phone, local_key, remote_id, created_at) VALUES (?, ?, ?, ?, ?)",
-            [.text(kind), .text(phone), DatabaseValue(localKey), DatabaseValue(remoteID), .integer(now.millisecondsSinceEpoch)])
+            [
+                .text(kind.rawValue), .text(phone), DatabaseValue(localKey), DatabaseValue(remoteID),
+                .integer(now.millisecondsSinceEpoch),
+            ])
         return database.lastInsertRowID
     }
 
@@ -53,7 +73,10 @@ extension StateStore {
 
     public func pendingJournal() throws -> [JournalEntry] {
         try database.query("SELECT id, kind, phone, local_key, remote_id FROM journal ORDER BY id").map {
-            JournalEntry(id: $0.int64(0) ?? 0, kind: $0.string(1) ?? "", phone: $0.string(2) ?? "", localKey: $0.string(3), remoteID: $0.string(4))
+            JournalEntry(
+                id: $0.int64(0) ?? 0,
+                kind: $0.string(1).flatMap(JournalEntry.Kind.init(rawValue:)) ?? .create,
+                phone: $0.string(2) ?? "", localKey: $0.string(3), remoteID: $0.string(4))
         }
     }
 
@@ -64,29 +87,48 @@ extension StateStore {
         return database.lastInsertRowID
     }
 
-    public func finishRun(id: Int64, at now: Timestamp, outcome: String, summary: JSON, error: String?) throws {
+    public func finishRun(id: Int64, at now: Timestamp, outcome: RunOutcome, summary: JSON, error: String?)
+        throws
+    {
         try database.run(
             "UPDATE runs SET finished_at = ?, outcome = ?, summary = ?, error = ? WHERE id = ?",
-            [.integer(now.millisecondsSinceEpoch), .text(outcome), .text(summary.text), DatabaseValue(error), .integer(id)])
+            [
+                .integer(now.millisecondsSinceEpoch), .text(outcome.rawValue), .text(summary.text),
+                DatabaseValue(error), .integer(id),
+            ])
         // Keep a year of daily runs' worth of history, not forever.
         try database.run("DELETE FROM runs WHERE id <= (SELECT max(id) FROM runs) - 10000")
     }
 
     /// The newest runs first: (started, finished, outcome, summary, error).
-    public func recentRuns(limit: Int) throws -> [(started: Timestamp, finished: Timestamp?, outcome: String?, summary: JSON?, error: String?)] {
-        try database.query("SELECT started_at, finished_at, outcome, summary, error FROM runs ORDER BY id DESC LIMIT ?", [.integer(Int64(limit))]).map {
-            (Timestamp(millisecondsSinceEpoch: $0.int64(0) ?? 0), $0.int64(1).map(Timestamp.init(millisecondsSinceEpoch:)), $0.string(2),
-             $0.string(3).flatMap { try? JSON.parse($0) }, $0.string(4))
+    public func recentRuns(limit: Int) throws -> [(
+        started: Timestamp, finished: Timestamp?, outcome: RunOutcome?, summary: JSON?, error: String?
+    )] {
+        try database.query(
+            "SELECT started_at, finished_at, outcome, summary, error FROM runs ORDER BY id DESC LIMIT ?",
+            [.integer(Int64(limit))]
+        ).map {
+            (
+                Timestamp(millisecondsSinceEpoch: $0.int64(0) ?? 0),
+                $0.int64(1).map(Timestamp.init(millisecondsSinceEpoch:)),
+                $0.string(2).flatMap(RunOutcome.init(rawValue:)),
+                $0.string(3).flatMap { try? JSON.parse($0) }, $0.string(4)
+            )
         }
     }
 
     // MARK: - Conflicts
 
-    public func logConflict(_ conflict: FieldConflict, phone: String, runID: Int64?, at now: Timestamp) throws {
+    public func logConflict(_ conflict: FieldConflict, phone: String, runID: Int64?, at now: Timestamp) throws
+    {
         try database.run(
             "INSERT INTO conflicts (run_id, phone, field, base, local, remote, winner, reason, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [DatabaseValue(runID), .text(phone), .text(conflict.field.description), DatabaseValue(conflict.base), DatabaseValue(conflict.local),
-             DatabaseValue(conflict.remote), .text(conflict.winner.rawValue), .text(conflict.reason), .integer(now.millisecondsSinceEpoch)])
+            [
+                DatabaseValue(runID), .text(phone), .text(conflict.field.description),
+                DatabaseValue(conflict.base), DatabaseValue(conflict.local),
+                DatabaseValue(conflict.remote), .text(conflict.winner.rawValue), .text(conflict.reason),
+                .integer(now.millisecondsSinceEpoch),
+            ])
     }
 
     public func conflicts(limit: Int, phone: String? = nil) throws -> [LoggedConflict] {
@@ -95,8 +137,11 @@ extension StateStore {
             "SELECT phone, field, base, local, remote, winner, reason, at FROM conflicts \(filter) ORDER BY id DESC LIMIT ?",
             (phone.map { [DatabaseValue.text($0)] } ?? []) + [.integer(Int64(limit))]
         ).map {
-            LoggedConflict(phone: $0.string(0) ?? "", field: $0.string(1) ?? "", base: $0.string(2), local: $0.string(3), remote: $0.string(4),
-                           winner: $0.string(5) ?? "", reason: $0.string(6), at: Timestamp(millisecondsSinceEpoch: $0.int64(7) ?? 0))
+            LoggedConflict(
+                phone: $0.string(0) ?? "", field: $0.string(1) ?? "", base: $0.string(2), local: $0.string(3),
+                remote: $0.string(4),
+                winner: $0.string(5) ?? "", reason: $0.string(6),
+                at: Timestamp(millisecondsSinceEpoch: $0.int64(7) ?? 0))
         }
     }
 
@@ -108,7 +153,10 @@ extension StateStore {
             INSERT INTO rejected (side, ref, phone, reason, attempts, first_at, last_at) VALUES (?, ?, ?, ?, 1, ?, ?)
             ON CONFLICT (side, ref) DO UPDATE SET reason = excluded.reason, phone = excluded.phone, attempts = attempts + 1, last_at = excluded.last_at
             """,
-            [.text(side), .text(ref), DatabaseValue(phone), .text(reason), .integer(now.millisecondsSinceEpoch), .integer(now.millisecondsSinceEpoch)])
+            [
+                .text(side), .text(ref), DatabaseValue(phone), .text(reason),
+                .integer(now.millisecondsSinceEpoch), .integer(now.millisecondsSinceEpoch),
+            ])
     }
 
     public func clearRejection(side: String, ref: String) throws {
@@ -116,9 +164,13 @@ extension StateStore {
     }
 
     public func rejections() throws -> [Rejection] {
-        try database.query("SELECT side, ref, phone, reason, attempts, last_at FROM rejected ORDER BY last_at DESC").map {
-            Rejection(side: $0.string(0) ?? "", ref: $0.string(1) ?? "", phone: $0.string(2), reason: $0.string(3) ?? "", attempts: $0.int(4) ?? 1,
-                      lastAt: Timestamp(millisecondsSinceEpoch: $0.int64(5) ?? 0))
+        try database.query(
+            "SELECT side, ref, phone, reason, attempts, last_at FROM rejected ORDER BY last_at DESC"
+        ).map {
+            Rejection(
+                side: $0.string(0) ?? "", ref: $0.string(1) ?? "", phone: $0.string(2),
+                reason: $0.string(3) ?? "", attempts: $0.int(4) ?? 1,
+                lastAt: Timestamp(millisecondsSinceEpoch: $0.int64(5) ?? 0))
         }
     }
 }

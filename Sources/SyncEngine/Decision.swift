@@ -72,22 +72,23 @@ struct Decision {
             item.reasons.append("gone on both sides")
         case (nil, let remote?):
             if link.localKey == nil && !remoteChanged {
-                item.linkState = Link.State.localDeleted.rawValue  // a tombstone stays quiet
+                item.linkState = .localDeleted  // a tombstone stays quiet
             } else if remoteChanged {
-                item.merged = fill(remote, fields: capabilities.fields, from: base)
-                item.localAction = .insert
+                let restored = fill(remote, fields: capabilities.fields, from: base)
+                item.merged = restored
+                item.crmWrite = .insert(restored.projected(onto: localFields))
                 item.localKey = nil
                 item.reasons.append(
                     link.localKey == nil
                         ? "edited on \(vendor) after it was deleted in the CRM: an edit beats a delete, so the row is restored"
                         : "edited on \(vendor) while deleted in the CRM: an edit beats a delete, so the row is restored"
                 )
-            } else if deletes.toRemote && capabilities.canDelete {
-                item.remoteAction = .delete
+            } else if deletes.toRemote && capabilities.canDelete, let id = link.remoteID {
+                item.remoteWrite = .delete(id: id)
                 item.dropLink = true
                 item.reasons.append("deleted in the CRM; sync.deletes sends deletes to \(vendor)")
             } else {
-                item.linkState = Link.State.localDeleted.rawValue
+                item.linkState = .localDeleted
                 item.localKey = nil
                 item.reasons.append(
                     capabilities.canDelete
@@ -96,21 +97,22 @@ struct Decision {
             }
         case (let local?, nil):
             if link.remoteID == nil && !localChanged {
-                item.linkState = Link.State.remoteDeleted.rawValue
+                item.linkState = .remoteDeleted
             } else if localChanged {
-                item.merged = fill(local, fields: localFields, from: base)
-                item.remoteAction = .create
+                let recreated = fill(local, fields: localFields, from: base)
+                item.merged = recreated
+                item.remoteWrite = .create(recreated)
                 item.remoteID = nil
                 item.reasons.append(
                     "edited in the CRM while deleted on \(vendor): an edit beats a delete, so it is created again"
                 )
-            } else if deletes.toLocal {
-                item.localAction = .delete
+            } else if deletes.toLocal, let key = link.localKey {
+                item.crmWrite = .delete(key: key, expected: local)
                 item.dropLink = true
                 item.reasons.append(
                     "deleted on \(vendor) (confirmed by reading it); sync.deletes applies deletes to the CRM")
             } else {
-                item.linkState = Link.State.remoteDeleted.rawValue
+                item.linkState = .remoteDeleted
                 item.remoteID = nil
                 item.reasons.append(
                     "deleted on \(vendor); sync.deletes is \(deletes.rawValue), so the CRM keeps it")
@@ -159,20 +161,24 @@ struct Decision {
             remote: MergeSide(remoteFull, updatedAt: item.remoteTime), policy: policy)
         item.merged = result.merged
         item.conflicts = result.conflicts
-        if result.merged.projected(onto: localFields) != local.projected(onto: localFields) {
-            item.localAction = .update
+        let merged = result.merged
+        if merged.projected(onto: localFields) != local.projected(onto: localFields), let key = item.localKey
+        {
+            item.crmWrite = .update(key: key, expected: local, new: merged.projected(onto: localFields))
         }
         let writable = capabilities.writableFields
-        let remoteNeedsPhone = result.merged.phone != remote.phone
+        let remoteNeedsPhone = merged.phone != remote.phone
+        guard let id = item.remoteID else {
+            item.remoteWrite = .create(merged)
+            return
+        }
         if remoteNeedsPhone && !capabilities.canChangePhone {
-            item.remoteAction = .recreate
+            item.remoteWrite = .recreate(merged, replacing: id, old: remote)
             item.reasons.append(
                 "the phone changed to \(result.merged.phone); \(vendor) cannot change a phone, so a new contact is created and the old one (\(remote.phone)) is unlinked"
             )
-        } else if remoteNeedsPhone
-            || result.merged.projected(onto: writable) != remote.projected(onto: writable)
-        {
-            item.remoteAction = .update
+        } else if remoteNeedsPhone || merged.projected(onto: writable) != remote.projected(onto: writable) {
+            item.remoteWrite = .update(id: id, from: remote, to: merged)
         }
         if result.merged.optIn != remote.optIn && capabilities.fields.contains(.optIn)
             && !writable.contains(.optIn)

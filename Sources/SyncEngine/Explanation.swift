@@ -107,7 +107,7 @@ extension SyncEngine {
             } else {
                 var create = PlanItem(phone: phone.e164)
                 create.merged = local
-                create.remoteAction = .create
+                create.remoteWrite = .create(local)
                 create.reasons.append("new in the CRM")
                 item = create
             }
@@ -115,7 +115,8 @@ extension SyncEngine {
             var insert = PlanItem(phone: phone.e164)
             insert.merged = remoteContact.contact
             insert.remote = remoteContact.contact
-            insert.localAction = .insert
+            insert.crmWrite = .insert(
+                remoteContact.contact.projected(onto: configuration.local.columns.fields))
             insert.reasons.append("new on \(vendor)")
             item = insert
         } else {

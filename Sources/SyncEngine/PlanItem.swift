@@ -1,19 +1,62 @@
 public import ContactModel
 public import JSON
+public import LocalStore
 
 /// The planner's decision for one contact: what each side gets, and why.
 ///
-/// Stored as JSON in the state file's plan table, so a first sync of 100,000 contacts never
-/// holds its plan in memory, and `--dry-run` and `syncd explain` show exactly what a real
-/// run would do.
+/// The writes are values that carry everything they need (the contact to create, the id and
+/// both versions of an update), so the executor never unwraps an optional to send one. Stored
+/// as JSON in the state file's plan table, so a first sync of 100,000 contacts never holds its
+/// plan in memory, and `--dry-run` and `syncd explain` show exactly what a real run would do.
 public struct PlanItem: Sendable, Equatable {
-    public enum LocalAction: String, Sendable { case none, insert, update, delete }
-    public enum RemoteAction: String, Sendable {
-        case none, create, update, delete
-        /// A new remote contact for a new phone, on a vendor that cannot change phones; the
-        /// old one is unlinked and reported.
-        case recreate
+    /// A write to the vendor.
+    public enum RemoteWrite: Sendable, Equatable {
+        case create(Contact)
+        case update(id: String, from: Contact, to: Contact)
+        case delete(id: String)
+        /// A new contact under a new phone, on a vendor that cannot change phones; the old one
+        /// (`replacing`, as it was: `old`) is unlinked and reported.
+        case recreate(Contact, replacing: String, old: Contact)
+
+        /// The contact a create or recreate sends.
+        public var created: Contact? {
+            switch self {
+            case .create(let contact), .recreate(let contact, _, _): return contact
+            case .update, .delete: return nil
+            }
+        }
     }
+
+    /// Why a contact is left out this cycle.
+    public enum SkipReason: Sendable, Equatable, CustomStringConvertible {
+        /// The CRM row cannot be read as a contact (no or invalid phone, unreadable tags...).
+        case unreadableRow(LocalRowProblem)
+        /// Another CRM row already syncs this phone.
+        case duplicatePhone(String)
+
+        /// The group the summary counts it under.
+        public var category: String {
+            switch self {
+            case .unreadableRow(let problem):
+                switch problem.kind {
+                case .noPhone, .invalidPhone: return "invalid phone"
+                case .unreadable: return "unreadable CRM row"
+                }
+            case .duplicatePhone: return "duplicate phone"
+            }
+        }
+
+        public var description: String {
+            switch self {
+            case .unreadableRow(let problem): return problem.reason
+            case .duplicatePhone(let phone): return "duplicate phone: another CRM row already syncs \(phone)"
+            }
+        }
+    }
+
+    /// What a write does on its side, for counting and describing.
+    public enum LocalAction: String, Sendable { case none, insert, update, delete }
+    public enum RemoteAction: String, Sendable { case none, create, update, delete, recreate }
 
     public var phone: String
     public var linkID: Int64?
@@ -24,28 +67,43 @@ public struct PlanItem: Sendable, Equatable {
     public var local: Contact?
     /// The remote contact as the vendor holds it (nil when absent or deleted).
     public var remote: Contact?
+    /// What both sides agree on once the writes are done: the next last-synced copy.
     public var merged: Contact?
     public var localTime: Timestamp?
     public var remoteTime: Timestamp?
     /// The hash of the remote contact as listed (or as the link last saw it).
     public var remoteHash: Int64?
-    public var localAction: LocalAction = .none
-    public var remoteAction: RemoteAction = .none
+    public var crmWrite: LocalWrite?
+    public var remoteWrite: RemoteWrite?
     /// The link's state after this item (a tombstone keeps a delete from coming back).
-    public var linkState: String = "linked"
+    public var linkState: Link.State = .linked
     /// Remove the link altogether (both sides are gone).
     public var dropLink = false
     public var conflicts: [FieldConflict] = []
     public var reasons: [String] = []
-    /// Why the contact is skipped this cycle, if it is.
-    public var skipped: String?
+    public var skipped: SkipReason?
 
     public init(phone: String) {
         self.phone = phone
     }
 
-    public var changesSomething: Bool {
-        localAction != .none || remoteAction != .none || dropLink || linkID == nil || skipped != nil
+    public var localAction: LocalAction {
+        switch crmWrite {
+        case nil: return .none
+        case .insert: return .insert
+        case .update: return .update
+        case .delete: return .delete
+        }
+    }
+
+    public var remoteAction: RemoteAction {
+        switch remoteWrite {
+        case nil: return .none
+        case .create: return .create
+        case .update: return .update
+        case .delete: return .delete
+        case .recreate: return .recreate
+        }
     }
 }
 
@@ -53,7 +111,7 @@ public struct PlanItem: Sendable, Equatable {
 
 extension PlanItem {
     public var json: JSON {
-        var object: JSONObject = ["phone": .string(phone), "local_action": .string(localAction.rawValue), "remote_action": .string(remoteAction.rawValue), "link_state": .string(linkState)]
+        var object: JSONObject = ["phone": .string(phone), "link_state": .string(linkState.rawValue)]
         if let linkID { object["link_id"] = .int(Int(linkID)) }
         if let localKey { object["local_key"] = .string(localKey) }
         if let remoteID { object["remote_id"] = .string(remoteID) }
@@ -64,18 +122,34 @@ extension PlanItem {
         if let localTime { object["local_time"] = .int(Int(localTime.millisecondsSinceEpoch)) }
         if let remoteTime { object["remote_time"] = .int(Int(remoteTime.millisecondsSinceEpoch)) }
         if let remoteHash { object["remote_hash"] = .int(Int(remoteHash)) }
+        if let crmWrite { object["crm_write"] = Self.json(crmWrite) }
+        if let remoteWrite { object["remote_write"] = Self.json(remoteWrite) }
         if dropLink { object["drop_link"] = true }
         if !conflicts.isEmpty {
-            object["conflicts"] = .array(conflicts.map { conflict in
-                var entry: JSONObject = ["field": .string(conflict.field.description), "winner": .string(conflict.winner.rawValue), "reason": .string(conflict.reason)]
-                entry["base"] = JSON(conflict.base)
-                entry["local"] = JSON(conflict.local)
-                entry["remote"] = JSON(conflict.remote)
-                return .object(entry)
-            })
+            object["conflicts"] = .array(
+                conflicts.map { conflict in
+                    var entry: JSONObject = [
+                        "field": .string(conflict.field.description),
+                        "winner": .string(conflict.winner.rawValue),
+                        "reason": .string(conflict.reason),
+                    ]
+                    entry["base"] = JSON(conflict.base)
+                    entry["local"] = JSON(conflict.local)
+                    entry["remote"] = JSON(conflict.remote)
+                    return .object(entry)
+                })
         }
         if !reasons.isEmpty { object["reasons"] = JSON(reasons) }
-        if let skipped { object["skipped"] = .string(skipped) }
+        switch skipped {
+        case .unreadableRow(let problem)?:
+            object["skipped"] = [
+                "row": .string(problem.reason), "kind": .string(problem.kind.rawValue),
+                "raw_phone": JSON(problem.rawPhone),
+            ]
+        case .duplicatePhone(let phone)?:
+            object["skipped"] = ["duplicate_phone": .string(phone)]
+        case nil: break
+        }
         return .object(object)
     }
 
@@ -92,17 +166,78 @@ extension PlanItem {
         localTime = json["local_time"]?.int.map { Timestamp(millisecondsSinceEpoch: Int64($0)) }
         remoteTime = json["remote_time"]?.int.map { Timestamp(millisecondsSinceEpoch: Int64($0)) }
         remoteHash = json["remote_hash"]?.int.map(Int64.init)
-        localAction = json["local_action"]?.string.flatMap(LocalAction.init(rawValue:)) ?? .none
-        remoteAction = json["remote_action"]?.string.flatMap(RemoteAction.init(rawValue:)) ?? .none
-        linkState = json["link_state"]?.string ?? "linked"
+        crmWrite = json["crm_write"].flatMap(Self.crmWrite)
+        remoteWrite = json["remote_write"].flatMap(Self.remoteWrite)
+        linkState = json["link_state"]?.string.flatMap(Link.State.init(rawValue:)) ?? .linked
         dropLink = json["drop_link"]?.bool ?? false
         conflicts = (json["conflicts"]?.array ?? []).compactMap { entry in
-            guard let field = entry["field"]?.string, let winner = entry["winner"]?.string.flatMap(FieldConflict.Winner.init(rawValue:)) else { return nil }
-            return FieldConflict(field: ContactField(parsing: field), base: entry["base"]?.string, local: entry["local"]?.string,
-                                 remote: entry["remote"]?.string, winner: winner, reason: entry["reason"]?.string ?? "")
+            guard let field = entry["field"]?.string,
+                let winner = entry["winner"]?.string.flatMap(FieldConflict.Winner.init(rawValue:))
+            else { return nil }
+            return FieldConflict(
+                field: ContactField(parsing: field), base: entry["base"]?.string,
+                local: entry["local"]?.string,
+                remote: entry["remote"]?.string, winner: winner, reason: entry["reason"]?.string ?? "")
         }
         reasons = json["reasons"]?.array?.compactMap(\.string) ?? []
-        skipped = json["skipped"]?.string
+        if let skip = json["skipped"] {
+            if let phone = skip["duplicate_phone"]?.string {
+                skipped = .duplicatePhone(phone)
+            } else if let reason = skip["row"]?.string {
+                let kind = skip["kind"]?.string.flatMap(LocalRowProblem.Kind.init(rawValue:)) ?? .unreadable
+                skipped = .unreadableRow(LocalRowProblem(kind, reason, rawPhone: skip["raw_phone"]?.string))
+            }
+        }
+    }
+
+    private static func json(_ write: LocalWrite) -> JSON {
+        switch write {
+        case .insert(let contact): return ["insert": contact.json]
+        case .update(let key, let expected, let new):
+            return ["update": .string(key), "from": expected.json, "to": new.json]
+        case .delete(let key, let expected):
+            return ["delete": .string(key), "expected": expected.map(\.json) ?? .null]
+        }
+    }
+
+    private static func crmWrite(_ json: JSON) -> LocalWrite? {
+        if let contact = json["insert"].flatMap(Contact.init(json:)) { return .insert(contact) }
+        if let key = json["update"]?.string, let from = json["from"].flatMap(Contact.init(json:)),
+            let to = json["to"].flatMap(Contact.init(json:))
+        {
+            return .update(key: key, expected: from, new: to)
+        }
+        if let key = json["delete"]?.string {
+            return .delete(key: key, expected: json["expected"].flatMap(Contact.init(json:)))
+        }
+        return nil
+    }
+
+    private static func json(_ write: RemoteWrite) -> JSON {
+        switch write {
+        case .create(let contact): return ["create": contact.json]
+        case .update(let id, let from, let to):
+            return ["update": .string(id), "from": from.json, "to": to.json]
+        case .delete(let id): return ["delete": .string(id)]
+        case .recreate(let contact, let old, let oldContact):
+            return ["recreate": contact.json, "replacing": .string(old), "old": oldContact.json]
+        }
+    }
+
+    private static func remoteWrite(_ json: JSON) -> RemoteWrite? {
+        if let contact = json["create"].flatMap(Contact.init(json:)) { return .create(contact) }
+        if let id = json["update"]?.string, let from = json["from"].flatMap(Contact.init(json:)),
+            let to = json["to"].flatMap(Contact.init(json:))
+        {
+            return .update(id: id, from: from, to: to)
+        }
+        if let id = json["delete"]?.string { return .delete(id: id) }
+        if let contact = json["recreate"].flatMap(Contact.init(json:)), let old = json["replacing"]?.string,
+            let oldContact = json["old"].flatMap(Contact.init(json:))
+        {
+            return .recreate(contact, replacing: old, old: oldContact)
+        }
+        return nil
     }
 }
 
@@ -116,7 +251,9 @@ extension ContactField {
         case "country": self = .country
         case "tags": self = .tags
         case "opt_in": self = .optIn
-        default: self = .attribute(text.hasPrefix("attributes.") ? String(text.dropFirst("attributes.".count)) : text)
+        default:
+            self = .attribute(
+                text.hasPrefix("attributes.") ? String(text.dropFirst("attributes.".count)) : text)
         }
     }
 }

@@ -52,7 +52,7 @@ extension SyncCycle {
     // MARK: - Remote
 
     private func needsRemoteWrite(_ item: PlanItem) -> Bool {
-        item.skipped == nil && item.remoteAction != .none
+        item.skipped == nil && item.remoteWrite != nil
     }
 
     private func journalCreates(_ items: [PlanItem]) throws(SyncError) -> [Int: Int64] {
@@ -60,12 +60,11 @@ extension SyncCycle {
         try SyncEngine.storage {
             try state.transaction {
                 for (index, item) in items.enumerated()
-                where needsRemoteWrite(item)
-                    && (item.remoteAction == .create || item.remoteAction == .recreate)
-                {
+                where needsRemoteWrite(item) {
+                    guard let created = item.remoteWrite?.created else { continue }
                     journals[index] = try state.journal(
-                        kind: "create", phone: item.merged?.phone.e164 ?? item.phone, localKey: item.localKey,
-                        remoteID: nil, at: now())
+                        kind: .create, phone: created.phone.e164, localKey: item.localKey, remoteID: nil,
+                        at: now())
                 }
             }
         }
@@ -102,7 +101,7 @@ extension SyncCycle {
                 let chunk = Array(creates[start..<min(creates.count, start + limit)])
                 do {
                     let outcomes = try await remote.createBatch(
-                        chunk.map { items[$0].merged! },
+                        chunk.compactMap { items[$0].remoteWrite?.created },
                         key: idempotencyKey(items[chunk[0]], journal: journals[chunk[0]]))
                     for (index, outcome) in zip(chunk, outcomes) {
                         switch outcome {
@@ -153,20 +152,18 @@ extension SyncCycle {
         -> RemoteResult
     {
         do {
-            switch item.remoteAction {
-            case .create, .recreate:
-                switch try await remote.create(item.merged!, key: key) {
+            switch item.remoteWrite {
+            case .create(let contact)?, .recreate(let contact, _, _)?:
+                switch try await remote.create(contact, key: key) {
                 case .created(let contact): return .done(contact)
                 case .existing(let contact): return .existing(contact)
                 }
-            case .update:
-                return .done(
-                    try await remote.update(
-                        id: item.remoteID!, from: item.remote!, to: item.merged!, key: key))
-            case .delete:
-                try await remote.delete(id: item.remoteID!)
+            case .update(let id, let from, let to)?:
+                return .done(try await remote.update(id: id, from: from, to: to, key: key))
+            case .delete(let id)?:
+                try await remote.delete(id: id)
                 return .done(nil)
-            case .none:
+            case nil:
                 return .none
             }
         } catch {
@@ -189,15 +186,16 @@ extension SyncCycle {
         for index in items.indices {
             guard case .existing(let existing) = results[index] else { continue }
             let old = items[index]
+            guard let key = old.localKey, let local = old.local ?? old.remoteWrite?.created else { continue }
             var item = decision.decideNewPair(
-                localKey: old.localKey ?? "", local: old.local ?? old.merged!, localTime: old.localTime,
+                localKey: key, local: local, localTime: old.localTime,
                 remoteID: existing.id, remote: existing.contact, remoteTime: existing.updatedAt)
             item.linkID = old.linkID
             item.base = old.base
             item.remoteHash = existing.contact.contentHash
             item.reasons.append("the phone was already on \(vendor): linked to contact \(existing.id)")
             var result = RemoteResult.done(existing)
-            if item.remoteAction == .update {
+            if case .update = item.remoteWrite {
                 result = await Self.send(item, key: idempotencyKey(item, journal: nil), to: remote)
                 if case .done(nil) = result { result = .done(existing) }
             }
@@ -217,22 +215,7 @@ extension SyncCycle {
             case .rejected, .notSent: continue
             default: break
             }
-            guard let merged = item.merged ?? (item.localAction == .delete ? item.local : nil) else {
-                continue
-            }
-            switch item.localAction {
-            case .insert: writes.append((index, .insert(merged.projected(onto: localFields))))
-            case .update:
-                writes.append(
-                    (
-                        index,
-                        .update(
-                            key: item.localKey!, expected: item.local!,
-                            new: merged.projected(onto: localFields))
-                    ))
-            case .delete: writes.append((index, .delete(key: item.localKey!, expected: item.local)))
-            case .none: continue
-            }
+            if let write = item.crmWrite { writes.append((index, write)) }
         }
         guard !writes.isEmpty else { return [:] }
         let outcomes = try SyncEngine.storage { try crm.apply(writes.map(\.1), now: now()) }
@@ -274,11 +257,11 @@ extension SyncCycle {
         var item = planned
         let stamp = now()
         if let skipped = item.skipped {
-            report.skip(Self.category(of: skipped))
+            report.skip(skipped.category)
             listChange(item)
             guard let key = item.localKey else { return }
-            try state.reject(side: "crm", ref: key, phone: item.phone, reason: skipped, at: stamp)
-            if let local = item.local, Self.category(of: skipped) == "duplicate phone" {
+            try state.reject(side: "crm", ref: key, phone: item.phone, reason: skipped.description, at: stamp)
+            if let local = item.local, case .duplicatePhone = skipped {
                 // Indexed by its phone, the row can take the link over if the row that holds
                 // it is deleted.
                 try state.index(localKey: key, phone: local.phone.e164, hash: local.contentHash, problem: nil)
@@ -323,13 +306,13 @@ extension SyncCycle {
                 let merged = item.merged
             else { return }
             item.merged = (item.local ?? merged).keeping(localFields, otherwise: merged)
-            item.localAction = .none
+            item.crmWrite = nil
         }
         var localKey = item.localKey
         if case .inserted(let key) = localResult { localKey = key }
 
         // An update that turned out to need no request did nothing.
-        if item.remoteAction == .update && remoteContact == nil { item.remoteAction = .none }
+        if case .update = item.remoteWrite, remoteContact == nil { item.remoteWrite = nil }
         report.tally(item)
         listChange(item)
         for conflict in item.conflicts {
@@ -361,7 +344,7 @@ extension SyncCycle {
         var remoteHash = item.remoteHash
         var remoteUpdatedAt = item.remoteTime
         if let remoteContact {
-            if item.remoteAction == .recreate, let old = item.remoteID {
+            if case .recreate(_, let old, _) = item.remoteWrite {
                 report.notes.append(
                     "\(vendor) cannot change a phone: \(item.merged?.phone.e164 ?? "") is now contact \(remoteContact.id); the old contact \(old) is no longer synced"
                 )
@@ -374,15 +357,11 @@ extension SyncCycle {
         let phone = base?.phone.e164 ?? item.phone
         let link = Link(
             id: item.linkID ?? 0,
-            localKey: item.linkState == Link.State.localDeleted.rawValue ? nil : localKey,
-            remoteID: item.linkState == Link.State.remoteDeleted.rawValue ? nil : remoteID, phone: phone,
-            base: base,
-            remoteHash: remoteHash, remoteUpdatedAt: remoteUpdatedAt,
-            state: Link.State(rawValue: item.linkState) ?? .linked)
+            localKey: item.linkState == .localDeleted ? nil : localKey,
+            remoteID: item.linkState == .remoteDeleted ? nil : remoteID, phone: phone, base: base,
+            remoteHash: remoteHash, remoteUpdatedAt: remoteUpdatedAt, state: item.linkState)
         try state.save(link, at: stamp)
-        if item.remoteAction == .recreate, let old = item.remoteID, let oldContact = item.remote,
-            remoteContact != nil
-        {
+        if case .recreate(_, let old, let oldContact) = item.remoteWrite, remoteContact != nil {
             try state.save(
                 Link(
                     localKey: nil, remoteID: old, phone: oldContact.phone.e164, base: oldContact,

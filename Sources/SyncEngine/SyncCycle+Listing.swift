@@ -123,7 +123,7 @@ extension SyncCycle {
         try SyncEngine.storage {
             for entry in try state.pendingJournal() {
                 defer { try? state.clearJournal(id: entry.id) }
-                guard entry.kind == "create", let localKey = entry.localKey,
+                guard entry.kind == .create, let localKey = entry.localKey,
                     try state.link(localKey: localKey) == nil
                 else { continue }
                 let candidates = try state.snapshots(phone: entry.phone).filter {

@@ -88,7 +88,7 @@ extension SyncCycle {
                 deleted: false, replaced: replaced)
         case .failure(let problem):
             return LocalChange(
-                key: row.key, contact: nil, problem: problem.reason, rawPhone: problem.rawPhone,
+                key: row.key, contact: nil, problem: problem, rawPhone: problem.rawPhone,
                 changedAt: at, deleted: false, replaced: replaced)
         }
     }

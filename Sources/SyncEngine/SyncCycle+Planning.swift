@@ -86,7 +86,7 @@ extension SyncCycle {
                 item.merged = snapshot.contact
                 item.remoteTime = snapshot.updatedAt
                 item.remoteHash = snapshot.hash
-                item.localAction = .insert
+                item.crmWrite = .insert(snapshot.contact.projected(onto: localFields))
                 item.reasons.append("new on \(vendor)")
                 try emit(item, &tally)
             }
@@ -157,7 +157,7 @@ extension SyncCycle {
             if let problem = change.problem {
                 var item = PlanItem(phone: change.rawPhone ?? "?")
                 item.localKey = change.key
-                item.skipped = problem
+                item.skipped = .unreadableRow(problem)
                 try emit(item, &tally)
                 continue
             }
@@ -209,7 +209,7 @@ extension SyncCycle {
             var item = PlanItem(phone: phone)
             item.localKey = change.key
             item.local = contact
-            item.skipped = "duplicate phone: another CRM row already syncs \(phone)"
+            item.skipped = .duplicatePhone(phone)
             try emit(item, &tally)
             return
         }
@@ -219,7 +219,7 @@ extension SyncCycle {
         item.local = contact
         item.merged = contact
         item.localTime = change.changedAt
-        item.remoteAction = .create
+        item.remoteWrite = .create(contact)
         item.reasons.append("new in the CRM")
         try emit(item, &tally)
     }
@@ -285,17 +285,10 @@ extension SyncCycle {
     /// A dry run reports what it would do in the same counters a real run fills.
     private func tallyDryRun(_ item: PlanItem) {
         if let skipped = item.skipped {
-            report.skip(SyncCycle.category(of: skipped))
+            report.skip(skipped.category)
             return
         }
         report.tally(item)
-    }
-
-    /// Skip reasons grouped for the summary line.
-    static func category(of reason: String) -> String {
-        if reason.hasPrefix("invalid phone") || reason == "no phone" { return "invalid phone" }
-        if reason.hasPrefix("duplicate phone") { return "duplicate phone" }
-        return "unreadable CRM row"
     }
 
     // MARK: - The delete guard

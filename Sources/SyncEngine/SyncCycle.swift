@@ -67,7 +67,7 @@ final class SyncCycle {
             }
         } catch {
             finishReport()
-            let outcome = error.kind == .deferred ? "deferred" : "failed"
+            let outcome: RunOutcome = error.kind == .deferred ? .deferred : .failed
             if let runID {
                 try? state.finishRun(
                     id: runID, at: now(), outcome: outcome, summary: report.json, error: error.message)
@@ -76,7 +76,7 @@ final class SyncCycle {
             throw error
         }
         finishReport()
-        let outcome = report.isPartial ? "partial" : "synced"
+        let outcome: RunOutcome = report.isPartial ? .partial : .synced
         if let runID {
             try SyncEngine.storage {
                 try state.finishRun(id: runID, at: now(), outcome: outcome, summary: report.json, error: nil)
@@ -92,7 +92,7 @@ final class SyncCycle {
         options.scope == .full || fullScan || !capabilities.canReadOne
     }
 
-    private func writeMetrics(outcome: String) {
+    private func writeMetrics(outcome: RunOutcome) {
         guard let path = configuration.sync.metricsFile, !options.dryRun else { return }
         do {
             try MetricsFile.write(

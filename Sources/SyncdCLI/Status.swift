@@ -36,7 +36,7 @@ enum Status {
                         + "s"
                 } ?? "-"
             var line =
-                "  \(run.started.iso8601(fractionalSeconds: false))  \(seconds.padded(8))\((run.outcome ?? unfinished).padded(12))"
+                "  \(run.started.iso8601(fractionalSeconds: false))  \(seconds.padded(8))\((run.outcome?.rawValue ?? unfinished).padded(12))"
             if let summary = run.summary { line += describe(summary, vendor: vendor) }
             if let error = run.error { line += "  error: \(error)" }
             console.out(line)
