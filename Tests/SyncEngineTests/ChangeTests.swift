@@ -58,7 +58,7 @@ import TestSupport
     @Test func theSameFieldEditedOnBothSidesGoesToTheNewerAndIsLogged() async throws {
         let fixture = try await synced()
         try fixture.updateLocal("+254700000001", "full_name", "Older CRM edit")
-        try await fixture.wait(seconds: 1.1)  // Waply's timestamps have whole seconds
+        try fixture.advanceVendorClock(seconds: 60)
         try fixture.editRemote("+254700000001", ["name": "Newer vendor edit"])
         let report = try await fixture.sync()
         #expect(report.conflicts == 1)
@@ -69,10 +69,8 @@ import TestSupport
         #expect(log.first?.local == "Older CRM edit", "the loser is kept")
         #expect(log.first?.winner == "remote")
 
-        try await fixture.wait(seconds: 1.1)
         try fixture.editRemote("+254700000002", ["name": "Older vendor edit"])
-        try await fixture.wait(seconds: 1.1)
-        try fixture.updateLocal("+254700000002", "full_name", "Newer CRM edit")
+        try fixture.updateLocal("+254700000002", "full_name", "Newer CRM edit", at: SyncFixture.time(120))
         #expect(try await fixture.sync().conflicts == 1)
         #expect(try fixture.remoteContacts()["+254700000002"]?["name"] == "Newer CRM edit")
     }
@@ -80,9 +78,8 @@ import TestSupport
     @Test func theConflictPolicyCanForceASide() async throws {
         let fixture = try await synced { $0.configuration.sync.conflict = .local }
         try fixture.editRemote("+254700000001", ["name": "Vendor edit"])
-        try await fixture.wait(seconds: 1.1)
-        try fixture.updateLocal("+254700000001", "full_name", "CRM edit")
-        try await fixture.wait(seconds: 1.1)
+        try fixture.updateLocal("+254700000001", "full_name", "CRM edit", at: SyncFixture.time(60))
+        try fixture.advanceVendorClock(seconds: 120)
         try fixture.editRemote("+254700000001", ["name": "Even newer vendor edit"])
         try await fixture.sync()
         #expect(try fixture.remoteContacts()["+254700000001"]?["name"] == "CRM edit")
@@ -112,9 +109,8 @@ import TestSupport
         let fixture = try SyncFixture(updatedAtColumn: false)
         try fixture.insertLocal("+254700000001", name: "Ann")
         try await fixture.sync()
-        try await fixture.wait(seconds: 1.1)
+        try fixture.advanceVendorClock(seconds: -60)
         try fixture.editRemote("+254700000001", ["name": "Older vendor edit"])
-        try await fixture.wait(seconds: 1.1)
         try fixture.updateLocal("+254700000001", "full_name", "Newer CRM edit")
         #expect(try await fixture.sync().conflicts == 1)
         #expect(try fixture.remoteContacts()["+254700000001"]?["name"] == "Newer CRM edit", "the trigger's capture time stood in for updated_at")

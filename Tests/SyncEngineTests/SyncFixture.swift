@@ -113,11 +113,24 @@ final class SyncFixture {
 
     var hasUpdatedAt: Bool { configuration.local.columns.updatedAt != nil }
 
-    func updateLocal(_ phone: String, _ column: String, _ value: DatabaseValue) throws {
+    /// Sets a column of the row with `phone`, and `updated_at` to `at` (default: now).
+    func updateLocal(_ phone: String, _ column: String, _ value: DatabaseValue, at: Timestamp? = nil) throws {
+        let stamp = (at ?? SystemClock().now()).iso8601(fractionalSeconds: true)
         let changed = try crm.run(
             "UPDATE customers SET \(column) = ?\(hasUpdatedAt ? ", updated_at = ?" : "") WHERE mobile = ?",
-            [value] + (hasUpdatedAt ? [.text(Self.now())] : []) + [.text(phone)])
+            [value] + (hasUpdatedAt ? [.text(stamp)] : []) + [.text(phone)])
         precondition(changed == 1, "no CRM row with \(phone)")
+    }
+
+    /// Moves the emulator's clock, which stamps the vendor's `updated_at`: a vendor edit made
+    /// after this is that much newer (or older) than one made now, without waiting.
+    func advanceVendorClock(seconds: Double) throws {
+        try sim.control("POST", "/clock", json: ["advance_seconds": .double(seconds)])
+    }
+
+    /// Now, plus `seconds`.
+    static func time(_ seconds: Double) -> Timestamp {
+        Timestamp(millisecondsSinceEpoch: SystemClock().now().millisecondsSinceEpoch + Int64(seconds * 1000))
     }
 
     func deleteLocal(_ phone: String) throws {
