@@ -29,14 +29,15 @@ var package = Package(
         .target(name: "SQLite", dependencies: ["CSQLite"]),
         .target(name: "HTTPServer"),
         .target(name: "ContactModel", dependencies: ["JSON"]),
+        .target(name: "Vendors"),
 
         // MARK: - syncd
-        .target(name: "Configuration", dependencies: ["ContactModel", "JSON"]),
-        .target(name: "RemoteAPI", dependencies: ["Configuration", "ContactModel", "JSON"]),
+        .target(name: "Configuration", dependencies: ["ContactModel", "JSON", "Vendors"]),
+        .target(name: "RemoteAPI", dependencies: ["Configuration", "ContactModel", "JSON", "Vendors"]),
         .target(name: "LocalStore", dependencies: ["Configuration", "ContactModel", "JSON", "SQLite"]),
-        .target(name: "SyncEngine", dependencies: ["Configuration", "ContactModel", "JSON", "LocalStore", "RemoteAPI", "SQLite"]),
-        .target(name: "Daemon", dependencies: ["Configuration", "ContactModel", "JSON", "LocalStore", "RemoteAPI", "SyncEngine"]),
-        .target(name: "SyncdCLI", dependencies: ["Configuration", "ContactModel", "ContactsSim", "Daemon", "JSON", "LocalStore", "RemoteAPI", "SQLite", "SyncEngine"]),
+        .target(name: "SyncEngine", dependencies: ["Configuration", "ContactModel", "JSON", "LocalStore", "RemoteAPI", "SQLite", "Vendors"]),
+        .target(name: "Daemon", dependencies: ["Configuration", "ContactModel", "JSON", "LocalStore", "RemoteAPI", "SyncEngine", "Vendors"]),
+        .target(name: "SyncdCLI", dependencies: ["Configuration", "ContactModel", "ContactsSim", "Daemon", "JSON", "LocalStore", "RemoteAPI", "SQLite", "SyncEngine", "Vendors"]),
         .executableTarget(name: "syncd", dependencies: ["SyncdCLI"]),
 
         // MARK: - The emulator of the vendor APIs
@@ -49,12 +50,12 @@ var package = Package(
         .testTarget(name: "SQLiteTests", dependencies: ["SQLite"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TestSupport"]),
         .testTarget(name: "ContactModelTests", dependencies: ["ContactModel", "JSON"]),
-        .testTarget(name: "ConfigurationTests", dependencies: ["Configuration", "ContactModel", "JSON"]),
+        .testTarget(name: "ConfigurationTests", dependencies: ["Configuration", "ContactModel", "JSON", "Vendors"]),
         .testTarget(
             name: "SyncEngineTests",
             dependencies: [
                 "SyncEngine", "SyncdCLI", "ContactsSim", "Configuration", "ContactModel", "Daemon", "JSON", "LocalStore", "RemoteAPI",
-                "SQLite", "TestSupport",
+                "SQLite", "TestSupport", "Vendors",
             ]),
         .testTarget(
             name: "ContactsSimTests", dependencies: ["ContactsSim", "JSON", "HTTPServer", "ContactModel", "SQLite", "TestSupport"]),

@@ -1,4 +1,5 @@
 public import ContactModel
+public import Vendors
 import Foundation
 import JSON
 
@@ -95,18 +96,8 @@ public struct LocalSettings: Sendable {
 
 /// The vendor.
 public struct RemoteSettings: Sendable {
-    public enum Provider: String, Sendable, CaseIterable {
-        case sendystack, superwaba, waply, qlara
-
-        public var defaultBaseURL: String {
-            switch self {
-            case .sendystack: return "https://api.sendystack.com"
-            case .superwaba: return "https://app.superwaba.com"
-            case .waply: return "https://api.waply.io/v1"
-            case .qlara: return "https://lora-api.agiletelecom.com/api/partner-gateway/v1"
-            }
-        }
-    }
+    /// The vendor, whose published facts (URL, limits) live in the `Vendors` module.
+    public typealias Provider = Vendor
 
     public var provider: Provider
     public var baseURL: String
@@ -122,14 +113,7 @@ public struct RemoteSettings: Sendable {
     public var maximumWaitSeconds: Double = 120
 
     /// The budget when the config sets none: the vendor's published limit.
-    public var effectiveRequestsPerMinute: Int? {
-        if let requestsPerMinute { return requestsPerMinute }
-        switch provider {
-        case .waply, .superwaba: return 100
-        case .qlara: return 1000
-        case .sendystack: return nil  // unpublished: learned from its 429s
-        }
-    }
+    public var effectiveRequestsPerMinute: Int? { requestsPerMinute ?? provider.publishedRequestsPerMinute }
 
     public init(
         provider: Provider, baseURL: String? = nil, token: Secret, concurrency: Int = 4,

@@ -1,3 +1,4 @@
+import Vendors
 public import Configuration
 import ContactModel
 import Foundation

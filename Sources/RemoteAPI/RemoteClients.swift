@@ -1,3 +1,4 @@
+import Vendors
 public import Configuration
 import Foundation
 
@@ -7,7 +8,7 @@ public enum RemoteClients {
     public static func make(_ settings: RemoteSettings, transport: (any HTTPTransport)? = nil, retry: RetryPolicy = RetryPolicy(), budgetWindow: Double = 60) throws(RemoteError) -> any RemoteContactsAPI {
         guard let baseURL = URL(string: settings.baseURL) else { throw .unsupported("base URL \(settings.baseURL) is not a URL") }
         let transport = transport ?? URLSessionTransport(maximumConnections: settings.concurrency, timeout: settings.timeoutSeconds)
-        let budget = RequestBudget(perWindow: settings.effectiveRequestsPerMinute, window: budgetWindow, learns: settings.requestsPerMinute == nil && settings.provider == .sendystack)
+        let budget = RequestBudget(perWindow: settings.effectiveRequestsPerMinute, window: budgetWindow, learns: settings.requestsPerMinute == nil && settings.provider.learnsRequestLimit)
         let executor = RequestExecutor(transport: transport, policy: retry, timeout: settings.timeoutSeconds, budget: budget, maximumWait: settings.maximumWaitSeconds)
         switch settings.provider {
         case .waply:

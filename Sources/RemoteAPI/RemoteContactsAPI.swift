@@ -1,3 +1,4 @@
+public import Vendors
 public import Configuration
 public import ContactModel
 import JSON
@@ -69,7 +70,7 @@ public enum CreateOutcome: Sendable {
 
 /// A vendor's contacts API, as the sync engine uses it. One implementation a vendor.
 public protocol RemoteContactsAPI: Sendable {
-    var provider: RemoteSettings.Provider { get }
+    var provider: Vendor { get }
     var capabilities: RemoteCapabilities { get }
     /// Request counts so far.
     var statistics: RequestExecutor.Statistics { get }

@@ -1,3 +1,4 @@
+import Vendors
 import Configuration
 public import ContactModel
 import Foundation

@@ -1,3 +1,4 @@
+import Vendors
 import Configuration
 import ContactsSim
 import Foundation
