@@ -6,9 +6,12 @@ import Foundation
 public enum ConfigurationAudit {
     public static func warnings(_ configuration: SyncdConfiguration) -> [String] {
         guard let file = configuration.remote.tokenFile,
-            let permissions = (try? FileManager.default.attributesOfItem(atPath: file))?[.posixPermissions] as? Int,
+            let permissions = (try? FileManager.default.attributesOfItem(atPath: file))?[.posixPermissions]
+                as? Int,
             permissions & 0o004 != 0
         else { return [] }
-        return ["the token file \(file) is readable by every user; chmod 600 it (or use a systemd credential)"]
+        return [
+            "the token file \(file) is readable by every user; chmod 600 it (or use a systemd credential)"
+        ]
     }
 }

@@ -1,7 +1,7 @@
 public import ContactModel
-public import Vendors
 import Foundation
 import JSON
+public import Vendors
 
 /// Everything a config file says: where the CRM table is and how its columns map onto a
 /// contact, which vendor to talk to, and how to sync.

@@ -36,7 +36,9 @@ extension Timestamp {
         let secondOfDay = seconds - days * 86_400
         let (year, month, day) = Self.civilDate(fromDays: days)
         var text = pad(year, 4) + "-" + pad(month, 2) + "-" + pad(day, 2)
-        text += "T" + pad(secondOfDay / 3600, 2) + ":" + pad(secondOfDay / 60 % 60, 2) + ":" + pad(secondOfDay % 60, 2)
+        text +=
+            "T" + pad(secondOfDay / 3600, 2) + ":" + pad(secondOfDay / 60 % 60, 2) + ":"
+            + pad(secondOfDay % 60, 2)
         if fractionalSeconds { text += "." + pad(millis, 3) }
         return text + "Z"
     }
@@ -66,9 +68,14 @@ extension Timestamp {
         guard let year = number(4), expect("-"), let month = number(2), expect("-"), let day = number(2),
             (1...12).contains(month), day >= 1, day <= Self.daysInMonth(year: year, month: month)
         else { return nil }
-        var hour: Int64 = 0, minute: Int64 = 0, second: Int64 = 0, millis: Int64 = 0
+        var hour: Int64 = 0
+        var minute: Int64 = 0
+        var second: Int64 = 0
+        var millis: Int64 = 0
         if index < bytes.count {
-            guard expect("Tt "), let h = number(2), expect(":"), let m = number(2), h < 24, m < 60 else { return nil }
+            guard expect("Tt "), let h = number(2), expect(":"), let m = number(2), h < 24, m < 60 else {
+                return nil
+            }
             hour = h
             minute = m
             if index < bytes.count, bytes[index] == UInt8(ascii: ":") {

@@ -1,5 +1,5 @@
-public import JSON
 import ContactModel
+public import JSON
 
 extension ContactsSimulator {
     /// Seeds `count` generated contacts when the store is empty (a restarted emulator with a
@@ -27,7 +27,10 @@ extension ContactsSimulator {
         while people.count < count {
             let contact = generator.contact(at: now, attributeKeys: nil)
             guard let phone = contact.phone, phones.insert(phone).inserted else { continue }
-            var person: JSONObject = ["phone": .string(phone), "name": JSON(contact.name), "email": JSON(contact.email), "country": JSON(contact.country)]
+            var person: JSONObject = [
+                "phone": .string(phone), "name": JSON(contact.name), "email": JSON(contact.email),
+                "country": JSON(contact.country),
+            ]
             person["tags"] = JSON(contact.tags)
             person["attributes"] = JSON(contact.attributes)
             person["opt_in"] = contact.optIn == .unknown ? .null : .string(contact.optIn.rawValue)

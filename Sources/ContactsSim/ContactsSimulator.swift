@@ -1,10 +1,11 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 public import ContactModel
 public import HTTPServer
 import JSON
 import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// The emulator of one vendor's contacts API, served over real HTTP on loopback.
 ///
@@ -40,8 +41,11 @@ public final class ContactsSimulator: HTTPResponder, Sendable {
 
     /// Starts serving; returns the bound port (pass 0 for a free one).
     @discardableResult
-    public func start(host: String = "127.0.0.1", port: Int = 0, maxBodyBytes: Int = 32 * 1024 * 1024) throws -> Int {
-        let configuration = HTTPServer.Configuration(host: host, port: port, limits: .init(maxBodyBytes: maxBodyBytes))
+    public func start(host: String = "127.0.0.1", port: Int = 0, maxBodyBytes: Int = 32 * 1024 * 1024) throws
+        -> Int
+    {
+        let configuration = HTTPServer.Configuration(
+            host: host, port: port, limits: .init(maxBodyBytes: maxBodyBytes))
         let server = HTTPServer(configuration: configuration, responder: self)
         let bound = try server.start()
         self.server.withLock { $0 = server }
@@ -84,8 +88,13 @@ public final class ContactsSimulator: HTTPResponder, Sendable {
     private func serve(_ request: HTTPRequest, _ state: inout SimState) -> HTTPReply {
         guard let (route, parameters) = api.route(for: request) else {
             let status = api.knowsPath(request) ? 405 : 404
-            let message = status == 405 ? "Method \(request.method) is not allowed here" : "No route for \(request.method) \(request.path)"
-            var response = api.render(VendorError(status, status == 405 ? "method_not_allowed" : "not_found", message), state: &state)
+            let message =
+                status == 405
+                ? "Method \(request.method) is not allowed here"
+                : "No route for \(request.method) \(request.path)"
+            var response = api.render(
+                VendorError(status, status == 405 ? "method_not_allowed" : "not_found", message),
+                state: &state)
             api.finish(&response, caller: nil, state: &state)
             state.counters.record(endpoint: "\(request.method) (unknown path)", outcome: .status(status))
             return .respond(response)
@@ -98,7 +107,9 @@ public final class ContactsSimulator: HTTPResponder, Sendable {
         }
         var caller: Caller?
         var response: HTTPResponse
-        switch route.requiresAuth ? api.authenticate(request, state: &state) : .success(Caller(bucket: "anonymous", role: .viewer)) {
+        switch route.requiresAuth
+            ? api.authenticate(request, state: &state) : .success(Caller(bucket: "anonymous", role: .viewer))
+        {
         case .failure(let error):
             response = api.render(error, state: &state)
         case .success(let authenticated):
@@ -108,18 +119,26 @@ public final class ContactsSimulator: HTTPResponder, Sendable {
                 response = api.rateLimited(retryAfter: state.faults.retryAfterSeconds, state: &state)
                 if !state.faults.hint429 {
                     response.headers.remove(name: "Retry-After")
-                    response.body = api.render(VendorError(429, "rate_limited", "Too many requests"), state: &state).body
+                    response.body =
+                        api.render(VendorError(429, "rate_limited", "Too many requests"), state: &state).body
                 }
-            } else if route.rateLimited, case .limited(let wait) = state.limiter.admit(authenticated.bucket, at: state.now()) {
+            } else if route.rateLimited,
+                case .limited(let wait) = state.limiter.admit(authenticated.bucket, at: state.now())
+            {
                 response = api.rateLimited(retryAfter: wait, state: &state)
             } else if faulty && state.strikes(next: \.serverErrorNext, rate: \.serverErrorRate) {
-                response = api.serverError(status: [500, 502, 503][Int.random(in: 0..<3, using: &state.random)], state: &state)
+                response = api.serverError(
+                    status: [500, 502, 503][Int.random(in: 0..<3, using: &state.random)], state: &state)
             } else {
-                if route.isListPage && (state.faults.churnInsertPerPage > 0 || state.faults.churnDeletePerPage > 0) {
-                    state.churn(insert: state.faults.churnInsertPerPage, delete: state.faults.churnDeletePerPage)
+                if route.isListPage
+                    && (state.faults.churnInsertPerPage > 0 || state.faults.churnDeletePerPage > 0)
+                {
+                    state.churn(
+                        insert: state.faults.churnInsertPerPage, delete: state.faults.churnDeletePerPage)
                 }
                 do {
-                    response = try route.handler(VendorRequest(http: request, parameters: parameters, caller: caller), &state)
+                    response = try route.handler(
+                        VendorRequest(http: request, parameters: parameters, caller: caller), &state)
                 } catch {
                     response = api.render(error, state: &state)
                 }
@@ -128,7 +147,9 @@ public final class ContactsSimulator: HTTPResponder, Sendable {
                     state.counters.record(endpoint: endpoint, outcome: .dropped)
                     return .hangUp
                 }
-                if faulty && response.status < 300 && state.strikes(next: \.malformedNext, rate: \.malformedRate) {
+                if faulty && response.status < 300
+                    && state.strikes(next: \.malformedNext, rate: \.malformedRate)
+                {
                     response.body = Array(response.body.prefix(max(1, response.body.count * 3 / 5)))
                 }
             }

@@ -141,7 +141,8 @@ struct SimState {
     mutating func uuid() -> String {
         let hex = random.hex(32)
         let chars = Array(hex)
-        return "\(String(chars[0..<8]))-\(String(chars[8..<12]))-4\(String(chars[13..<16]))-a\(String(chars[17..<20]))-\(String(chars[20..<32]))"
+        return
+            "\(String(chars[0..<8]))-\(String(chars[8..<12]))-4\(String(chars[13..<16]))-a\(String(chars[17..<20]))-\(String(chars[20..<32]))"
     }
 
     private func format8Hex(_ value: Int64) -> String {

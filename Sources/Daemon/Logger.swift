@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-import Foundation
 public import ContactModel
+import Foundation
 public import JSON
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Log lines on stderr: priority-prefixed when stderr is the journal, plain and readable on a
 /// terminal, JSON for log shippers.
@@ -13,7 +14,11 @@ public import JSON
 public struct Logger: Sendable {
     public enum Level: Int, Sendable, Comparable {
         // syslog priorities, as journald reads them from a `<N>` prefix.
-        case error = 3, warning = 4, notice = 5, info = 6, debug = 7
+        case error = 3
+        case warning = 4
+        case notice = 5
+        case info = 6
+        case debug = 7
 
         public static func < (lhs: Level, rhs: Level) -> Bool { lhs.rawValue > rhs.rawValue }
 
@@ -58,7 +63,9 @@ public struct Logger: Sendable {
     }
 
     public func error(_ message: String, fields: JSONObject = [:]) { log(.error, message, fields: fields) }
-    public func warning(_ message: String, fields: JSONObject = [:]) { log(.warning, message, fields: fields) }
+    public func warning(_ message: String, fields: JSONObject = [:]) {
+        log(.warning, message, fields: fields)
+    }
     public func notice(_ message: String, fields: JSONObject = [:]) { log(.notice, message, fields: fields) }
     public func info(_ message: String, fields: JSONObject = [:]) { log(.info, message, fields: fields) }
     public func debug(_ message: String, fields: JSONObject = [:]) { log(.debug, message, fields: fields) }
@@ -72,7 +79,10 @@ public struct Logger: Sendable {
         case .plain:
             return "\(clock.now().iso8601(fractionalSeconds: true)) \(level.name.uppercased()) \(flat)"
         case .json:
-            var object: JSONObject = ["time": .string(clock.now().iso8601(fractionalSeconds: true)), "level": .string(level.name), "message": .string(message)]
+            var object: JSONObject = [
+                "time": .string(clock.now().iso8601(fractionalSeconds: true)), "level": .string(level.name),
+                "message": .string(message),
+            ]
             for (key, value) in fields { object[key] = value }
             return JSON.object(object).text
         }
@@ -82,7 +92,9 @@ public struct Logger: Sendable {
         let bytes = Array(text.utf8)
         var offset = 0
         while offset < bytes.count {
-            let written = bytes.withUnsafeBytes { Glibc.write(2, $0.baseAddress! + offset, $0.count - offset) }
+            let written = bytes.withUnsafeBytes {
+                Glibc.write(2, $0.baseAddress! + offset, $0.count - offset)
+            }
             if written < 0 && errno == EINTR { continue }
             guard written > 0 else { return }
             offset += written

@@ -1,7 +1,8 @@
-#if canImport(Glibc)
-public import Glibc
-#endif
 @preconcurrency import Dispatch
+
+#if canImport(Glibc)
+    public import Glibc
+#endif
 
 /// SIGTERM, SIGINT and SIGHUP as an `AsyncStream`, through DispatchSource (signalfd
 /// underneath), so the daemon's loop awaits signals like any other event.

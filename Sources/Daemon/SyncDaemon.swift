@@ -1,4 +1,3 @@
-import Vendors
 public import Configuration
 import ContactModel
 import Foundation
@@ -7,6 +6,7 @@ import LocalStore
 public import RemoteAPI
 import SyncEngine
 import Synchronization
+import Vendors
 
 /// `syncd run`: syncs forever under systemd (or a terminal).
 ///

@@ -25,7 +25,9 @@ struct ChunkedBodyDecoder: Sendable {
                 }
                 var line = buffer[0..<lineEnd]
                 if line.last == 13 { line = line.dropLast() }
-                if let extensionStart = line.firstIndex(of: UInt8(ascii: ";")) { line = line[..<extensionStart] }
+                if let extensionStart = line.firstIndex(of: UInt8(ascii: ";")) {
+                    line = line[..<extensionStart]
+                }
                 let hex = String(decoding: line, as: UTF8.self).trimmingHeaderWhitespace
                 guard !hex.isEmpty, hex.utf8.count <= 15, let size = Int(hex, radix: 16) else {
                     throw .malformed("invalid chunk size")
@@ -41,7 +43,9 @@ struct ChunkedBodyDecoder: Sendable {
                 state = take == remaining ? .dataEnd : .data(remaining: remaining - take)
             case .dataEnd:
                 guard buffer.count >= 2 else {
-                    if buffer.first.map({ $0 != 13 }) ?? false { throw .malformed("chunk not followed by CRLF") }
+                    if buffer.first.map({ $0 != 13 }) ?? false {
+                        throw .malformed("chunk not followed by CRLF")
+                    }
                     return nil
                 }
                 guard buffer[0] == 13, buffer[1] == 10 else { throw .malformed("chunk not followed by CRLF") }

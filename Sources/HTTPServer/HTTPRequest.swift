@@ -12,7 +12,8 @@ public struct HTTPRequest: Sendable {
     public var minorVersion: Int
 
     public init(
-        method: String, target: String, headers: HTTPHeaders = HTTPHeaders(), body: [UInt8] = [], minorVersion: Int = 1
+        method: String, target: String, headers: HTTPHeaders = HTTPHeaders(), body: [UInt8] = [],
+        minorVersion: Int = 1
     ) throws(HTTPParseError) {
         self.method = method
         self.target = target
@@ -68,7 +69,9 @@ public struct QueryItems: Sendable, Sequence {
 /// `%XX` decoding for request targets.
 enum PercentDecoding {
     static func decode(_ text: Substring, plusIsSpace: Bool) -> String? {
-        guard text.utf8.contains(where: { $0 == UInt8(ascii: "%") || (plusIsSpace && $0 == UInt8(ascii: "+")) }) else {
+        guard
+            text.utf8.contains(where: { $0 == UInt8(ascii: "%") || (plusIsSpace && $0 == UInt8(ascii: "+")) })
+        else {
             return String(text)
         }
         var bytes: [UInt8] = []
@@ -76,7 +79,9 @@ enum PercentDecoding {
         var iterator = text.utf8.makeIterator()
         while let byte = iterator.next() {
             if byte == UInt8(ascii: "%") {
-                guard let high = iterator.next().flatMap(hexValue), let low = iterator.next().flatMap(hexValue) else {
+                guard let high = iterator.next().flatMap(hexValue),
+                    let low = iterator.next().flatMap(hexValue)
+                else {
                     return nil
                 }
                 bytes.append(high << 4 | low)

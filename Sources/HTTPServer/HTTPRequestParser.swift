@@ -119,7 +119,9 @@ public struct HTTPRequestParser: Sendable {
                 throw .malformed("header line without ':'")
             }
             let name = line[line.startIndex..<colon]
-            guard !name.isEmpty, name.allSatisfy(Self.isTokenByte) else { throw .malformed("invalid header name") }
+            guard !name.isEmpty, name.allSatisfy(Self.isTokenByte) else {
+                throw .malformed("invalid header name")
+            }
             let rawValue = line[(colon + 1)...]
             guard rawValue.allSatisfy({ ($0 >= 0x20 && $0 != 0x7F) || $0 == 0x09 }) else {
                 throw .malformed("control character in a header value")
@@ -140,7 +142,8 @@ public struct HTTPRequestParser: Sendable {
         guard buffer.count >= 4 else { return nil }
         var index = max(0, scanned - 3)
         while index + 3 < buffer.count {
-            if buffer[index] == 13, buffer[index + 1] == 10, buffer[index + 2] == 13, buffer[index + 3] == 10 {
+            if buffer[index] == 13, buffer[index + 1] == 10, buffer[index + 2] == 13, buffer[index + 3] == 10
+            {
                 return index
             }
             index += 1
@@ -149,11 +152,15 @@ public struct HTTPRequestParser: Sendable {
         return nil
     }
 
-    private func parseRequestLine(_ rawLine: ArraySlice<UInt8>) throws(HTTPParseError) -> (String, String, Int) {
+    private func parseRequestLine(_ rawLine: ArraySlice<UInt8>) throws(HTTPParseError) -> (
+        String, String, Int
+    ) {
         let line = rawLine.last == 13 ? rawLine.dropLast() : rawLine
         let parts = line.split(separator: UInt8(ascii: " "), omittingEmptySubsequences: false)
         guard parts.count == 3 else { throw .malformed("request line is not 'METHOD target HTTP/1.x'") }
-        guard !parts[0].isEmpty, parts[0].allSatisfy(Self.isTokenByte) else { throw .malformed("invalid method") }
+        guard !parts[0].isEmpty, parts[0].allSatisfy(Self.isTokenByte) else {
+            throw .malformed("invalid method")
+        }
         guard parts[1].first == UInt8(ascii: "/"), parts[1].allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
             throw .malformed("invalid request target")
         }
@@ -161,7 +168,9 @@ public struct HTTPRequestParser: Sendable {
         guard version.count == 8, version.starts(with: Array("HTTP/".utf8)), version[6] == UInt8(ascii: "."),
             (48...57).contains(version[5]), (48...57).contains(version[7])
         else { throw .malformed("invalid HTTP version") }
-        guard version[5] == UInt8(ascii: "1"), version[7] <= UInt8(ascii: "1") else { throw .unsupportedVersion }
+        guard version[5] == UInt8(ascii: "1"), version[7] <= UInt8(ascii: "1") else {
+            throw .unsupportedVersion
+        }
         return (
             String(decoding: parts[0], as: UTF8.self), String(decoding: parts[1], as: UTF8.self),
             Int(version[7] - 48)
@@ -178,11 +187,14 @@ public struct HTTPRequestParser: Sendable {
                 String($0).trimmingHeaderWhitespace.lowercased()
             }
             guard codings.last == "chunked" else { throw .unsupportedTransferEncoding(codings.last ?? "") }
-            if let other = codings.first(where: { $0 != "chunked" }) { throw .unsupportedTransferEncoding(other) }
+            if let other = codings.first(where: { $0 != "chunked" }) {
+                throw .unsupportedTransferEncoding(other)
+            }
             return .chunked
         }
         guard let first = lengths.first else { return .none }
-        let values = Set(lengths.flatMap { $0.split(separator: ",") }.map { String($0).trimmingHeaderWhitespace })
+        let values = Set(
+            lengths.flatMap { $0.split(separator: ",") }.map { String($0).trimmingHeaderWhitespace })
         guard values.count == 1, let text = values.first, !text.isEmpty, text.utf8.count <= 18,
             text.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), let length = Int(text)
         else { throw .malformed("invalid Content-Length '\(first)'") }

@@ -1,8 +1,9 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Foundation
 import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// A small HTTP/1.1 server over blocking sockets, one thread per connection.
 ///
@@ -63,7 +64,9 @@ public final class HTTPServer: Sendable {
         guard listener >= 0 else { throw SocketError("socket") }
         do {
             var yes: Int32 = 1
-            guard setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size)) == 0 else {
+            guard
+                setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size)) == 0
+            else {
                 throw SocketError("setsockopt(SO_REUSEADDR)")
             }
             var address = sockaddr_in()
@@ -134,7 +137,9 @@ public final class HTTPServer: Sendable {
                 return
             }
             let admitted = state.withLock { state -> Bool in
-                guard !state.stopping, state.connections.count < configuration.maxConnections else { return false }
+                guard !state.stopping, state.connections.count < configuration.maxConnections else {
+                    return false
+                }
                 state.connections.insert(connection)
                 state.threads += 1
                 return true
@@ -186,13 +191,16 @@ public final class HTTPServer: Sendable {
                         return
                     case .respond(let response):
                         let keepAlive = request.wantsKeepAlive && !state.withLock { $0.stopping }
-                        let bytes = response.encoded(keepAlive: keepAlive, includeBody: request.method != "HEAD")
+                        let bytes = response.encoded(
+                            keepAlive: keepAlive, includeBody: request.method != "HEAD")
                         guard Self.sendAll(connection, bytes), keepAlive else { return }
                     }
                 }
                 if parser.wantsContinue {
                     parser.wantsContinue = false
-                    guard Self.sendAll(connection, Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)) else { return }
+                    guard Self.sendAll(connection, Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)) else {
+                        return
+                    }
                 }
             } catch {
                 let response = HTTPResponse(

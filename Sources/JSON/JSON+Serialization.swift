@@ -47,7 +47,9 @@ extension JSON {
     }
 
     private func write(to output: inout [UInt8], indent: Int) {
-        func pad(_ level: Int) { output.append(contentsOf: Array(repeating: UInt8(ascii: " "), count: level * 2)) }
+        func pad(_ level: Int) {
+            output.append(contentsOf: Array(repeating: UInt8(ascii: " "), count: level * 2))
+        }
         switch self {
         case .array(let elements) where !elements.isEmpty:
             output.append(contentsOf: Array("[\n".utf8))
@@ -97,11 +99,21 @@ extension JSON {
         output.append(UInt8(ascii: "\""))
         for byte in value.utf8 {
             switch byte {
-            case UInt8(ascii: "\""): output.append(UInt8(ascii: "\\")); output.append(byte)
-            case UInt8(ascii: "\\"): output.append(UInt8(ascii: "\\")); output.append(byte)
-            case 0x0A: output.append(UInt8(ascii: "\\")); output.append(UInt8(ascii: "n"))
-            case 0x0D: output.append(UInt8(ascii: "\\")); output.append(UInt8(ascii: "r"))
-            case 0x09: output.append(UInt8(ascii: "\\")); output.append(UInt8(ascii: "t"))
+            case UInt8(ascii: "\""):
+                output.append(UInt8(ascii: "\\"))
+                output.append(byte)
+            case UInt8(ascii: "\\"):
+                output.append(UInt8(ascii: "\\"))
+                output.append(byte)
+            case 0x0A:
+                output.append(UInt8(ascii: "\\"))
+                output.append(UInt8(ascii: "n"))
+            case 0x0D:
+                output.append(UInt8(ascii: "\\"))
+                output.append(UInt8(ascii: "r"))
+            case 0x09:
+                output.append(UInt8(ascii: "\\"))
+                output.append(UInt8(ascii: "t"))
             case 0..<0x20:
                 output.append(contentsOf: Array("\\u00".utf8))
                 output.append(hexDigits[Int(byte >> 4)])

@@ -12,7 +12,9 @@ enum JSONBody {
             return try JSON.parse(response.body)
         } catch {
             let preview = String(decoding: response.body.prefix(80), as: UTF8.self)
-            throw .malformed("\(what) answered HTTP \(response.status) with a body that is not JSON (\(error.reason)): \(preview)")
+            throw .malformed(
+                "\(what) answered HTTP \(response.status) with a body that is not JSON (\(error.reason)): \(preview)"
+            )
         }
     }
 }

@@ -1,22 +1,34 @@
-import Vendors
 public import Configuration
 import Foundation
+import Vendors
 
 /// Builds the adapter for the configured vendor.
 public enum RemoteClients {
     /// `budgetWindow` is a minute; tests shorten it to see budgets work without waiting one.
-    public static func make(_ settings: RemoteSettings, transport: (any HTTPTransport)? = nil, retry: RetryPolicy = RetryPolicy(), budgetWindow: Double = 60) throws(RemoteError) -> any RemoteContactsAPI {
-        guard let baseURL = URL(string: settings.baseURL) else { throw .unsupported("base URL \(settings.baseURL) is not a URL") }
-        let transport = transport ?? URLSessionTransport(maximumConnections: settings.concurrency, timeout: settings.timeoutSeconds)
-        let budget = RequestBudget(perWindow: settings.effectiveRequestsPerMinute, window: budgetWindow, learns: settings.requestsPerMinute == nil && settings.provider.learnsRequestLimit)
-        let executor = RequestExecutor(transport: transport, policy: retry, timeout: settings.timeoutSeconds, budget: budget, maximumWait: settings.maximumWaitSeconds)
+    public static func make(
+        _ settings: RemoteSettings, transport: (any HTTPTransport)? = nil, retry: RetryPolicy = RetryPolicy(),
+        budgetWindow: Double = 60
+    ) throws(RemoteError) -> any RemoteContactsAPI {
+        guard let baseURL = URL(string: settings.baseURL) else {
+            throw .unsupported("base URL \(settings.baseURL) is not a URL")
+        }
+        let transport =
+            transport
+            ?? URLSessionTransport(maximumConnections: settings.concurrency, timeout: settings.timeoutSeconds)
+        let budget = RequestBudget(
+            perWindow: settings.effectiveRequestsPerMinute, window: budgetWindow,
+            learns: settings.requestsPerMinute == nil && settings.provider.learnsRequestLimit)
+        let executor = RequestExecutor(
+            transport: transport, policy: retry, timeout: settings.timeoutSeconds, budget: budget,
+            maximumWait: settings.maximumWaitSeconds, authorizer: HeaderCredential.bearer(settings.token))
         switch settings.provider {
         case .waply:
-            return WaplyClient(baseURL: baseURL, token: settings.token, executor: executor, concurrency: settings.concurrency)
+            return WaplyClient(baseURL: baseURL, executor: executor, concurrency: settings.concurrency)
         case .sendystack:
-            return SendyStackClient(baseURL: baseURL, token: settings.token, executor: executor)
+            return SendyStackClient(baseURL: baseURL, executor: executor)
         case .superwaba, .qlara:
-            throw .unsupported("syncd cannot sync with \(settings.provider.rawValue) yet; supported: waply, sendystack")
+            throw .unsupported(
+                "syncd cannot sync with \(settings.provider.rawValue) yet; supported: waply, sendystack")
         }
     }
 }

@@ -1,7 +1,7 @@
-public import Vendors
 public import Configuration
 public import ContactModel
 import JSON
+public import Vendors
 
 /// A contact as the vendor holds it.
 public struct RemoteContact: Sendable, Equatable {
@@ -47,18 +47,56 @@ public struct RemotePage: Sendable {
 
 /// What a vendor's API can and cannot do; the engine plans around it.
 public struct RemoteCapabilities: Sendable {
+    /// What a listing shows.
+    public enum Listing: Sendable, Equatable {
+        /// Every contact, page by page.
+        case complete
+        /// Only the `size` most recently changed (SendyStack's 500): a change feed, in which
+        /// absence never means deletion.
+        case recentWindow(size: Int)
+    }
+
     /// Fields the vendor holds.
     public var fields: FieldSet
     /// Fields syncd can change on an existing contact.
     public var writableFields: FieldSet
+    /// Fields a listed item carries; the rest need a read of the contact itself.
+    public var listedFields: FieldSet
     public var canDelete: Bool
     public var canChangePhone: Bool
-    /// Whether a listing shows the whole book (SendyStack's shows the 500 most recent).
-    public var listsEverything: Bool
+    public var listing: Listing
     /// Whether one contact can be read by id (to confirm a deletion).
     public var canReadOne: Bool
     /// Rows per bulk create, when the vendor has a bulk endpoint.
     public var batchCreateLimit: Int?
+
+    public init(
+        fields: FieldSet, writableFields: FieldSet, listedFields: FieldSet? = nil, canDelete: Bool,
+        canChangePhone: Bool,
+        listing: Listing = .complete, canReadOne: Bool, batchCreateLimit: Int? = nil
+    ) {
+        self.fields = fields
+        self.writableFields = writableFields
+        self.listedFields = listedFields ?? fields
+        self.canDelete = canDelete
+        self.canChangePhone = canChangePhone
+        self.listing = listing
+        self.canReadOne = canReadOne
+        self.batchCreateLimit = batchCreateLimit
+    }
+
+    /// Whether a listing shows the whole book.
+    public var listsEverything: Bool { listing == .complete }
+}
+
+/// What an update applied.
+public enum UpdateOutcome: Sendable {
+    /// Nothing needed sending.
+    case unchanged
+    /// Everything was applied; the vendor's copy afterwards.
+    case applied(RemoteContact)
+    /// The first requests went through (the vendor's copy after them), then one was refused.
+    case partly(RemoteContact, refused: RemoteError)
 }
 
 /// How a create ended.
@@ -86,14 +124,21 @@ public protocol RemoteContactsAPI: Sendable {
     /// blindly posting again; `key` identifies this create across retries and restarts.
     func create(_ contact: Contact, key: String) async throws(RemoteError) -> CreateOutcome
     /// Creates many at once where the vendor has a bulk endpoint; one result a row, in order.
-    func createBatch(_ contacts: [Contact], key: String) async throws(RemoteError) -> [Result<RemoteContact, RemoteError>]
-    /// Sends what changed between `old` and `new`; `nil` when nothing needed sending.
-    func update(id: String, from old: Contact, to new: Contact, key: String) async throws(RemoteError) -> RemoteContact?
+    func createBatch(_ contacts: [Contact], key: String) async throws(RemoteError) -> [Result<
+        RemoteContact, RemoteError
+    >]
+    /// Sends what changed between `old` and `new`, in as many requests as the vendor needs.
+    /// Throws when nothing was applied; a write that went part of the way says what it
+    /// applied and what stopped the rest.
+    func update(id: String, from old: Contact, to new: Contact, key: String) async throws(RemoteError)
+        -> UpdateOutcome
     func delete(id: String) async throws(RemoteError)
 }
 
 extension RemoteContactsAPI {
-    public func createBatch(_ contacts: [Contact], key: String) async throws(RemoteError) -> [Result<RemoteContact, RemoteError>] {
+    public func createBatch(_ contacts: [Contact], key: String) async throws(RemoteError) -> [Result<
+        RemoteContact, RemoteError
+    >] {
         throw .unsupported("\(provider.rawValue) has no bulk create")
     }
 }

@@ -20,7 +20,8 @@ public enum RemoteError: Error, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .credentialRefused(let message): return "credential refused: \(message)"
-        case .rejected(let status, let code, let message): return "rejected (HTTP \(status)\(code.map { " \($0)" } ?? "")): \(message)"
+        case .rejected(let status, let code, let message):
+            return "rejected (HTTP \(status)\(code.map { " \($0)" } ?? "")): \(message)"
         case .unavailable(let message): return "remote unavailable: \(message)"
         case .deferred(let message): return "deferred: \(message)"
         case .outcomeUnknown(let message): return "outcome unknown: \(message)"

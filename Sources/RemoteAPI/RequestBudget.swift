@@ -49,7 +49,8 @@ public final class RequestBudget: Sendable {
                 state.head = 0
             }
             let inWindow = state.sent.count - state.head
-            if learns, let limit = state.limit, now.timeIntervalSince(state.lastLimited ?? .distantPast) > window,
+            if learns, let limit = state.limit,
+                now.timeIntervalSince(state.lastLimited ?? .distantPast) > window,
                 now.timeIntervalSince(state.lastRaise) > window
             {
                 state.limit = limit + max(1, limit / 10)
@@ -86,7 +87,9 @@ public final class RequestBudget: Sendable {
             state.pauseUntil = max(state.pauseUntil, now.addingTimeInterval(hint))
             state.lastLimited = now
             if learns {
-                let recent = state.sent[state.head...].filter { $0 > now.addingTimeInterval(-window) && $0 <= now }.count
+                let recent = state.sent[state.head...].filter {
+                    $0 > now.addingTimeInterval(-window) && $0 <= now
+                }.count
                 state.limit = max(5, min(state.limit ?? Int.max, Int(Double(recent) * 0.8)))
                 state.lastRaise = now
             }

@@ -28,6 +28,7 @@ public final class RequestExecutor: Sendable {
     }
 
     private let transport: any HTTPTransport
+    private let authorizer: any Authorizer
     private let policy: RetryPolicy
     private let timeout: Double
     private let budget: RequestBudget
@@ -37,8 +38,10 @@ public final class RequestExecutor: Sendable {
 
     public init(
         transport: any HTTPTransport, policy: RetryPolicy = RetryPolicy(), timeout: Double,
-        budget: RequestBudget = RequestBudget(perWindow: nil, learns: false), maximumWait: Double = 120
+        budget: RequestBudget = RequestBudget(perWindow: nil, learns: false), maximumWait: Double = 120,
+        authorizer: any Authorizer
     ) {
+        self.authorizer = authorizer
         self.transport = transport
         self.policy = policy
         self.timeout = timeout
@@ -49,17 +52,21 @@ public final class RequestExecutor: Sendable {
     public var stats: Statistics { statistics.withLock { $0 } }
 
     /// Sends `request`; returns the first answer that is not retried (2xx or a 4xx other
-    /// than 429). Throws `.unavailable` once retries run out.
-    public func send(_ request: RemoteRequest, repeatable: Repeatable) async throws(RemoteError)
+    /// than 429). Throws `.unavailable` once retries run out. Each attempt carries the
+    /// authorizer's current credential; a 401 is answered by renewing it, once, and sending
+    /// the request again.
+    public func send(_ unsigned: RemoteRequest, repeatable: Repeatable) async throws(RemoteError)
         -> RemoteResponse
     {
-        var request = request
-        request.freshConnection = repeatable == .no || request.body != nil
         var attempt = 0
         var lastProblem = ""
         var cutShort = false
+        var renewed = false
         while true {
             try Self.checkCancellation()
+            var request = unsigned
+            request.freshConnection = repeatable == .no || request.body != nil
+            try await authorizer.authorize(&request)
             try await waitForBudget()
             statistics.withLock { $0.requests += 1 }
             let hint: Double?
@@ -67,6 +74,10 @@ public final class RequestExecutor: Sendable {
                 let response = try await Self.sendShielded(request, timeout: timeout, over: transport)
                 budget.observe(response)
                 statistics.withLock { $0.byStatus[response.status, default: 0] += 1 }
+                if response.status == 401 && !renewed {
+                    renewed = true
+                    if try await authorizer.renew(after: request) { continue }
+                }
                 cutShort = Self.isCutShort(response, for: request)
                 if cutShort {
                     // The answer was lost on the way: the write may have happened.
@@ -88,6 +99,10 @@ public final class RequestExecutor: Sendable {
                 hint = again
             } catch TransportError.authenticationChallenge {
                 statistics.withLock { $0.byStatus[401, default: 0] += 1 }
+                if !renewed {
+                    renewed = true
+                    if try await authorizer.renew(after: request) { continue }
+                }
                 return RemoteResponse(status: 401, headers: [:], body: [])
             } catch TransportError.cancelled {
                 throw .unavailable("cancelled")

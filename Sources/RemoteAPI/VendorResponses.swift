@@ -22,7 +22,9 @@ enum VendorResponses {
             let text = String(decoding: response.body.prefix(120), as: UTF8.self)
             return (nil, text.isEmpty ? "(no body)" : text)
         }
-        var code: String?, message: String?, requestID: String?
+        var code: String?
+        var message: String?
+        var requestID: String?
         if let error = body["error"], error.object != nil {
             code = error["code"]?.string ?? error["type"]?.string
             message = error["message"]?.string

@@ -15,7 +15,10 @@ public final class Database {
         /// Switch the file to WAL journaling (needs write access).
         public var walMode: Bool
 
-        public init(readOnly: Bool = false, create: Bool = true, busyTimeoutMilliseconds: Int32 = 5000, walMode: Bool = true) {
+        public init(
+            readOnly: Bool = false, create: Bool = true, busyTimeoutMilliseconds: Int32 = 5000,
+            walMode: Bool = true
+        ) {
             self.readOnly = readOnly
             self.create = create
             self.busyTimeoutMilliseconds = busyTimeoutMilliseconds
@@ -42,7 +45,8 @@ public final class Database {
         var handle: OpaquePointer?
         let code = sqlite3_open_v2(path, &handle, flags, nil)
         guard code == SQLITE_OK, let handle else {
-            let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(code))
+            let message =
+                handle.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(code))
             sqlite3_close_v2(handle)
             throw DatabaseError(extendedCode: code, message: "cannot open \(path): \(message)")
         }

@@ -10,7 +10,8 @@ final class Statement {
 
     init(database: Database, sql: String) throws(DatabaseError) {
         var handle: OpaquePointer?
-        let code = sqlite3_prepare_v3(database.handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &handle, nil)
+        let code = sqlite3_prepare_v3(
+            database.handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &handle, nil)
         guard code == SQLITE_OK, let handle else {
             throw database.error(code: code, sql: sql)
         }
@@ -27,7 +28,8 @@ final class Statement {
         let expected = Int(sqlite3_bind_parameter_count(handle))
         guard arguments.count == expected else {
             throw DatabaseError(
-                extendedCode: SQLITE_RANGE, message: "expected \(expected) arguments, got \(arguments.count)", sql: sql)
+                extendedCode: SQLITE_RANGE, message: "expected \(expected) arguments, got \(arguments.count)",
+                sql: sql)
         }
         for (offset, value) in arguments.enumerated() {
             let index = Int32(offset + 1)
@@ -37,10 +39,12 @@ final class Statement {
             case .integer(let number): code = sqlite3_bind_int64(handle, index, number)
             case .real(let number): code = sqlite3_bind_double(handle, index, number)
             case .text(let text):
-                code = sqlite3_bind_text(handle, index, text, Int32(text.utf8.count), SQLiteTransient.destructor)
+                code = sqlite3_bind_text(
+                    handle, index, text, Int32(text.utf8.count), SQLiteTransient.destructor)
             case .blob(let bytes):
                 code = bytes.withUnsafeBytes {
-                    sqlite3_bind_blob(handle, index, $0.baseAddress, Int32($0.count), SQLiteTransient.destructor)
+                    sqlite3_bind_blob(
+                        handle, index, $0.baseAddress, Int32($0.count), SQLiteTransient.destructor)
                 }
             }
             guard code == SQLITE_OK else { throw database.error(code: code, sql: sql) }

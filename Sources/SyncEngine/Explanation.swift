@@ -1,9 +1,9 @@
-import Vendors
 import Configuration
 public import ContactModel
 import Foundation
 import LocalStore
 import RemoteAPI
+import Vendors
 
 /// Everything `syncd explain PHONE` shows about one contact.
 public struct Explanation: Sendable {

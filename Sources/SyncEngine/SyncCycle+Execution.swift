@@ -17,6 +17,9 @@ extension SyncCycle {
         /// was, for the next cycle.
         case notSent
         case done(RemoteContact?)
+        /// An update that took several requests went part of the way: what the vendor holds
+        /// now, and the refusal that stopped the rest.
+        case partly(RemoteContact, RemoteError)
         /// A create found the phone already on the vendor: link to that contact.
         case existing(RemoteContact)
         case rejected(RemoteError)
@@ -159,7 +162,11 @@ extension SyncCycle {
                 case .existing(let contact): return .existing(contact)
                 }
             case .update(let id, let from, let to)?:
-                return .done(try await remote.update(id: id, from: from, to: to, key: key))
+                switch try await remote.update(id: id, from: from, to: to, key: key) {
+                case .unchanged: return .done(nil)
+                case .applied(let contact): return .done(contact)
+                case .partly(let contact, let error): return .partly(contact, error)
+                }
             case .delete(let id)?:
                 try await remote.delete(id: id)
                 return .done(nil)
@@ -212,7 +219,7 @@ extension SyncCycle {
         var writes: [(Int, LocalWrite)] = []
         for (index, item) in items.enumerated() where item.skipped == nil {
             switch results[index] {
-            case .rejected, .notSent: continue
+            case .rejected, .partly, .notSent: continue
             default: break
             }
             if let write = item.crmWrite { writes.append((index, write)) }
@@ -272,14 +279,19 @@ extension SyncCycle {
         switch result {
         case .notSent:
             return
-        case .rejected(let error):
+        case .rejected(let error), .partly(_, let error):
+            // A write that went part of the way is recorded as refused: the next cycle reads
+            // what the vendor holds now and sends only what is still missing.
+            let applied = if case .partly = result { " (part of the update was applied)" } else { "" }
             report.rejected += 1
             let ref = item.localKey ?? item.remoteID ?? item.phone
             try state.reject(
-                side: "remote", ref: ref, phone: item.merged?.phone.e164 ?? item.phone, reason: "\(error)",
+                side: "remote", ref: ref, phone: item.merged?.phone.e164 ?? item.phone,
+                reason: "\(error)\(applied)",
                 at: stamp)
-            report.notes.append("\(vendor) refused \(item.merged?.phone.e164 ?? item.phone): \(error)")
-            listChange("\(item.phone): \(vendor) refused it — \(error)")
+            report.notes.append(
+                "\(vendor) refused \(item.merged?.phone.e164 ?? item.phone)\(applied): \(error)")
+            listChange("\(item.phone): \(vendor) refused it\(applied) — \(error)")
             return
         case .done(let contact): remoteContact = contact
         case .existing(let contact): remoteContact = contact

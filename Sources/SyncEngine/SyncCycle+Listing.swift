@@ -41,21 +41,23 @@ extension SyncCycle {
         } catch {
             throw SyncEngine.storageError(error)
         }
-        if !capabilities.listsEverything {
-            try noteFeedOverflow(newest: newest, oldest: oldest)
+        if case .recentWindow(let size) = capabilities.listing {
+            try noteFeedOverflow(window: size, newest: newest, oldest: oldest)
         }
     }
 
-    /// SendyStack lists only the 500 most recently updated contacts: every change since the
-    /// last look is there unless more than 500 changed, which shows when even the oldest
-    /// listed contact is newer than the newest seen last time. That cannot be caught up.
-    private func noteFeedOverflow(newest: Timestamp?, oldest: Timestamp?) throws(SyncError) {
+    /// A vendor that lists only the `window` most recently updated contacts (SendyStack's
+    /// 500): every change since the last look is there unless more than `window` changed,
+    /// which shows when even the oldest listed contact is newer than the newest seen last
+    /// time. That cannot be caught up.
+    private func noteFeedOverflow(window: Int, newest: Timestamp?, oldest: Timestamp?) throws(SyncError) {
         let key = "remote_newest_seen"
-        if let previous = state.meta(key).flatMap(Timestamp.init(iso8601:)), let oldest, report.pulled >= 500,
+        if let previous = state.meta(key).flatMap(Timestamp.init(iso8601:)), let oldest,
+            report.pulled >= window,
             oldest > previous
         {
             report.notes.append(
-                "more than 500 contacts changed on \(vendor) since the last cycle; \(vendor) lists only the 500 most recent, so some remote edits were not seen. Run syncd more often (sync.interval_seconds)."
+                "more than \(window) contacts changed on \(vendor) since the last cycle; \(vendor) lists only the \(window) most recent, so some remote edits were not seen. Run syncd more often (sync.interval_seconds)."
             )
         }
         if let newest, !options.dryRun {

@@ -1,10 +1,10 @@
-import Vendors
 import Configuration
 import ContactModel
 import Foundation
 import JSON
 import LocalStore
 import RemoteAPI
+import Vendors
 
 /// One cycle's working context.
 final class SyncCycle {

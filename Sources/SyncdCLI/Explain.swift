@@ -1,9 +1,9 @@
-import Vendors
 import Configuration
 import ContactModel
 import JSON
 import RemoteAPI
 import SyncEngine
+import Vendors
 
 /// `syncd explain PHONE`: one contact, both sides, and the planner's reasoning.
 enum Explain {

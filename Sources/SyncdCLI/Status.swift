@@ -1,10 +1,10 @@
-import Vendors
 import Configuration
 import ContactModel
 import Foundation
 import JSON
 import LocalStore
 import SyncEngine
+import Vendors
 
 /// `syncd status` and `syncd conflicts`: read from the state file and the CRM's change log,
 /// safe while the daemon runs (SQLite's WAL lets readers in during writes).

@@ -1,8 +1,9 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import ContactsSim
 @preconcurrency import Dispatch
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// `contacts-sim`: argument parsing and wiring only; the emulator is the ContactsSim module.
 
@@ -60,14 +61,18 @@ for signalNumber in [SIGINT, SIGTERM] {
 let seeded = simulator.seedIfEmpty(count: commandLine.seedCount, seed: commandLine.configuration.randomSeed)
 let port: Int
 do {
-    port = try simulator.start(host: commandLine.host, port: commandLine.port, maxBodyBytes: commandLine.maxBodyBytes)
+    port = try simulator.start(
+        host: commandLine.host, port: commandLine.port, maxBodyBytes: commandLine.maxBodyBytes)
 } catch {
     fail("cannot listen on \(commandLine.host):\(commandLine.port): \(error)", code: 69)
 }
 
 // The port alone on the first line of stdout, flushed, so scripts can read it.
 emit("\(port)\n", to: 1)
-let limit = commandLine.configuration.rateLimit.map { "\($0.perMinute)/min" + ($0.perSecond.map { ", \($0)/s" } ?? "") } ?? "unlimited"
+let limit =
+    commandLine.configuration.rateLimit.map {
+        "\($0.perMinute)/min" + ($0.perSecond.map { ", \($0)/s" } ?? "")
+    } ?? "unlimited"
 emit(
     "contacts-sim: \(simulator.dialect.rawValue) on http://\(commandLine.host):\(port)\(simulator.dialect.basePath) "
         + "(\(simulator.contactCount) contacts, \(seeded) seeded; rate \(limit); control API under /_sim/)\n")

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import ContactModel
 
 @Suite struct TimestampTests {
@@ -20,7 +21,8 @@ import Testing
     }
 
     @Test(arguments: [
-        "", "2026", "2026-13-01T00:00:00Z", "2026-02-30T00:00:00Z", "2025-02-29T00:00:00Z", "2026-05-16T25:00:00Z",
+        "", "2026", "2026-13-01T00:00:00Z", "2026-02-30T00:00:00Z", "2025-02-29T00:00:00Z",
+        "2026-05-16T25:00:00Z",
         "2026-05-16T14:22:00.Z", "2026-05-16T14:22:00Q", "2026-05-16T14:22:00Z trailing", "yesterday",
     ])
     func rejectsInvalidText(_ text: String) {
@@ -31,7 +33,9 @@ import Testing
         let moment = Timestamp(millisecondsSinceEpoch: 1_778_941_320_007)
         #expect(moment.iso8601(fractionalSeconds: true) == "2026-05-16T14:22:00.007Z")
         #expect(moment.iso8601(fractionalSeconds: false) == "2026-05-16T14:22:00Z")
-        #expect(Timestamp(millisecondsSinceEpoch: -1).iso8601(fractionalSeconds: true) == "1969-12-31T23:59:59.999Z")
+        #expect(
+            Timestamp(millisecondsSinceEpoch: -1).iso8601(fractionalSeconds: true)
+                == "1969-12-31T23:59:59.999Z")
     }
 
     @Test func roundTripsAcrossCenturies() {

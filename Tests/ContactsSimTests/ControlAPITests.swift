@@ -1,22 +1,26 @@
 import ContactsSim
 import Foundation
 import JSON
-import Testing
 import TestSupport
+import Testing
 
 @Suite struct ControlAPITests {
     @Test func seedsTheSameRealisticPeopleFromTheSameSeed() throws {
-        let first = try SimHarness(.waply), second = try SimHarness(.waply)
+        let first = try SimHarness(.waply)
+        let second = try SimHarness(.waply)
         try first.seed(300, seed: 42)
         try second.seed(300, seed: 42)
-        let people = try first.storedContacts(), again = try second.storedContacts()
+        let people = try first.storedContacts()
+        let again = try second.storedContacts()
         #expect(people.map { $0["phone"] } == again.map { $0["phone"] })
         #expect(people.map { $0["name"] } == again.map { $0["name"] })
         let phones = people.compactMap { $0["phone"]?.string }
         #expect(Set(phones).count == 300, "phones are unique")
         #expect(phones.allSatisfy { $0.hasPrefix("+") && (9...16).contains($0.count) })
         #expect(Set(people.compactMap { $0["country"]?.string }).count >= 8, "several countries")
-        #expect(people.contains { $0["name"]?.string?.unicodeScalars.contains { !$0.isASCII } == true }, "non-ASCII names")
+        #expect(
+            people.contains { $0["name"]?.string?.unicodeScalars.contains { !$0.isASCII } == true },
+            "non-ASCII names")
         #expect(people.contains { $0["email"]?.string != nil })
         #expect(people.contains { $0["tags"]?.array?.isEmpty == false })
         #expect(people.allSatisfy { $0["attributes"]?.object?.isEmpty == false })
@@ -36,7 +40,9 @@ import TestSupport
 
     @Test func editsDeletesAndOptsOutAsTheVendorSideWould() throws {
         let sim = try SimHarness(.waply)
-        let created = try sim.control("POST", "/contacts", json: ["phone": "+14155550001", "name": "Dash Board", "tags": ["x"], "attributes": ["a": "1"]])
+        let created = try sim.control(
+            "POST", "/contacts",
+            json: ["phone": "+14155550001", "name": "Dash Board", "tags": ["x"], "attributes": ["a": "1"]])
         let id = try #require(created["id"]?.string)
         try sim.control("POST", "/clock", json: ["advance_seconds": 1])
         let edited = try sim.control("PATCH", "/contacts/\(id)", json: ["name": "Edited", "tags": ["y"]])
@@ -49,7 +55,9 @@ import TestSupport
         #expect(try sim.call("GET", "/contacts/\(id)").status == 404)
         let client = try sim.client()
         #expect(try client.request("PATCH", "/_sim/contacts/\(id)", json: ["name": "x"]).status == 404)
-        #expect(try client.request("POST", "/_sim/contacts", json: ["phone": "+14155550002", "colour": "red"]).status == 400)
+        #expect(
+            try client.request("POST", "/_sim/contacts", json: ["phone": "+14155550002", "colour": "red"])
+                .status == 400)
         #expect(try client.request("GET", "/_sim/nothing").status == 404)
     }
 

@@ -1,8 +1,8 @@
 import ContactsSim
 import Foundation
 import JSON
-import Testing
 import TestSupport
+import Testing
 
 @Suite struct FaultInjectionTests {
     let sim: SimHarness
@@ -17,7 +17,9 @@ import TestSupport
         for index in 0..<6 {
             let response = try sim.call("POST", "/contacts", json: ["phone": .string("+1415555000\(index)")])
             statuses.insert(response.status)
-            if response.status == 502 { #expect(response.header("Content-Type") == "text/html", "gateways answer HTML") }
+            if response.status == 502 {
+                #expect(response.header("Content-Type") == "text/html", "gateways answer HTML")
+            }
         }
         #expect(statuses.isSubset(of: [500, 502, 503]))
         #expect(try sim.storedContacts().isEmpty)
@@ -26,13 +28,17 @@ import TestSupport
 
     @Test func dropBeforeWriteClosesWithoutApplying() throws {
         try sim.faults(["drop_before_next": 1])
-        #expect(throws: LoopbackClient.Failure.self) { try sim.call("POST", "/contacts", json: ["phone": "+14155550001"]) }
+        #expect(throws: LoopbackClient.Failure.self) {
+            try sim.call("POST", "/contacts", json: ["phone": "+14155550001"])
+        }
         #expect(try sim.storedContacts().isEmpty)
     }
 
     @Test func dropAfterWriteAppliesThenCloses() throws {
         try sim.faults(["drop_after_next": 1, "methods": ["POST"]])
-        #expect(throws: LoopbackClient.Failure.self) { try sim.call("POST", "/contacts", json: ["phone": "+14155550001"]) }
+        #expect(throws: LoopbackClient.Failure.self) {
+            try sim.call("POST", "/contacts", json: ["phone": "+14155550001"])
+        }
         #expect(try sim.storedContacts().map { $0["phone"] } == ["+14155550001"], "the write happened")
         // The client's retry meets the duplicate, which is how it learns what happened.
         #expect(try sim.call("POST", "/contacts", json: ["phone": "+14155550001"]).status == 409)
@@ -77,7 +83,8 @@ import TestSupport
         try sim.faults(["server_error_rate": 0.2])
         let client = try sim.client()
         var failures = 0
-        for _ in 0..<500 where try client.request("GET", "/v1/contacts?limit=1", headers: sim.authHeaders).status >= 500 {
+        for _ in 0..<500
+        where try client.request("GET", "/v1/contacts?limit=1", headers: sim.authHeaders).status >= 500 {
             failures += 1
         }
         #expect((60...140).contains(failures), "\(failures) of 500")

@@ -1,9 +1,12 @@
 import ContactModel
 import Testing
+
 @testable import ContactsSim
 
 @Suite struct RateLimiterTests {
-    private func at(_ seconds: Double) -> Timestamp { Timestamp(millisecondsSinceEpoch: Int64(seconds * 1000)) }
+    private func at(_ seconds: Double) -> Timestamp {
+        Timestamp(millisecondsSinceEpoch: Int64(seconds * 1000))
+    }
 
     @Test func refusesTheRequestOverTheLimitUntilTheOldestLeavesTheWindow() {
         var limiter = RateLimiter(limit: RateLimit(perMinute: 3))
@@ -35,6 +38,8 @@ import Testing
 
     @Test func noLimitAdmitsEverything() {
         var limiter = RateLimiter(limit: nil)
-        for index in 0..<10_000 { #expect(limiter.admit("k", at: at(Double(index) / 1000)) != .limited(retryAfterSeconds: 1)) }
+        for index in 0..<10_000 {
+            #expect(limiter.admit("k", at: at(Double(index) / 1000)) != .limited(retryAfterSeconds: 1))
+        }
     }
 }

@@ -1,7 +1,7 @@
 import ContactsSim
 import JSON
-import Testing
 import TestSupport
+import Testing
 
 @Suite struct SuperWabaConformanceTests {
     let sim: SimHarness
@@ -12,73 +12,112 @@ import TestSupport
     }
 
     private func login() throws -> JSON {
-        let response = try sim.call("POST", "/api/auth/token", json: ["grant_type": "password", "email": "owner@example.com", "password": "sim-password"], authenticated: false)
+        let response = try sim.call(
+            "POST", "/api/auth/token",
+            json: ["grant_type": "password", "email": "owner@example.com", "password": "sim-password"],
+            authenticated: false)
         #expect(response.status == 200)
         return try response.json
     }
 
-    private func headers(_ token: String) -> [String: String] { ["Authorization": "Bearer \(token)", "x-org-id": org] }
+    private func headers(_ token: String) -> [String: String] {
+        ["Authorization": "Bearer \(token)", "x-org-id": org]
+    }
 
     @Test func tradesALoginForExpiringTokensAndRotatesRefreshTokens() throws {
         let tokens = try login()
         #expect(tokens["expires_in"] == 3600)
         let access = try #require(tokens["access_token"]?.string)
         let refresh = try #require(tokens["refresh_token"]?.string)
-        #expect(try sim.call("GET", "/api/whatsapp/contacts", headers: headers(access), authenticated: false).status == 200)
+        #expect(
+            try sim.call("GET", "/api/whatsapp/contacts", headers: headers(access), authenticated: false)
+                .status == 200)
 
         try sim.control("POST", "/tokens/expire")
-        let expired = try sim.call("GET", "/api/whatsapp/contacts", headers: headers(access), authenticated: false)
+        let expired = try sim.call(
+            "GET", "/api/whatsapp/contacts", headers: headers(access), authenticated: false)
         #expect(expired.status == 401)
         #expect(try expired.json == ["success": false, "error": "Token expired"])
 
-        let renewed = try sim.call("POST", "/api/auth/token", json: ["grant_type": "refresh_token", "refresh_token": .string(refresh)], authenticated: false)
+        let renewed = try sim.call(
+            "POST", "/api/auth/token",
+            json: ["grant_type": "refresh_token", "refresh_token": .string(refresh)], authenticated: false)
         #expect(renewed.status == 200)
         let newAccess = try #require(try renewed.json["access_token"]?.string)
-        #expect(try sim.call("GET", "/api/whatsapp/contacts", headers: headers(newAccess), authenticated: false).status == 200)
-        let reused = try sim.call("POST", "/api/auth/token", json: ["grant_type": "refresh_token", "refresh_token": .string(refresh)], authenticated: false)
+        #expect(
+            try sim.call("GET", "/api/whatsapp/contacts", headers: headers(newAccess), authenticated: false)
+                .status == 200)
+        let reused = try sim.call(
+            "POST", "/api/auth/token",
+            json: ["grant_type": "refresh_token", "refresh_token": .string(refresh)], authenticated: false)
         #expect(reused.status == 401, "a refresh token works once")
-        let wrong = try sim.call("POST", "/api/auth/token", json: ["grant_type": "password", "email": "owner@example.com", "password": "guess"], authenticated: false)
+        let wrong = try sim.call(
+            "POST", "/api/auth/token",
+            json: ["grant_type": "password", "email": "owner@example.com", "password": "guess"],
+            authenticated: false)
         #expect(wrong.status == 401)
-        #expect(try sim.call("POST", "/api/auth/token", json: ["grant_type": "magic"], authenticated: false).status == 400)
+        #expect(
+            try sim.call("POST", "/api/auth/token", json: ["grant_type": "magic"], authenticated: false)
+                .status == 400)
     }
 
     @Test func needsTheOrganisationHeader() throws {
-        let response = try sim.call("GET", "/api/whatsapp/contacts", headers: ["Authorization": "Bearer sim-token"], authenticated: false)
+        let response = try sim.call(
+            "GET", "/api/whatsapp/contacts", headers: ["Authorization": "Bearer sim-token"],
+            authenticated: false)
         #expect(response.status == 401)
         #expect(try response.json == ["success": false, "error": "Unauthorized"])
-        let otherOrg = try sim.call("GET", "/api/whatsapp/contacts", headers: ["Authorization": "Bearer sim-token", "x-org-id": "org-other"], authenticated: false)
+        let otherOrg = try sim.call(
+            "GET", "/api/whatsapp/contacts",
+            headers: ["Authorization": "Bearer sim-token", "x-org-id": "org-other"], authenticated: false)
         #expect(otherOrg.status == 401)
     }
 
     @Test func listsCamelCaseItemsWithoutParamsAndPagesInCreationOrder() throws {
         try sim.seed(45)
-        let page = try sim.call("GET", "/api/whatsapp/contacts?page=1&limit=20&sortBy=created_at&sortOrder=asc").json
+        let page = try sim.call(
+            "GET", "/api/whatsapp/contacts?page=1&limit=20&sortBy=created_at&sortOrder=asc"
+        ).json
         #expect(page["success"] == true)
         let data = try #require(page["data"])
         #expect(data["total"] == 45)
         #expect(data["limit"] == 20)
         #expect(data["hasNext"] == true)
         let item = try #require(data["contacts"]?.array?.first)
-        for key in ["id", "name", "phone", "email", "countryCode", "tags", "labels", "source", "optedIn", "isBlocked", "lastMessageAt", "conversationCount", "createdAt", "updatedAt"] {
+        for key in [
+            "id", "name", "phone", "email", "countryCode", "tags", "labels", "source", "optedIn", "isBlocked",
+            "lastMessageAt", "conversationCount", "createdAt", "updatedAt",
+        ] {
             #expect(item[key] != nil, "list item lacks \(key)")
         }
         #expect(item["params"] == nil)
         #expect(item["vendorContactId"] == nil)
         #expect(item["updatedAt"]?.string?.contains(".") == true, "milliseconds")
-        #expect(try sim.call("GET", "/api/whatsapp/contacts?page=3&limit=20").json["data"]?["hasNext"] == false)
+        #expect(
+            try sim.call("GET", "/api/whatsapp/contacts?page=3&limit=20").json["data"]?["hasNext"] == false)
         // asc by creation: a new contact lands on the last page.
         _ = try sim.call("POST", "/api/whatsapp/contacts", json: ["userNumber": "+971501234567"])
-        let last = try sim.call("GET", "/api/whatsapp/contacts?page=3&limit=20&sortBy=created_at&sortOrder=asc").json
+        let last = try sim.call(
+            "GET", "/api/whatsapp/contacts?page=3&limit=20&sortBy=created_at&sortOrder=asc"
+        ).json
         #expect(last["data"]?["contacts"]?.array?.last?["phone"] == "+971501234567")
         let newestFirst = try sim.call("GET", "/api/whatsapp/contacts?limit=1").json
-        #expect(newestFirst["data"]?["contacts"]?.array?.first?["phone"] == "+971501234567", "default order is created_at desc")
+        #expect(
+            newestFirst["data"]?["contacts"]?.array?.first?["phone"] == "+971501234567",
+            "default order is created_at desc")
         #expect(try sim.call("GET", "/api/whatsapp/contacts?sortBy=phone").status == 400)
         #expect(try sim.call("GET", "/api/whatsapp/contacts?sortOrder=up").status == 400)
-        #expect(try sim.call("GET", "/api/whatsapp/contacts?search=%2B971501234567").json["data"]?["total"] == 1)
+        #expect(
+            try sim.call("GET", "/api/whatsapp/contacts?search=%2B971501234567").json["data"]?["total"] == 1)
     }
 
     @Test func createsOptedOutAndFindsByEitherId() throws {
-        let response = try sim.call("POST", "/api/whatsapp/contacts", json: ["userNumber": "+971501234567", "userName": "Ahmed Hassan", "email": "ahmed@example.com", "countryCode": "AE", "tags": ["lead"], "params": ["source_page": "/pricing"]])
+        let response = try sim.call(
+            "POST", "/api/whatsapp/contacts",
+            json: [
+                "userNumber": "+971501234567", "userName": "Ahmed Hassan", "email": "ahmed@example.com",
+                "countryCode": "AE", "tags": ["lead"], "params": ["source_page": "/pricing"],
+            ])
         #expect(response.status == 201)
         let contact = try #require(try response.json["data"])
         #expect(contact["id"]?.string?.hasPrefix("contact_") == true)
@@ -106,9 +145,17 @@ import TestSupport
     }
 
     @Test func patchTakesAndAnswersSnakeCaseAndReplacesTagsAndParams() throws {
-        let created = try sim.call("POST", "/api/whatsapp/contacts", json: ["userNumber": "+971501234567", "tags": ["a"], "params": ["x": "1", "y": "2"]]).json
+        let created = try sim.call(
+            "POST", "/api/whatsapp/contacts",
+            json: ["userNumber": "+971501234567", "tags": ["a"], "params": ["x": "1", "y": "2"]]
+        ).json
         let id = try #require(created["data"]?["id"]?.string)
-        let response = try sim.call("PATCH", "/api/whatsapp/contacts/\(id)", json: ["name": "New", "country_code": "ae", "tags": ["b"], "params": ["z": "3"], "opted_in": true, "is_blocked": true, "unknown": 1])
+        let response = try sim.call(
+            "PATCH", "/api/whatsapp/contacts/\(id)",
+            json: [
+                "name": "New", "country_code": "ae", "tags": ["b"], "params": ["z": "3"], "opted_in": true,
+                "is_blocked": true, "unknown": 1,
+            ])
         #expect(response.status == 200)
         let data = try #require(try response.json["data"])
         #expect(data["country_code"] == "AE")
@@ -124,11 +171,18 @@ import TestSupport
     }
 
     @Test func bulkSkipsDuplicatesByIndexAndNeverUpdates() throws {
-        _ = try sim.call("POST", "/api/whatsapp/contacts", json: ["userNumber": "+971502222222", "userName": "Keep me"])
-        let response = try sim.call("POST", "/api/whatsapp/contacts/bulk", json: ["contacts": [
-            ["userNumber": "+971501111111", "userName": "One"], ["userNumber": "+971502222222", "userName": "Two"],
-            ["userNumber": "+971503333333", "email": "three@example.com"], ["userNumber": "+971501111111"],
-        ]])
+        _ = try sim.call(
+            "POST", "/api/whatsapp/contacts", json: ["userNumber": "+971502222222", "userName": "Keep me"])
+        let response = try sim.call(
+            "POST", "/api/whatsapp/contacts/bulk",
+            json: [
+                "contacts": [
+                    ["userNumber": "+971501111111", "userName": "One"],
+                    ["userNumber": "+971502222222", "userName": "Two"],
+                    ["userNumber": "+971503333333", "email": "three@example.com"],
+                    ["userNumber": "+971501111111"],
+                ]
+            ])
         let data = try #require(try response.json["data"])
         #expect(data["imported"] == 2)
         #expect(data["skipped"] == 2)
@@ -136,7 +190,8 @@ import TestSupport
         #expect(data["errors"]?.array?.first?["error"] == "Contact already exists")
         #expect(data["contacts"]?.array?.allSatisfy { $0["status"] == "created" } == true)
         #expect(try sim.storedContacts().first { $0["phone"] == "+971502222222" }?["name"] == "Keep me")
-        let rows = JSON.array((0..<1001).map { .object(["userNumber": .string("+9715\(String(10_000_000 + $0))")]) })
+        let rows = JSON.array(
+            (0..<1001).map { .object(["userNumber": .string("+9715\(String(10_000_000 + $0))")]) })
         #expect(try sim.call("POST", "/api/whatsapp/contacts/bulk", json: ["contacts": rows]).status == 400)
     }
 
@@ -149,7 +204,12 @@ import TestSupport
         #expect(limited.header("Retry-After") == nil)
         #expect(try limited.json == ["success": false, "error": "Rate limit exceeded"])
         // Token requests are not counted against the organisation's budget.
-        #expect(try sim.call("POST", "/api/auth/token", json: ["grant_type": "password", "email": "owner@example.com", "password": "sim-password"], authenticated: false).status == 200)
+        #expect(
+            try sim.call(
+                "POST", "/api/auth/token",
+                json: ["grant_type": "password", "email": "owner@example.com", "password": "sim-password"],
+                authenticated: false
+            ).status == 200)
         #expect(try self.sim.call("DELETE", "/api/whatsapp/contacts/contact_x").status == 405)
     }
 }

@@ -1,7 +1,7 @@
 import ContactsSim
 import JSON
-import Testing
 import TestSupport
+import Testing
 
 @Suite struct WaplyConformanceTests {
     let sim: SimHarness
@@ -21,13 +21,16 @@ import TestSupport
         #expect(missing.status == 401)
         #expect(try missing.json["error"]?["code"] == "unauthorized")
         try sim.control("POST", "/tokens", json: ["token": "starter-plan", "role": "no_api"])
-        let forbidden = try sim.call("GET", "/contacts", headers: ["Authorization": "Bearer starter-plan"], authenticated: false)
+        let forbidden = try sim.call(
+            "GET", "/contacts", headers: ["Authorization": "Bearer starter-plan"], authenticated: false)
         #expect(forbidden.status == 403)
         #expect(try forbidden.json["error"]?["code"] == "forbidden")
     }
 
     @Test func createsALeadAndRefusesADuplicatePhone() throws {
-        let contact = try create(["phone": "+14155552671", "name": "Jane Doe", "tags": ["vip"], "custom_fields": ["tier": "gold"]])
+        let contact = try create([
+            "phone": "+14155552671", "name": "Jane Doe", "tags": ["vip"], "custom_fields": ["tier": "gold"],
+        ])
         #expect(contact["id"]?.string?.hasPrefix("con_") == true)
         #expect(contact["lifecycle_stage"] == "lead")
         #expect(contact["custom_fields"] == ["tier": "gold"])
@@ -47,12 +50,15 @@ import TestSupport
     @Test func validatesPhoneEmailAndDefinedCustomFields() throws {
         #expect(try sim.call("POST", "/contacts", json: ["name": "No phone"]).status == 422)
         #expect(try sim.call("POST", "/contacts", json: ["phone": "+1 415 555 2671"]).status == 422)
-        #expect(try sim.call("POST", "/contacts", json: ["phone": "+14155552671", "email": "nope"]).status == 422)
-        #expect(try sim.call("POST", "/contacts", json: ["phone": "+14155552671", "tags": "vip"]).status == 422)
+        #expect(
+            try sim.call("POST", "/contacts", json: ["phone": "+14155552671", "email": "nope"]).status == 422)
+        #expect(
+            try sim.call("POST", "/contacts", json: ["phone": "+14155552671", "tags": "vip"]).status == 422)
         // Any key is fine until the account defines its fields.
         _ = try create(["phone": "+14155550001", "custom_fields": ["anything": "x"]])
         try sim.control("PATCH", "/settings", json: ["custom_fields": ["tier", "city"]])
-        let unknown = try sim.call("POST", "/contacts", json: ["phone": "+14155550002", "custom_fields": ["shoe_size": "42"]])
+        let unknown = try sim.call(
+            "POST", "/contacts", json: ["phone": "+14155550002", "custom_fields": ["shoe_size": "42"]])
         #expect(unknown.status == 422)
         #expect(try unknown.json["error"]?["code"] == "unknown_custom_field")
         #expect(try unknown.json["error"]?["message"]?.string?.contains("shoe_size") == true)
@@ -60,10 +66,15 @@ import TestSupport
     }
 
     @Test func putIsPartialReplacesTagsAndMergesCustomFields() throws {
-        let contact = try create(["phone": "+14155552671", "name": "Jane", "email": "jane@example.com", "tags": ["a", "b"], "custom_fields": ["tier": "gold", "city": "Lagos"]])
+        let contact = try create([
+            "phone": "+14155552671", "name": "Jane", "email": "jane@example.com", "tags": ["a", "b"],
+            "custom_fields": ["tier": "gold", "city": "Lagos"],
+        ])
         let id = try #require(contact["id"]?.string)
         try sim.control("POST", "/clock", json: ["advance_seconds": 2])
-        let response = try sim.call("PUT", "/contacts/\(id)", json: ["tags": ["c"], "custom_fields": ["tier": "silver", "city": nil, "new": "1"]])
+        let response = try sim.call(
+            "PUT", "/contacts/\(id)",
+            json: ["tags": ["c"], "custom_fields": ["tier": "silver", "city": nil, "new": "1"]])
         #expect(response.status == 200)
         let updated = try response.json
         #expect(updated["name"] == "Jane")
@@ -79,7 +90,8 @@ import TestSupport
     @Test func putRefusesAPhoneThatBelongsToAnotherContact() throws {
         _ = try create(["phone": "+14155550001"])
         let second = try create(["phone": "+14155550002"])
-        let response = try sim.call("PUT", "/contacts/\(second["id"]!.string!)", json: ["phone": "+14155550001"])
+        let response = try sim.call(
+            "PUT", "/contacts/\(second["id"]!.string!)", json: ["phone": "+14155550001"])
         #expect(response.status == 409)
     }
 
@@ -102,7 +114,9 @@ import TestSupport
         #expect(first["hasNext"] == nil, "Waply pages carry no hasNext")
         #expect(try sim.call("GET", "/contacts?page=3&limit=20").json["data"]?.array?.count == 5)
         #expect(try sim.call("GET", "/contacts?page=4&limit=20").json["data"]?.array?.count == 0)
-        #expect(try sim.call("GET", "/contacts?limit=500").json["data"]?.array?.count == 45, "limit is capped at 100, not refused")
+        #expect(
+            try sim.call("GET", "/contacts?limit=500").json["data"]?.array?.count == 45,
+            "limit is capped at 100, not refused")
         #expect(try sim.call("GET", "/contacts?page=0").status == 422)
         _ = try create(["phone": "+14155559999", "name": "Unique Person", "tags": ["only-me"]])
         #expect(try sim.call("GET", "/contacts?tag=only-me").json["total"] == 1)
@@ -114,7 +128,9 @@ import TestSupport
         let sim = try SimHarness(.waply, limited: true)
         try sim.control("PATCH", "/settings", json: ["rate_per_minute": 5])
         let client = try sim.client()
-        for _ in 0..<5 { #expect(try client.request("GET", "/v1/contacts", headers: sim.authHeaders).status == 200) }
+        for _ in 0..<5 {
+            #expect(try client.request("GET", "/v1/contacts", headers: sim.authHeaders).status == 200)
+        }
         let limited = try client.request("GET", "/v1/contacts", headers: sim.authHeaders)
         #expect(limited.status == 429)
         #expect(Int(limited.header("Retry-After") ?? "") ?? 0 >= 1)
@@ -125,7 +141,10 @@ import TestSupport
         let sim = try SimHarness(.waply, limited: true)
         let client = try sim.client()
         var statuses: [Int] = []
-        for _ in 0..<101 { statuses.append(try client.request("GET", "/v1/contacts?limit=1", headers: sim.authHeaders).status) }
+        for _ in 0..<101 {
+            statuses.append(
+                try client.request("GET", "/v1/contacts?limit=1", headers: sim.authHeaders).status)
+        }
         #expect(statuses.filter { $0 == 200 }.count == 100)
         #expect(statuses.last == 429)
     }
@@ -135,7 +154,8 @@ import TestSupport
         let wrongMethod = try sim.call("PATCH", "/contacts")
         #expect(wrongMethod.status == 405)
         #expect(try wrongMethod.json["error"]?["code"] == "method_not_allowed")
-        let broken = try sim.client().request("POST", "/v1/contacts", headers: sim.authHeaders, body: Array("{not json".utf8))
+        let broken = try sim.client().request(
+            "POST", "/v1/contacts", headers: sim.authHeaders, body: Array("{not json".utf8))
         #expect(broken.status == 400)
         #expect(try broken.json["error"]?["code"] == "invalid_json")
     }

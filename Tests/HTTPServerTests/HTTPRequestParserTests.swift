@@ -1,4 +1,5 @@
 import Testing
+
 @testable import HTTPServer
 
 @Suite struct HTTPRequestParserTests {
@@ -11,7 +12,9 @@ import Testing
     }
 
     @Test func parsesARequestWithAContentLengthBody() throws {
-        let requests = try parse("POST /v1/contacts?page=2&search=a%20b+c HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nX-Api-Key:  k \r\n\r\nhello")
+        let requests = try parse(
+            "POST /v1/contacts?page=2&search=a%20b+c HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nX-Api-Key:  k \r\n\r\nhello"
+        )
         let request = try #require(requests.first)
         #expect(request.method == "POST")
         #expect(request.path == "/v1/contacts")
@@ -22,12 +25,14 @@ import Testing
     }
 
     @Test func decodesAChunkedBodyWithExtensionsAndTrailers() throws {
-        let text = "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nTrailer: t\r\n\r\n"
+        let text =
+            "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nTrailer: t\r\n\r\n"
         #expect(try parse(text).first?.body == Array("hello world".utf8))
     }
 
     @Test func waitsForEveryByteWhenFedOneAtATime() throws {
-        let text = "POST /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n"
+        let text =
+            "POST /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n"
         var parser = HTTPRequestParser()
         var paths: [String] = []
         for byte in text.utf8 {
@@ -38,7 +43,8 @@ import Testing
     }
 
     @Test func servesPipelinedRequestsInOrder() throws {
-        let text = "GET /1 HTTP/1.1\r\nHost: x\r\n\r\nGET /2 HTTP/1.1\r\nHost: x\r\n\r\nGET /3 HTTP/1.0\r\n\r\n"
+        let text =
+            "GET /1 HTTP/1.1\r\nHost: x\r\n\r\nGET /2 HTTP/1.1\r\nHost: x\r\n\r\nGET /3 HTTP/1.0\r\n\r\n"
         #expect(try parse(text).map(\.path) == ["/1", "/2", "/3"])
     }
 
@@ -65,9 +71,13 @@ import Testing
 
     @Test func rejectsOversizedHeadersAndChunkedBodies() {
         let longHeader = "GET / HTTP/1.1\r\nHost: x\r\nX: " + String(repeating: "a", count: 2000)
-        #expect(throws: HTTPParseError.headersTooLarge) { try parse(longHeader, limits: .init(maxHeaderBytes: 1024, maxBodyBytes: 1024)) }
+        #expect(throws: HTTPParseError.headersTooLarge) {
+            try parse(longHeader, limits: .init(maxHeaderBytes: 1024, maxBodyBytes: 1024))
+        }
         let bigChunk = "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n800\r\n"
-        #expect(throws: HTTPParseError.bodyTooLarge) { try parse(bigChunk, limits: .init(maxHeaderBytes: 1024, maxBodyBytes: 1024)) }
+        #expect(throws: HTTPParseError.bodyTooLarge) {
+            try parse(bigChunk, limits: .init(maxHeaderBytes: 1024, maxBodyBytes: 1024))
+        }
     }
 
     @Test func rejectsABadRequestLineBeforeTheHeadEnds() {
@@ -77,7 +87,8 @@ import Testing
 
     @Test func asksForContinueOnlyWhileTheBodyIsMissing() throws {
         var parser = HTTPRequestParser()
-        parser.append(Array("POST / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n".utf8))
+        parser.append(
+            Array("POST / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n".utf8))
         #expect(try parser.nextRequest() == nil)
         #expect(parser.wantsContinue)
         parser.append(Array("ok".utf8))

@@ -1,7 +1,7 @@
 import Foundation
 import HTTPServer
-import Testing
 import TestSupport
+import Testing
 
 /// Echoes the request back, or hangs up on `/hangup`.
 struct EchoResponder: HTTPResponder {
@@ -9,7 +9,9 @@ struct EchoResponder: HTTPResponder {
         if request.path == "/hangup" { return .hangUp }
         if request.path == "/slow" { usleep(200_000) }
         let text = "\(request.method) \(request.path) \(request.body.count)"
-        return .respond(HTTPResponse(status: 200, headers: ["Content-Type": "text/plain"], body: Array(text.utf8) + request.body))
+        return .respond(
+            HTTPResponse(
+                status: 200, headers: ["Content-Type": "text/plain"], body: Array(text.utf8) + request.body))
     }
 }
 
@@ -19,7 +21,9 @@ struct EchoResponder: HTTPResponder {
     let port: Int
 
     init() throws {
-        server = HTTPServer(configuration: .init(limits: .init(maxHeaderBytes: 8 * 1024, maxBodyBytes: 1 << 20)), responder: responder)
+        server = HTTPServer(
+            configuration: .init(limits: .init(maxHeaderBytes: 8 * 1024, maxBodyBytes: 1 << 20)),
+            responder: responder)
         port = try server.start()
     }
 
@@ -44,7 +48,8 @@ struct EchoResponder: HTTPResponder {
 
     @Test func acceptsAChunkedBodyAndSendsContinue() throws {
         let client = try LoopbackClient(port: port)
-        try client.send("POST /c HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nTransfer-Encoding: chunked\r\n\r\n")
+        try client.send(
+            "POST /c HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nTransfer-Encoding: chunked\r\n\r\n")
         try client.send("4\r\nwiki\r\n5\r\npedia\r\n0\r\n\r\n")
         #expect(try client.readResponse().text == "POST /c 9wikipedia")
         server.stop()
@@ -99,12 +104,21 @@ struct EchoResponder: HTTPResponder {
             let client = try LoopbackClient(port: port, timeoutSeconds: 2)
             var bytes: [UInt8]
             switch round % 4 {
-            case 0: bytes = (0..<Int.random(in: 1...4096, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            case 0:
+                bytes = (0..<Int.random(in: 1...4096, using: &generator)).map { _ in
+                    UInt8.random(in: 0...255, using: &generator)
+                }
             case 1: bytes = Array(valid.prefix(Int.random(in: 1..<valid.count, using: &generator)))
             case 2:
                 bytes = valid
-                for _ in 0..<3 { bytes[Int.random(in: 0..<bytes.count, using: &generator)] = UInt8.random(in: 0...255, using: &generator) }
-            default: bytes = Array("GET / HTTP/1.1\r\nHost: x\r\n".utf8) + Array(repeating: UInt8(ascii: "a"), count: 10_000)
+                for _ in 0..<3 {
+                    bytes[Int.random(in: 0..<bytes.count, using: &generator)] = UInt8.random(
+                        in: 0...255, using: &generator)
+                }
+            default:
+                bytes =
+                    Array("GET / HTTP/1.1\r\nHost: x\r\n".utf8)
+                    + Array(repeating: UInt8(ascii: "a"), count: 10_000)
             }
             try? client.send(bytes)
         }

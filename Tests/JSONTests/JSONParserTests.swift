@@ -1,9 +1,11 @@
 import Testing
+
 @testable import JSON
 
 @Suite struct JSONParserTests {
     @Test func parsesEveryKindOfValue() throws {
-        let json = try JSON.parse(#"{"a":1,"b":-2.5e3,"c":"x","d":true,"e":false,"f":null,"g":[1,[2]],"h":{}}"#)
+        let json = try JSON.parse(
+            #"{"a":1,"b":-2.5e3,"c":"x","d":true,"e":false,"f":null,"g":[1,[2]],"h":{}}"#)
         #expect(json["a"] == .int(1))
         #expect(json["b"] == .double(-2500))
         #expect(json["c"] == .string("x"))
@@ -32,7 +34,8 @@ import Testing
     }
 
     @Test(arguments: [
-        "", "{", "[1,]", "{\"a\":1,}", "01", "1.", "-", "1e", "\"abc", "\"a\u{01}b\"", "tru", "nul", "{\"a\" 1}",
+        "", "{", "[1,]", "{\"a\":1,}", "01", "1.", "-", "1e", "\"abc", "\"a\u{01}b\"", "tru", "nul",
+        "{\"a\" 1}",
         "[1 2]", "\"\\x\"", "\"\\ud800\"", "\"\\udc00x\"", "1 2", "{1:2}", "\"\\u12g4\"",
     ])
     func rejectsInvalidDocuments(_ text: String) {
@@ -58,7 +61,10 @@ import Testing
 
 @Suite struct JSONSerializationTests {
     @Test func roundTripsThroughText() throws {
-        let value: JSON = ["id": "con_1", "tags": ["a", "b"], "n": 3, "x": 1.5, "ok": true, "none": nil, "nested": ["k": "v"]]
+        let value: JSON = [
+            "id": "con_1", "tags": ["a", "b"], "n": 3, "x": 1.5, "ok": true, "none": nil,
+            "nested": ["k": "v"],
+        ]
         #expect(try JSON.parse(value.serialized) == value)
         #expect(try JSON.parse(value.prettyText) == value)
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import SQLite
 
 @Suite struct DatabaseTests {
@@ -73,7 +74,9 @@ import Testing
         let path = directory + "/ro.sqlite"
         try Database(path: path).execute("CREATE TABLE t (v INTEGER)")
         let readOnly = try Database(path: path, options: .init(readOnly: true))
-        #expect { try readOnly.run("INSERT INTO t VALUES (1)") } throws: { ($0 as? DatabaseError)?.isReadOnly == true }
+        #expect { try readOnly.run("INSERT INTO t VALUES (1)") } throws: {
+            ($0 as? DatabaseError)?.isReadOnly == true
+        }
     }
 
     @Test func namesTheFileItCannotOpen() {
@@ -85,7 +88,9 @@ import Testing
     @Test func streamsRowsAndRejectsWrongArgumentCounts() throws {
         let database = try Database(path: directory + "/stream.sqlite")
         try database.execute("CREATE TABLE t (v INTEGER)")
-        try database.transaction { for value in 0..<1000 { try database.run("INSERT INTO t VALUES (?)", [.integer(Int64(value))]) } }
+        try database.transaction {
+            for value in 0..<1000 { try database.run("INSERT INTO t VALUES (?)", [.integer(Int64(value))]) }
+        }
         var sum = 0
         try database.forEachRow("SELECT v FROM t") { sum += $0.int(0) ?? 0 }
         #expect(sum == 499_500)

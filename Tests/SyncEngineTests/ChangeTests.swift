@@ -1,20 +1,24 @@
 import Configuration
+import ContactModel
 import ContactsSim
 import Foundation
-import ContactModel
 import JSON
 import LocalStore
 import SQLite
 import SyncEngine
-import Testing
 import TestSupport
+import Testing
 
 @Suite struct ChangeTests {
     /// A fixture with three contacts synced both ways.
-    private func synced(_ dialect: Dialect = .waply, configure: (inout SyncFixture) -> Void = { _ in }) async throws -> SyncFixture {
+    private func synced(_ dialect: Dialect = .waply, configure: (inout SyncFixture) -> Void = { _ in })
+        async throws -> SyncFixture
+    {
         var fixture = try SyncFixture(dialect)
         configure(&fixture)
-        try fixture.insertLocal("+254700000001", name: "Ann", email: "ann@example.com", tags: ["a"], attributes: ["tier": "gold", "city": "Nairobi"])
+        try fixture.insertLocal(
+            "+254700000001", name: "Ann", email: "ann@example.com", tags: ["a"],
+            attributes: ["tier": "gold", "city": "Nairobi"])
         try fixture.insertLocal("+254700000002", name: "Ben")
         try fixture.insertLocal("+254700000003", name: "Cy")
         try await fixture.sync()
@@ -43,7 +47,8 @@ import TestSupport
     @Test func differentFieldsEditedOnEachSideBothSurvive() async throws {
         let fixture = try await synced()
         try fixture.updateLocal("+254700000001", "email", "ann.new@example.com")
-        try fixture.editRemote("+254700000001", ["name": "Ann Remote", "attributes": ["tier": "gold", "city": "Mombasa"]])
+        try fixture.editRemote(
+            "+254700000001", ["name": "Ann Remote", "attributes": ["tier": "gold", "city": "Mombasa"]])
         let report = try await fixture.sync()
         #expect(report.conflicts == 0)
         let row = try #require(try fixture.localRows()["+254700000001"])
@@ -113,18 +118,23 @@ import TestSupport
         try fixture.editRemote("+254700000001", ["name": "Older vendor edit"])
         try fixture.updateLocal("+254700000001", "full_name", "Newer CRM edit")
         #expect(try await fixture.sync().conflicts == 1)
-        #expect(try fixture.remoteContacts()["+254700000001"]?["name"] == "Newer CRM edit", "the trigger's capture time stood in for updated_at")
+        #expect(
+            try fixture.remoteContacts()["+254700000001"]?["name"] == "Newer CRM edit",
+            "the trigger's capture time stood in for updated_at")
     }
 
     @Test func commaTagsAndNationalNumbersMapThrough() async throws {
         let fixture = try SyncFixture(tagsFormat: .comma)
-        try fixture.crm.run("INSERT INTO customers (full_name, mobile, tags) VALUES ('Ann', '0712 345 678', 'vip, lead')")
+        try fixture.crm.run(
+            "INSERT INTO customers (full_name, mobile, tags) VALUES ('Ann', '0712 345 678', 'vip, lead')")
         try await fixture.sync()
         #expect(try fixture.remoteContacts()["+254712345678"]?["tags"] == ["lead", "vip"])
         try fixture.editRemote("+254712345678", ["tags": ["vip"]])
         try await fixture.sync()
         #expect(try fixture.crm.first("SELECT tags, mobile FROM customers")?.string(0) == "vip")
-        #expect(try fixture.crm.first("SELECT mobile FROM customers")?.string(0) == "0712 345 678", "an untouched phone keeps the CRM's format")
+        #expect(
+            try fixture.crm.first("SELECT mobile FROM customers")?.string(0) == "0712 345 678",
+            "an untouched phone keeps the CRM's format")
     }
 
     @Test func aPhoneEditOnWaplyChangesTheLinkedContact() async throws {
@@ -149,7 +159,9 @@ import TestSupport
         #expect(report.planLines.count == 11)
         #expect(try fixture.writes() == 0)
         #expect(try fixture.localRows().count == 1)
-        #expect(try fixture.crm.first("SELECT count(*) FROM sqlite_master WHERE name LIKE '_syncd%'")?.int(0) == 0, "no triggers installed")
+        #expect(
+            try fixture.crm.first("SELECT count(*) FROM sqlite_master WHERE name LIKE '_syncd%'")?.int(0)
+                == 0, "no triggers installed")
         #expect(!FileManager.default.fileExists(atPath: fixture.configuration.sync.state))
         // And after a real first sync, a dry run of new edits also leaves both sides alone.
         try await fixture.sync()
@@ -165,7 +177,9 @@ import TestSupport
     @Test func oneSyncAtATimePerStateFile() async throws {
         let fixture = try SyncFixture()
         let lock = try StateLock(statePath: fixture.configuration.sync.state)
-        await #expect { try await fixture.sync() } throws: { ($0 as? SyncError)?.kind == .locked && "\($0)".contains("another syncd") }
+        await #expect { try await fixture.sync() } throws: {
+            ($0 as? SyncError)?.kind == .locked && "\($0)".contains("another syncd")
+        }
         withExtendedLifetime(lock) {}
     }
 }

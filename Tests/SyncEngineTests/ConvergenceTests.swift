@@ -34,7 +34,7 @@ import Testing
             try fixture.insertLocal("+2547100\(String(10_000 + index))", name: "Local \(index)")
         }
         // Slow the vendor down so the CRM's writes land in the middle of the cycle.
-        try fixture.sim.faults(["latency_ms": 15])
+        try fixture.sim.faults(["latency_ms": 30])
         let path = fixture.crmPath
         let writer = Task.detached { () throws -> Int in
             let crm = try Database(path: path)
@@ -104,7 +104,7 @@ import Testing
             try fixture.insertLocal("+2547400\(String(10_000 + index))", name: "Added later \(index)")
         }
         try fixture.sim.seed(100, seed: 99)
-        try fixture.sim.faults(["latency_ms": 15])
+        try fixture.sim.faults(["latency_ms": 30])
         let config = fixture.directory + "/config.json"
         try """
         {"local": {"database": "crm.sqlite", "table": "customers", "key": "id", "default_country": "KE",

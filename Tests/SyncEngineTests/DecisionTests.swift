@@ -23,8 +23,7 @@ import Testing
     /// A vendor that holds and writes everything, deletes, and changes phones.
     static let everything = RemoteCapabilities(
         fields: [.name, .email, .optIn], writableFields: [.name, .email, .optIn], canDelete: true,
-        canChangePhone: true,
-        listsEverything: true, canReadOne: true, batchCreateLimit: nil)
+        canChangePhone: true, canReadOne: true)
 
     static func decision(
         policy: ConflictPolicy = .newest, deletes: SyncSettings.Deletes = .both,

@@ -4,14 +4,16 @@ import Foundation
 import JSON
 import SQLite
 import SyncEngine
-import Testing
 import TestSupport
+import Testing
 
 @Suite struct DeleteTests {
     private func synced(deletes: SyncSettings.Deletes, count: Int = 3) async throws -> SyncFixture {
         var fixture = try SyncFixture()
         fixture.configuration.sync.deletes = deletes
-        for index in 1...count { try fixture.insertLocal("+2547000000\(String(format: "%02d", index))", name: "Person \(index)") }
+        for index in 1...count {
+            try fixture.insertLocal("+2547000000\(String(format: "%02d", index))", name: "Person \(index)")
+        }
         try await fixture.sync()
         return fixture
     }
@@ -43,7 +45,9 @@ import TestSupport
         let report = try await fixture.sync()
         #expect(report.local.deleted == 1)
         #expect(try fixture.localRows()["+254700000002"] == nil)
-        #expect(try fixture.sim.stats()["endpoints"]?["GET /v1/contacts/{id}"]?["404"] == 1, "confirmed by reading it")
+        #expect(
+            try fixture.sim.stats()["endpoints"]?["GET /v1/contacts/{id}"]?["404"] == 1,
+            "confirmed by reading it")
     }
 
     @Test func aContactMissingFromAShiftedListingIsNotDeleted() async throws {
@@ -61,13 +65,17 @@ import TestSupport
         try fixture.deleteLocal("+254700000001")
         try fixture.editRemote("+254700000001", ["name": "Edited on the vendor"])
         try await fixture.sync()
-        #expect(try fixture.localRows()["+254700000001"]?.name == "Edited on the vendor", "restored from the edit")
+        #expect(
+            try fixture.localRows()["+254700000001"]?.name == "Edited on the vendor", "restored from the edit"
+        )
         #expect(try fixture.remoteContacts()["+254700000001"] != nil)
 
         try fixture.sim.control("DELETE", "/contacts/\(try fixture.remoteID("+254700000002"))")
         try fixture.updateLocal("+254700000002", "full_name", "Edited in the CRM")
         try await fixture.sync()
-        #expect(try fixture.remoteContacts()["+254700000002"]?["name"] == "Edited in the CRM", "created again from the edit")
+        #expect(
+            try fixture.remoteContacts()["+254700000002"]?["name"] == "Edited in the CRM",
+            "created again from the edit")
     }
 
     @Test func theDeleteGuardStopsAMassDeleteUnlessForced() async throws {
@@ -75,7 +83,8 @@ import TestSupport
         try fixture.crm.run("DELETE FROM customers WHERE id <= 10")
         try fixture.resetStats()
         await #expect { try await fixture.sync() } throws: { error in
-            (error as? SyncError)?.kind == .deleteGuard && "\(error)".contains("10 of 20 waply contacts") && "\(error)".contains("--force")
+            (error as? SyncError)?.kind == .deleteGuard && "\(error)".contains("10 of 20 waply contacts")
+                && "\(error)".contains("--force")
         }
         #expect(try fixture.writes() == 0, "nothing was changed")
         #expect(try fixture.remoteContacts().count == 20)

@@ -2,13 +2,15 @@ import ContactModel
 import JSON
 import SQLite
 import SyncEngine
-import Testing
 import TestSupport
+import Testing
 
 @Suite struct FirstSyncTests {
     @Test func pushesTheCRMToAnEmptyVendorThenGoesQuiet() async throws {
         let fixture = try SyncFixture()
-        try fixture.insertLocal("+254700000001", name: "Achieng' Otieno", email: "a@example.com", tags: ["vip", "lead"], attributes: ["tier": "gold"])
+        try fixture.insertLocal(
+            "+254700000001", name: "Achieng' Otieno", email: "a@example.com", tags: ["vip", "lead"],
+            attributes: ["tier": "gold"])
         try fixture.insertLocal("0700 000 002", name: "Kamau")  // national format, read in KE
         let report = try await fixture.sync()
         #expect(report.remote.created == 2)
@@ -60,7 +62,9 @@ import TestSupport
 
     @Test func aFirstMatchFillsEmptyFieldsFromTheOtherSide() async throws {
         let fixture = try SyncFixture()
-        try fixture.sim.control("POST", "/contacts", json: ["phone": "+254700000001", "name": "Remote Name", "tags": ["remote-tag"]])
+        try fixture.sim.control(
+            "POST", "/contacts",
+            json: ["phone": "+254700000001", "name": "Remote Name", "tags": ["remote-tag"]])
         try fixture.insertLocal("+254700000001", email: "local@example.com", tags: ["local-tag"])
         let report = try await fixture.sync()
         #expect(report.conflicts == 0)

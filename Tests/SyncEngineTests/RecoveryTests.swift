@@ -5,8 +5,8 @@ import JSON
 import LocalStore
 import SQLite
 import SyncEngine
-import Testing
 import TestSupport
+import Testing
 
 @Suite struct RecoveryTests {
     @Test func aWaplyCreateWhoseAnswerWasLostIsFoundNotRepeated() async throws {
@@ -19,7 +19,9 @@ import TestSupport
         #expect(remote.count == 5, "no duplicate")
         let stats = try fixture.sim.stats()
         #expect(stats["endpoints"]?["POST /v1/contacts"]?["dropped"] == 3)
-        #expect((stats["endpoints"]?["POST /v1/contacts"]?["201"]?.int ?? 0) == 2, "the three lost creates were found by a search, not posted again")
+        #expect(
+            (stats["endpoints"]?["POST /v1/contacts"]?["201"]?.int ?? 0) == 2,
+            "the three lost creates were found by a search, not posted again")
         #expect(try await fixture.sync().wroteNothing)
     }
 
@@ -41,7 +43,8 @@ import TestSupport
         let port = fixture.sim.port
         let dashboardUser = Task.detached {
             try await Task.sleep(nanoseconds: 300_000_000)
-            _ = try LoopbackClient(port: port).request("POST", "/_sim/contacts", json: ["phone": "+254700000001", "name": "Already there"])
+            _ = try LoopbackClient(port: port).request(
+                "POST", "/_sim/contacts", json: ["phone": "+254700000001", "name": "Already there"])
         }
         let result = try await fixture.sync()
         try await dashboardUser.value

@@ -1,4 +1,3 @@
-import Vendors
 import Configuration
 import ContactsSim
 import Foundation
@@ -7,6 +6,7 @@ import RemoteAPI
 import SyncEngine
 import TestSupport
 import Testing
+import Vendors
 
 @Suite struct RequestBudgetTests {
     let start = Date(timeIntervalSince1970: 1_800_000_000)

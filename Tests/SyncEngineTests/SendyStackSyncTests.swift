@@ -58,6 +58,28 @@ import Testing
         #expect(report.summaryLine.contains("sendystack +4 ~0 -0"))
     }
 
+    @Test func anUpdateThatGoesPartOfTheWaySaysSo() async throws {
+        let fixture = try SyncFixture(.sendystack)
+        try fixture.insertLocal("+254700000001", name: "Ann")
+        try fixture.crm.run("UPDATE customers SET country = 'KE'")
+        try await fixture.sync()
+        try fixture.crm.run("UPDATE customers SET full_name = 'Ann Two', country = 'Kenya'")
+        let report = try await fixture.sync(SyncOptions(listChanges: true))
+        #expect(report.rejected == 1)
+        #expect(
+            report.notes.contains {
+                $0.contains("part of the update was applied") && $0.contains("invalid_country")
+            })
+        #expect(report.planLines.contains { $0.contains("refused it (part of the update was applied)") })
+        let remote = try #require(try fixture.remoteContacts()["+254700000001"])
+        #expect(remote["name"] == "Ann Two")
+        #expect(remote["country"] == "KE")
+        try fixture.crm.run("UPDATE customers SET country = 'UG'")
+        let next = try await fixture.sync()
+        #expect(next.rejected == 0)
+        #expect(try fixture.remoteContacts()["+254700000001"]?["country"] == "UG")
+    }
+
     @Test func aFewCreatesGoOneByOne() async throws {
         let fixture = try SyncFixture(.sendystack)
         for index in 1...3 { try fixture.insertLocal("+25470000000\(index)") }

@@ -1,4 +1,3 @@
-import Vendors
 import Configuration
 import ContactModel
 import ContactsSim
@@ -8,6 +7,7 @@ import RemoteAPI
 import SQLite
 import SyncEngine
 import TestSupport
+import Vendors
 
 /// A CRM database in a temporary folder, an emulator on loopback, and a config joining
 /// them: what every sync test starts from. The test's own SQLite connection plays the CRM

@@ -1,8 +1,9 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Foundation
 public import JSON
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// A deliberately plain HTTP/1.1 client over one blocking socket, for tests.
 ///
@@ -52,7 +53,9 @@ public final class LoopbackClient {
         address.sin_port = in_port_t(UInt16(port).bigEndian)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard connected == 0 else {
             let code = errno
@@ -78,13 +81,17 @@ public final class LoopbackClient {
 
     /// Sends a request with a JSON body.
     @discardableResult
-    public func request(_ method: String, _ target: String, headers: [String: String] = [:], json: JSON) throws -> Response {
+    public func request(_ method: String, _ target: String, headers: [String: String] = [:], json: JSON)
+        throws -> Response
+    {
         var headers = headers
         headers["Content-Type"] = "application/json"
         return try request(method, target, headers: headers, body: json.serialized)
     }
 
-    public func sendRequest(_ method: String, _ target: String, headers: [String: String] = [:], body: [UInt8]? = nil) throws {
+    public func sendRequest(
+        _ method: String, _ target: String, headers: [String: String] = [:], body: [UInt8]? = nil
+    ) throws {
         var head = "\(method) \(target) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\n"
         for (name, value) in headers.sorted(by: { $0.key < $1.key }) { head += "\(name): \(value)\r\n" }
         if let body { head += "Content-Length: \(body.count)\r\n" }
@@ -95,7 +102,9 @@ public final class LoopbackClient {
     public func send(_ bytes: [UInt8]) throws {
         var offset = 0
         while offset < bytes.count {
-            let sent = bytes.withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
+            let sent = bytes.withUnsafeBytes {
+                Glibc.send(descriptor, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL))
+            }
             guard sent > 0 else { throw Failure.closed }
             offset += sent
         }
@@ -131,7 +140,11 @@ public final class LoopbackClient {
         var headers: [(String, String)] = []
         for line in lines {
             guard let colon = line.firstIndex(of: ":") else { throw Failure.malformed(line) }
-            headers.append((String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
+            headers.append(
+                (
+                    String(line[..<colon]),
+                    line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+                ))
         }
         let length = Int(headers.first { $0.0.lowercased() == "content-length" }?.1 ?? "0") ?? 0
         while buffer.count < length { try fill() }
@@ -149,7 +162,8 @@ public final class LoopbackClient {
 
     private func find(_ needle: [UInt8]) -> Int? {
         guard buffer.count >= needle.count else { return nil }
-        for index in 0...(buffer.count - needle.count) where buffer[index..<(index + needle.count)].elementsEqual(needle) {
+        for index in 0...(buffer.count - needle.count)
+        where buffer[index..<(index + needle.count)].elementsEqual(needle) {
             return index
         }
         return nil

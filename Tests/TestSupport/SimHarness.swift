@@ -1,5 +1,5 @@
-import Foundation
 public import ContactsSim
+import Foundation
 public import JSON
 
 /// An emulator started in-process on a free port, with a client for its vendor paths and
@@ -11,7 +11,9 @@ public final class SimHarness {
     public let token: String
 
     /// Rate limits are off unless the test turns them on.
-    public init(_ dialect: Dialect, limited: Bool = false, configure: (inout SimConfiguration) -> Void = { _ in }) throws {
+    public init(
+        _ dialect: Dialect, limited: Bool = false, configure: (inout SimConfiguration) -> Void = { _ in }
+    ) throws {
         var configuration = SimConfiguration(dialect: dialect)
         if !limited { configuration.rateLimit = nil }
         configure(&configuration)
@@ -30,7 +32,8 @@ public final class SimHarness {
     /// wants it (SuperWaba adds its organisation header).
     @discardableResult
     public func call(
-        _ method: String, _ path: String, json: JSON? = nil, headers: [String: String] = [:], authenticated: Bool = true
+        _ method: String, _ path: String, json: JSON? = nil, headers: [String: String] = [:],
+        authenticated: Bool = true
     ) throws -> LoopbackClient.Response {
         var headers = headers
         if authenticated { headers.merge(authHeaders) { current, _ in current } }
@@ -43,7 +46,10 @@ public final class SimHarness {
     public var authHeaders: [String: String] {
         switch dialect {
         case .qlara: return ["X-Api-Key": token]
-        case .superwaba: return ["Authorization": "Bearer \(token)", "x-org-id": "org-00000000-0000-4000-8000-000000000001"]
+        case .superwaba:
+            return [
+                "Authorization": "Bearer \(token)", "x-org-id": "org-00000000-0000-4000-8000-000000000001",
+            ]
         default: return ["Authorization": "Bearer \(token)"]
         }
     }
@@ -52,9 +58,13 @@ public final class SimHarness {
     @discardableResult
     public func control(_ method: String, _ path: String, json: JSON? = nil) throws -> JSON {
         let client = try client()
-        let response = json.map { try? client.request(method, "/_sim" + path, json: $0) } ?? (try? client.request(method, "/_sim" + path))
+        let response =
+            json.map { try? client.request(method, "/_sim" + path, json: $0) }
+            ?? (try? client.request(method, "/_sim" + path))
         guard let response, response.status < 300 else {
-            throw HarnessError("control \(method) \(path) failed: \(response.map { "\($0.status) \($0.text)" } ?? "no answer")")
+            throw HarnessError(
+                "control \(method) \(path) failed: \(response.map { "\($0.status) \($0.text)" } ?? "no answer")"
+            )
         }
         return try response.json
     }

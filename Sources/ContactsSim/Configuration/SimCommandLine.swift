@@ -59,7 +59,9 @@ public struct SimCommandLine: Sendable {
                 showHelp = true
                 continue
             }
-            guard argument.hasPrefix("--") else { throw UsageError(message: "unexpected argument '\(argument)'") }
+            guard argument.hasPrefix("--") else {
+                throw UsageError(message: "unexpected argument '\(argument)'")
+            }
             var name = String(argument.dropFirst(2))
             var value: String
             if let equals = name.firstIndex(of: "=") {
@@ -72,7 +74,8 @@ public struct SimCommandLine: Sendable {
             }
             if name == "dialect" {
                 guard let parsed = Dialect(rawValue: value) else {
-                    throw UsageError(message: "unknown dialect '\(value)'; use sendystack, superwaba, waply or qlara")
+                    throw UsageError(
+                        message: "unknown dialect '\(value)'; use sendystack, superwaba, waply or qlara")
                 }
                 dialect = parsed
             } else {
@@ -98,11 +101,14 @@ public struct SimCommandLine: Sendable {
         case "org": configuration.organization = try Self.nonEmpty(name, value)
         case "email": configuration.email = try Self.nonEmpty(name, value)
         case "password": configuration.password = try Self.nonEmpty(name, value)
-        case "token-ttl": configuration.tokenLifetimeSeconds = try Self.integer(name, value, in: 1...Int(Int32.max))
+        case "token-ttl":
+            configuration.tokenLifetimeSeconds = try Self.integer(name, value, in: 1...Int(Int32.max))
         case "custom-fields": configuration.customFields = value.split(separator: ",").map(String.init)
         case "duplicate-status":
             let status = try Self.integer(name, value, in: 409...422)
-            guard status == 409 || status == 422 else { throw UsageError(message: "--duplicate-status must be 409 or 422") }
+            guard status == 409 || status == 422 else {
+                throw UsageError(message: "--duplicate-status must be 409 or 422")
+            }
             configuration.duplicateStatus = status
         case "rate": configuration.rateLimit = try Self.rate(value)
         case "state": configuration.stateFile = try Self.nonEmpty(name, value)
@@ -110,20 +116,29 @@ public struct SimCommandLine: Sendable {
         case "drop-before": configuration.faults.dropBeforeRate = try Self.share(name, value)
         case "drop-after": configuration.faults.dropAfterRate = try Self.share(name, value)
         case "malformed-rate": configuration.faults.malformedRate = try Self.share(name, value)
-        case "latency-ms": configuration.faults.latencyMilliseconds = try Self.integer(name, value, in: 0...600_000)
+        case "latency-ms":
+            configuration.faults.latencyMilliseconds = try Self.integer(name, value, in: 0...600_000)
         case "spike-rate": configuration.faults.spikeRate = try Self.share(name, value)
-        case "spike-ms": configuration.faults.spikeMilliseconds = try Self.integer(name, value, in: 0...600_000)
+        case "spike-ms":
+            configuration.faults.spikeMilliseconds = try Self.integer(name, value, in: 0...600_000)
         case "force-429": configuration.faults.force429Next = try Self.integer(name, value, in: 0...Int.max)
-        case "churn-insert": configuration.faults.churnInsertPerPage = try Self.integer(name, value, in: 0...10_000)
-        case "churn-delete": configuration.faults.churnDeletePerPage = try Self.integer(name, value, in: 0...10_000)
+        case "churn-insert":
+            configuration.faults.churnInsertPerPage = try Self.integer(name, value, in: 0...10_000)
+        case "churn-delete":
+            configuration.faults.churnDeletePerPage = try Self.integer(name, value, in: 0...10_000)
         case "max-body": maxBodyBytes = try Self.integer(name, value, in: 1024...(1 << 30))
         default: throw UsageError(message: "unknown option '--\(name)'")
         }
     }
 
-    private static func integer(_ name: String, _ value: String, in range: ClosedRange<Int>) throws(UsageError) -> Int {
+    private static func integer(_ name: String, _ value: String, in range: ClosedRange<Int>)
+        throws(UsageError) -> Int
+    {
         guard let number = Int(value), range.contains(number) else {
-            throw UsageError(message: "--\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound), got '\(value)'")
+            throw UsageError(
+                message:
+                    "--\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound), got '\(value)'"
+            )
         }
         return number
     }

@@ -29,10 +29,13 @@ public struct SimConfiguration: Sendable {
     public var stateFile: String?
 
     public init(
-        dialect: Dialect, token: String = "sim-token", organization: String = "org-00000000-0000-4000-8000-000000000001",
-        email: String = "owner@example.com", password: String = "sim-password", tokenLifetimeSeconds: Int = 3600,
+        dialect: Dialect, token: String = "sim-token",
+        organization: String = "org-00000000-0000-4000-8000-000000000001",
+        email: String = "owner@example.com", password: String = "sim-password",
+        tokenLifetimeSeconds: Int = 3600,
         customFields: [String] = [], duplicateStatus: Int = 409,
-        exportReadyAfterMilliseconds: Int = 500, exportURLLifetimeSeconds: Int = 900, faults: FaultPlan = FaultPlan(),
+        exportReadyAfterMilliseconds: Int = 500, exportURLLifetimeSeconds: Int = 900,
+        faults: FaultPlan = FaultPlan(),
         randomSeed: UInt64 = 1, stateFile: String? = nil
     ) {
         self.dialect = dialect

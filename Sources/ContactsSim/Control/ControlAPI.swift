@@ -21,22 +21,31 @@ enum ControlAPI {
         let parts = request.path.split(separator: "/").dropFirst().map(String.init)
         switch (request.method, parts.first ?? "", parts.count) {
         case ("GET", "health", 1):
-            return .json(200, ["ok": true, "dialect": .string(state.dialect.rawValue), "contacts": .int(state.store.count)])
+            return .json(
+                200,
+                ["ok": true, "dialect": .string(state.dialect.rawValue), "contacts": .int(state.store.count)])
         case ("POST", "reset", 1):
             reset(&state)
             return .json(200, ["ok": true])
         case ("POST", "seed", 1):
             let body = try bodyObject(request)
-            guard let count = body["count"]?.int, count >= 0 else { throw SimError.badRequest("count must be a whole number") }
-            let seeded = state.seed(count: count, seed: body["seed"]?.int.map { UInt64(truncatingIfNeeded: $0) })
+            guard let count = body["count"]?.int, count >= 0 else {
+                throw SimError.badRequest("count must be a whole number")
+            }
+            let seeded = state.seed(
+                count: count, seed: body["seed"]?.int.map { UInt64(truncatingIfNeeded: $0) })
             return .json(200, ["seeded": .int(seeded), "contacts": .int(state.store.count)])
         case ("GET", "contacts", 1):
-            let contacts = state.store.order.compactMap { state.store.contact(key: $0) }.map { canonical($0, state) }
+            let contacts = state.store.order.compactMap { state.store.contact(key: $0) }.map {
+                canonical($0, state)
+            }
             return .json(200, ["contacts": .array(contacts)])
         case ("POST", "contacts", 1):
             var contact = state.blankContact()
             try ContactEdit(try bodyObject(request)).apply(to: &contact, &state)
-            guard contact.phone != nil || contact.email != nil else { throw SimError.badRequest("phone or email is required") }
+            guard contact.phone != nil || contact.email != nil else {
+                throw SimError.badRequest("phone or email is required")
+            }
             return .json(201, canonical(state.insertNew(contact), state))
         case (_, "contacts", 2...):
             return try contact(request, id: parts[1], action: parts.count > 2 ? parts[2] : nil, &state)
@@ -59,7 +68,10 @@ enum ControlAPI {
             let body = try bodyObject(request)
             guard let token = body["token"]?.string, !token.isEmpty,
                 let role = Caller.Role(rawValue: body["role"]?.string ?? "owner")
-            else { throw SimError.badRequest("token is required; role is one of \(Caller.Role.allCases.map(\.rawValue))") }
+            else {
+                throw SimError.badRequest(
+                    "token is required; role is one of \(Caller.Role.allCases.map(\.rawValue))")
+            }
             state.tokens.roles[token] = role
             return .json(201, ["token": .string(token), "role": .string(role.rawValue)])
         case ("POST", "tokens", 2) where parts[1] == "expire":
@@ -86,7 +98,9 @@ enum ControlAPI {
 
     // MARK: - Contacts as a dashboard user sees them
 
-    private static func contact(_ request: HTTPRequest, id: String, action: String?, _ state: inout SimState) throws -> HTTPResponse {
+    private static func contact(_ request: HTTPRequest, id: String, action: String?, _ state: inout SimState)
+        throws -> HTTPResponse
+    {
         guard let existing = state.store.contact(id: id) ?? state.store.contact(phone: id) else {
             throw SimError.notFound("no contact \(id)")
         }
@@ -116,7 +130,8 @@ enum ControlAPI {
         var tags = contact.tags
         if state.dialect == .qlara { tags = contact.listIDs.compactMap { state.store.lists[$0]?.name } }
         var object: JSONObject = [
-            "id": .string(contact.id), "phone": JSON(contact.phone), "name": JSON(contact.name), "email": JSON(contact.email),
+            "id": .string(contact.id), "phone": JSON(contact.phone), "name": JSON(contact.name),
+            "email": JSON(contact.email),
             "country": JSON(contact.country), "tags": JSON(tags), "attributes": JSON(contact.attributes),
             "opt_in": .string(contact.optIn.rawValue), "blocked": .bool(contact.blocked),
             "created_at": .string(contact.createdAt.iso8601(fractionalSeconds: true)),
@@ -139,7 +154,8 @@ enum ControlAPI {
             "dialect": .string(state.dialect.rawValue),
             "rate_per_minute": state.limiter.limit.map { .int($0.perMinute) } ?? .null,
             "burst_per_second": state.limiter.limit?.perSecond.map(JSON.int) ?? .null,
-            "duplicate_status": .int(configuration.duplicateStatus), "custom_fields": JSON(configuration.customFields),
+            "duplicate_status": .int(configuration.duplicateStatus),
+            "custom_fields": JSON(configuration.customFields),
             "token_ttl_seconds": .int(configuration.tokenLifetimeSeconds),
             "export_ready_after_ms": .int(configuration.exportReadyAfterMilliseconds),
             "export_url_ttl_seconds": .int(configuration.exportURLLifetimeSeconds),
@@ -153,29 +169,43 @@ enum ControlAPI {
                 if value.isNull {
                     state.limiter.limit = nil
                 } else {
-                    guard let perMinute = value.int, perMinute > 0 else { throw SimError.badRequest("rate_per_minute must be positive or null") }
-                    state.limiter.limit = RateLimit(perMinute: perMinute, perSecond: state.limiter.limit?.perSecond)
+                    guard let perMinute = value.int, perMinute > 0 else {
+                        throw SimError.badRequest("rate_per_minute must be positive or null")
+                    }
+                    state.limiter.limit = RateLimit(
+                        perMinute: perMinute, perSecond: state.limiter.limit?.perSecond)
                 }
                 state.limiter.reset()
             case "burst_per_second":
-                guard value.isNull || (value.int ?? 0) > 0 else { throw SimError.badRequest("burst_per_second must be positive or null") }
+                guard value.isNull || (value.int ?? 0) > 0 else {
+                    throw SimError.badRequest("burst_per_second must be positive or null")
+                }
                 state.limiter.limit?.perSecond = value.int
             case "duplicate_status":
-                guard let status = value.int, status == 409 || status == 422 else { throw SimError.badRequest("duplicate_status must be 409 or 422") }
+                guard let status = value.int, status == 409 || status == 422 else {
+                    throw SimError.badRequest("duplicate_status must be 409 or 422")
+                }
                 state.configuration.duplicateStatus = status
             case "custom_fields":
-                guard let fields = value.array?.compactMap(\.string), fields.count == value.array?.count else {
+                guard let fields = value.array?.compactMap(\.string), fields.count == value.array?.count
+                else {
                     throw SimError.badRequest("custom_fields must be an array of strings")
                 }
                 state.configuration.customFields = fields
             case "token_ttl_seconds":
-                guard let seconds = value.int, seconds > 0 else { throw SimError.badRequest("token_ttl_seconds must be positive") }
+                guard let seconds = value.int, seconds > 0 else {
+                    throw SimError.badRequest("token_ttl_seconds must be positive")
+                }
                 state.configuration.tokenLifetimeSeconds = seconds
             case "export_ready_after_ms":
-                guard let milliseconds = value.int, milliseconds >= 0 else { throw SimError.badRequest("export_ready_after_ms must be 0 or more") }
+                guard let milliseconds = value.int, milliseconds >= 0 else {
+                    throw SimError.badRequest("export_ready_after_ms must be 0 or more")
+                }
                 state.configuration.exportReadyAfterMilliseconds = milliseconds
             case "export_url_ttl_seconds":
-                guard let seconds = value.int, seconds > 0 else { throw SimError.badRequest("export_url_ttl_seconds must be positive") }
+                guard let seconds = value.int, seconds > 0 else {
+                    throw SimError.badRequest("export_url_ttl_seconds must be positive")
+                }
                 state.configuration.exportURLLifetimeSeconds = seconds
             default:
                 throw SimError.badRequest("unknown setting '\(name)'")
@@ -199,7 +229,9 @@ enum ControlAPI {
 
     private static func bodyObject(_ request: HTTPRequest) throws -> JSONObject {
         if request.body.isEmpty { return JSONObject() }
-        guard let object = try JSON.parse(request.body).object else { throw SimError.badRequest("body must be a JSON object") }
+        guard let object = try JSON.parse(request.body).object else {
+            throw SimError.badRequest("body must be a JSON object")
+        }
         return object
     }
 }
@@ -226,7 +258,9 @@ struct ContactEdit {
                 case "country": contact.country = (try reader.string(name) ?? nil)?.uppercased()
                 case "gender": contact.gender = try reader.string(name) ?? nil
                 case "lifecycle_stage": contact.lifecycleStage = try reader.string(name) ?? nil
-                case "attributes": contact.attributes = (try reader.stringMap(name, allowNull: false) ?? [:]).compactMapValues { $0 }
+                case "attributes":
+                    contact.attributes = (try reader.stringMap(name, allowNull: false) ?? [:])
+                        .compactMapValues { $0 }
                 case "blocked": contact.blocked = try reader.bool(name) ?? false
                 case "tags":
                     let tags = try reader.stringArray(name) ?? []
@@ -243,7 +277,8 @@ struct ContactEdit {
                     } else if fields["opt_in"]?.isNull == true {
                         contact.optIn = .unknown
                     } else {
-                        throw reader.invalid(name, "must be opted_in, opted_out, unknown, true, false or null")
+                        throw reader.invalid(
+                            name, "must be opted_in, opted_out, unknown, true, false or null")
                     }
                 default:
                     throw VendorError(400, "unknown_field", "unknown field '\(name)'")

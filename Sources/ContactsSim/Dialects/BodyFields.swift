@@ -62,7 +62,8 @@ struct BodyFields {
         guard let raw = try string(key) else { return .none }
         guard let raw else { return .some(nil) }
         guard let phone = PhoneNumber(e164: raw) else {
-            throw VendorError(invalidStatus, "invalid_phone", "\(key) must be an E.164 phone number such as +14155552671")
+            throw VendorError(
+                invalidStatus, "invalid_phone", "\(key) must be an E.164 phone number such as +14155552671")
         }
         return .some(phone.e164)
     }
@@ -93,17 +94,23 @@ struct Paging {
     let limit: Int
 
     /// `firstPage` is 1 (most) or 0 (Qlara); limits above `maximum` are clamped.
-    init(_ query: some Sequence<(name: String, value: String)>, firstPage: Int, defaultLimit: Int, maximum: Int, invalidStatus: Int) throws(VendorError) {
-        var page = firstPage, limit = defaultLimit
+    init(
+        _ query: some Sequence<(name: String, value: String)>, firstPage: Int, defaultLimit: Int,
+        maximum: Int, invalidStatus: Int
+    ) throws(VendorError) {
+        var page = firstPage
+        var limit = defaultLimit
         for (name, value) in query {
             if name == "page" {
                 guard let number = Int(value), number >= firstPage else {
-                    throw VendorError(invalidStatus, "validation_error", "page must be a whole number from \(firstPage)")
+                    throw VendorError(
+                        invalidStatus, "validation_error", "page must be a whole number from \(firstPage)")
                 }
                 page = number
             } else if name == "limit" {
                 guard let number = Int(value), number >= 1 else {
-                    throw VendorError(invalidStatus, "validation_error", "limit must be a whole number from 1")
+                    throw VendorError(
+                        invalidStatus, "validation_error", "limit must be a whole number from 1")
                 }
                 limit = min(number, maximum)
             }

@@ -9,18 +9,27 @@ extension QlaraAPI {
     static let uploadLifetimeMilliseconds: Int64 = 3600 * 1000
     static let previewRows = 5
 
-    static func uploadCSV(_ request: VendorRequest, _ state: inout SimState) throws(VendorError) -> HTTPResponse {
+    static func uploadCSV(_ request: VendorRequest, _ state: inout SimState) throws(VendorError)
+        -> HTTPResponse
+    {
         let rows: [[String]]
         do {
             rows = try CSV.parse(try uploadedFile(request))
         } catch {
             throw VendorError(error.status, "Bad Request", error.message)
         }
-        guard let header = rows.first, !header.isEmpty else { throw VendorError(400, "Bad Request", "the CSV file is empty") }
-        return store(SimUpload(id: state.uuid(), kind: .csv, columns: header, rows: Array(rows.dropFirst()), createdAt: state.now()), &state)
+        guard let header = rows.first, !header.isEmpty else {
+            throw VendorError(400, "Bad Request", "the CSV file is empty")
+        }
+        return store(
+            SimUpload(
+                id: state.uuid(), kind: .csv, columns: header, rows: Array(rows.dropFirst()),
+                createdAt: state.now()), &state)
     }
 
-    static func uploadVCard(_ request: VendorRequest, _ state: inout SimState) throws(VendorError) -> HTTPResponse {
+    static func uploadVCard(_ request: VendorRequest, _ state: inout SimState) throws(VendorError)
+        -> HTTPResponse
+    {
         let cards: [VCard.Card]
         do {
             cards = try VCard.parse(try uploadedFile(request))
@@ -28,15 +37,22 @@ extension QlaraAPI {
             throw VendorError(error.status, "Bad Request", error.message)
         }
         let rows = cards.map { [$0.fullName ?? "", $0.phone ?? "", $0.email ?? ""] }
-        return store(SimUpload(id: state.uuid(), kind: .vcard, columns: ["fullName", "phoneNumber", "email"], rows: rows, createdAt: state.now()), &state)
+        return store(
+            SimUpload(
+                id: state.uuid(), kind: .vcard, columns: ["fullName", "phoneNumber", "email"], rows: rows,
+                createdAt: state.now()), &state)
     }
 
-    static func importCSV(_ request: VendorRequest, _ state: inout SimState) throws(VendorError) -> HTTPResponse {
+    static func importCSV(_ request: VendorRequest, _ state: inout SimState) throws(VendorError)
+        -> HTTPResponse
+    {
         try runImport(request, kind: .csv, &state)
     }
 
     /// vCard fields come mapped already; a mapping may still be given.
-    static func importVCard(_ request: VendorRequest, _ state: inout SimState) throws(VendorError) -> HTTPResponse {
+    static func importVCard(_ request: VendorRequest, _ state: inout SimState) throws(VendorError)
+        -> HTTPResponse
+    {
         try runImport(request, kind: .vcard, &state)
     }
 
@@ -52,38 +68,57 @@ extension QlaraAPI {
 
     private static func store(_ upload: SimUpload, _ state: inout SimState) -> HTTPResponse {
         let now = state.now()
-        state.uploads = state.uploads.filter { now.millisecondsSinceEpoch - $0.value.createdAt.millisecondsSinceEpoch < uploadLifetimeMilliseconds }
+        state.uploads = state.uploads.filter {
+            now.millisecondsSinceEpoch - $0.value.createdAt.millisecondsSinceEpoch
+                < uploadLifetimeMilliseconds
+        }
         state.uploads[upload.id] = upload
         let preview = upload.rows.prefix(previewRows).map { row in
             JSON.object(JSONObject(zip(upload.columns, row.map(JSON.string)).map { ($0, $1) }))
         }
-        return .json(201, ["uploadId": .string(upload.id), "columns": JSON(upload.columns), "rows": .array(preview)])
+        return .json(
+            201, ["uploadId": .string(upload.id), "columns": JSON(upload.columns), "rows": .array(preview)])
     }
 
-    private static func runImport(_ request: VendorRequest, kind: SimUpload.Kind, _ state: inout SimState) throws(VendorError) -> HTTPResponse {
+    private static func runImport(_ request: VendorRequest, kind: SimUpload.Kind, _ state: inout SimState)
+        throws(VendorError) -> HTTPResponse
+    {
         let fields = BodyFields(object: try request.jsonObject(), invalidStatus: 400)
-        guard let uploadID = try fields.string("uploadId") ?? nil, let upload = state.uploads[uploadID], upload.kind == kind else {
+        guard let uploadID = try fields.string("uploadId") ?? nil, let upload = state.uploads[uploadID],
+            upload.kind == kind
+        else {
             throw VendorError(404, "Not Found", "upload not found or expired")
         }
         var mapping = try fields.stringMap("mapping", allowNull: false)?.compactMapValues { $0 } ?? [:]
-        if mapping.isEmpty && kind == .vcard { mapping = ["fullName": "fullName", "phoneNumber": "phoneNumber", "email": "email"] }
+        if mapping.isEmpty && kind == .vcard {
+            mapping = ["fullName": "fullName", "phoneNumber": "phoneNumber", "email": "email"]
+        }
         guard !mapping.isEmpty else { throw VendorError(400, "Bad Request", "mapping is required") }
         for (column, target) in mapping {
-            guard upload.columns.contains(column) else { throw VendorError(400, "Bad Request", "column '\(column)' is not in the upload") }
-            guard ["fullName", "phoneNumber", "email"].contains(target) || (target.hasPrefix("customFields.") && target.count > 13) else {
+            guard upload.columns.contains(column) else {
+                throw VendorError(400, "Bad Request", "column '\(column)' is not in the upload")
+            }
+            guard
+                ["fullName", "phoneNumber", "email"].contains(target)
+                    || (target.hasPrefix("customFields.") && target.count > 13)
+            else {
                 throw VendorError(400, "Bad Request", "cannot map '\(column)' to '\(target)'")
             }
         }
         var listID: Int?
         if let value = fields.object["listId"], !value.isNull {
-            guard let id = value.int, state.store.lists[id] != nil else { throw VendorError(404, "Not Found", "list not found") }
+            guard let id = value.int, state.store.lists[id] != nil else {
+                throw VendorError(404, "Not Found", "list not found")
+            }
             listID = id
         }
-        var created = 0, updated = 0
+        var created = 0
+        var updated = 0
         var errors: [JSON] = []
         for (offset, row) in upload.rows.enumerated() {
             do throws(VendorError) {
-                let isNew = try importRow(row, columns: upload.columns, mapping: mapping, listID: listID, &state)
+                let isNew = try importRow(
+                    row, columns: upload.columns, mapping: mapping, listID: listID, &state)
                 if isNew { created += 1 } else { updated += 1 }
             } catch {
                 errors.append(["row": .int(offset + 1), "message": .string(error.message)])
@@ -91,14 +126,19 @@ extension QlaraAPI {
         }
         return .json(
             200,
-            ["created": .int(created), "updated": .int(updated), "failed": .int(errors.count), "errors": .array(errors)])
+            [
+                "created": .int(created), "updated": .int(updated), "failed": .int(errors.count),
+                "errors": .array(errors),
+            ])
     }
 
     /// One imported row: only mapped fields are written; custom fields merge.
     private static func importRow(
         _ row: [String], columns: [String], mapping: [String: String], listID: Int?, _ state: inout SimState
     ) throws(VendorError) -> Bool {
-        var name: String?, phone: String?, email: String?
+        var name: String?
+        var phone: String?
+        var email: String?
         var custom: [String: String] = [:]
         for (column, target) in mapping {
             guard let index = columns.firstIndex(of: column), index < row.count else { continue }
@@ -113,12 +153,16 @@ extension QlaraAPI {
                     throw VendorError(400, "Bad Request", "invalid phone number '\(value)': \(error)")
                 }
             case "email":
-                guard value.looksLikeEmail else { throw VendorError(400, "Bad Request", "invalid email '\(value)'") }
+                guard value.looksLikeEmail else {
+                    throw VendorError(400, "Bad Request", "invalid email '\(value)'")
+                }
                 email = value
             default: custom[String(target.dropFirst("customFields.".count))] = value
             }
         }
-        guard phone != nil || email != nil else { throw VendorError(400, "Bad Request", "row has neither a phone number nor an email") }
+        guard phone != nil || email != nil else {
+            throw VendorError(400, "Bad Request", "row has neither a phone number nor an email")
+        }
         func apply(_ contact: inout SimContact) {
             if let name { contact.name = name }
             if let email { contact.email = email }

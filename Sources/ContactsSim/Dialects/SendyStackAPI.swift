@@ -12,20 +12,27 @@ struct SendyStackAPI: VendorAPI {
 
     var routes: [VendorRoute] {
         [
-            VendorRoute(method: "GET", pattern: RoutePattern("/internal/contacts"), isListPage: true, handler: Self.list),
+            VendorRoute(
+                method: "GET", pattern: RoutePattern("/internal/contacts"), isListPage: true,
+                handler: Self.list),
             VendorRoute(method: "POST", pattern: RoutePattern("/internal/contacts"), handler: Self.create),
             VendorRoute(method: "POST", pattern: RoutePattern("/internal/contacts/bulk"), handler: Self.bulk),
-            VendorRoute(method: "PATCH", pattern: RoutePattern("/internal/contacts/{id}"), handler: Self.patch),
+            VendorRoute(
+                method: "PATCH", pattern: RoutePattern("/internal/contacts/{id}"), handler: Self.patch),
         ]
     }
 
     func authenticate(_ request: HTTPRequest, state: inout SimState) -> Result<Caller, VendorError> {
         guard let token = request.bearerToken else {
-            return .failure(VendorError(401, "missing_token", "Authorization: Bearer <dashboard session token> is required"))
+            return .failure(
+                VendorError(
+                    401, "missing_token", "Authorization: Bearer <dashboard session token> is required"))
         }
         if token.hasPrefix("wac_live_") || token.hasPrefix("wac_test_") {
             return .failure(
-                VendorError(403, "dashboard_session_required", "This endpoint requires a dashboard session; API keys cannot call /internal/*"))
+                VendorError(
+                    403, "dashboard_session_required",
+                    "This endpoint requires a dashboard session; API keys cannot call /internal/*"))
         }
         guard let role = state.tokens.roles[token] else {
             return .failure(VendorError(401, "invalid_token", "The session token is invalid or expired"))
@@ -47,12 +54,18 @@ struct SendyStackAPI: VendorAPI {
         let requestID = "req_" + state.random.base32(20).lowercased()
         return .json(
             error.status,
-            ["error": ["type": .string(type), "code": .string(error.code), "message": .string(error.message), "request_id": .string(requestID)]],
+            [
+                "error": [
+                    "type": .string(type), "code": .string(error.code), "message": .string(error.message),
+                    "request_id": .string(requestID),
+                ]
+            ],
             headers: ["X-Request-Id": requestID])
     }
 
     func rateLimited(retryAfter: Int, state: inout SimState) -> HTTPResponse {
-        rateLimitedWithHeader("Too many requests; retry after \(retryAfter) seconds", retryAfter: retryAfter, state: &state)
+        rateLimitedWithHeader(
+            "Too many requests; retry after \(retryAfter) seconds", retryAfter: retryAfter, state: &state)
     }
 
     // MARK: - Rendering
@@ -60,7 +73,8 @@ struct SendyStackAPI: VendorAPI {
     static func render(_ contact: SimContact) -> JSON {
         [
             "id": .string(contact.id), "name": JSON(contact.name), "phone": JSON(contact.phone),
-            "country": JSON(contact.country), "attributes": JSON(contact.attributes), "tags": JSON(contact.tags),
+            "country": JSON(contact.country), "attributes": JSON(contact.attributes),
+            "tags": JSON(contact.tags),
             "opt_in_status": .string(contact.optIn.rawValue),
             "created_at": .string(contact.createdAt.iso8601(fractionalSeconds: true)),
             "updated_at": .string(contact.updatedAt.iso8601(fractionalSeconds: true)),
@@ -77,33 +91,49 @@ struct SendyStackAPI: VendorAPI {
         return .json(200, body)
     }
 
-    static func create(_ request: VendorRequest, _ state: inout SimState) throws(VendorError) -> HTTPResponse {
+    static func create(_ request: VendorRequest, _ state: inout SimState) throws(VendorError) -> HTTPResponse
+    {
         try requireWrite(request)
-        return try idempotent(request, &state) { (state: inout SimState) throws(VendorError) -> HTTPResponse in
-            let (contact, created) = try upsert(BodyFields(object: try request.jsonObject(), invalidStatus: 400), at: state.now(), &state)
+        return try idempotent(request, &state) {
+            (state: inout SimState) throws(VendorError) -> HTTPResponse in
+            let (contact, created) = try upsert(
+                BodyFields(object: try request.jsonObject(), invalidStatus: 400), at: state.now(), &state)
             return .json(created ? 201 : 200, ["contact": render(contact), "created": .bool(created)])
         }
     }
 
     static func bulk(_ request: VendorRequest, _ state: inout SimState) throws(VendorError) -> HTTPResponse {
         try requireWrite(request)
-        return try idempotent(request, &state) { (state: inout SimState) throws(VendorError) -> HTTPResponse in
+        return try idempotent(request, &state) {
+            (state: inout SimState) throws(VendorError) -> HTTPResponse in
             guard let rows = try request.jsonObject()["contacts"]?.array else {
                 throw VendorError(400, "validation_error", "contacts must be an array of contacts")
             }
-            guard !rows.isEmpty else { throw VendorError(400, "validation_error", "contacts must hold at least one row") }
+            guard !rows.isEmpty else {
+                throw VendorError(400, "validation_error", "contacts must hold at least one row")
+            }
             guard rows.count <= bulkLimit else {
-                throw VendorError(400, "bulk_limit_exceeded", "at most \(bulkLimit) contacts per request, got \(rows.count)")
+                throw VendorError(
+                    400, "bulk_limit_exceeded", "at most \(bulkLimit) contacts per request, got \(rows.count)"
+                )
             }
             let now = state.now()  // one timestamp for the whole batch, as bulk writes have
             var results: [JSON] = []
-            var created = 0, updated = 0, failed = 0
+            var created = 0
+            var updated = 0
+            var failed = 0
             for (index, row) in rows.enumerated() {
                 do throws(VendorError) {
-                    guard let object = row.object else { throw VendorError(400, "validation_error", "row must be an object") }
-                    let (contact, isNew) = try upsert(BodyFields(object: object, invalidStatus: 400), at: now, &state)
+                    guard let object = row.object else {
+                        throw VendorError(400, "validation_error", "row must be an object")
+                    }
+                    let (contact, isNew) = try upsert(
+                        BodyFields(object: object, invalidStatus: 400), at: now, &state)
                     if isNew { created += 1 } else { updated += 1 }
-                    results.append(["index": .int(index), "status": .string(isNew ? "created" : "updated"), "id": .string(contact.id)])
+                    results.append([
+                        "index": .int(index), "status": .string(isNew ? "created" : "updated"),
+                        "id": .string(contact.id),
+                    ])
                 } catch {
                     failed += 1
                     results.append([
@@ -114,7 +144,10 @@ struct SendyStackAPI: VendorAPI {
             }
             return .json(
                 200,
-                ["created": .int(created), "updated": .int(updated), "failed": .int(failed), "results": .array(results)])
+                [
+                    "created": .int(created), "updated": .int(updated), "failed": .int(failed),
+                    "results": .array(results),
+                ])
         }
     }
 
@@ -124,13 +157,18 @@ struct SendyStackAPI: VendorAPI {
             throw VendorError(404, "not_found", "No contact with id \(request.parameter("id"))")
         }
         let fields = BodyFields(object: try request.jsonObject(), invalidStatus: 400)
-        if let other = fields.object.memberNames.first(where: { !["name", "attributes", "tags"].contains($0) }) {
-            throw VendorError(400, "unknown_field", "'\(other)' cannot be patched; allowed: name, attributes, tags")
+        if let other = fields.object.memberNames.first(where: {
+            !["name", "attributes", "tags"].contains($0)
+        }) {
+            throw VendorError(
+                400, "unknown_field", "'\(other)' cannot be patched; allowed: name, attributes, tags")
         }
         guard !fields.object.isEmpty else { throw VendorError(400, "validation_error", "nothing to update") }
         var contact = existing
         if let name = try fields.string("name") { contact.name = name }
-        if let attributes = try fields.stringMap("attributes", allowNull: true) { contact.attributes.merge(attributes) }
+        if let attributes = try fields.stringMap("attributes", allowNull: true) {
+            contact.attributes.merge(attributes)
+        }
         if let tags = try fields.stringArray("tags") { contact.tags = tags }
         let changed = contact
         let updated = state.store.update(key: existing.key, at: state.now()) { $0 = changed }
@@ -141,13 +179,17 @@ struct SendyStackAPI: VendorAPI {
 
     private static func requireWrite(_ request: VendorRequest) throws(VendorError) {
         guard request.caller?.role.canWrite ?? false else {
-            throw VendorError(403, "insufficient_role", "Your role cannot change contacts; owner, admin or developer is required")
+            throw VendorError(
+                403, "insufficient_role",
+                "Your role cannot change contacts; owner, admin or developer is required")
         }
     }
 
     /// Creates or updates by normalized phone: given attributes merge key by key, given tags
     /// replace.
-    private static func upsert(_ fields: BodyFields, at now: Timestamp, _ state: inout SimState) throws(VendorError) -> (SimContact, Bool) {
+    private static func upsert(_ fields: BodyFields, at now: Timestamp, _ state: inout SimState)
+        throws(VendorError) -> (SimContact, Bool)
+    {
         guard let rawPhone = try fields.string("phone") ?? nil else {
             throw VendorError(400, "validation_error", "phone is required")
         }
@@ -155,7 +197,8 @@ struct SendyStackAPI: VendorAPI {
         do {
             phone = try PhoneNumber.normalize(rawPhone)
         } catch {
-            throw VendorError(400, "invalid_phone", "phone '\(rawPhone)' is not a valid international number: \(error)")
+            throw VendorError(
+                400, "invalid_phone", "phone '\(rawPhone)' is not a valid international number: \(error)")
         }
         let name = try fields.string("name")
         let country = try fields.string("country")
@@ -183,13 +226,18 @@ struct SendyStackAPI: VendorAPI {
     /// Replays the first answer for a repeated `Idempotency-Key` within 24 hours; the same
     /// key with another body is a 409.
     private static func idempotent(
-        _ request: VendorRequest, _ state: inout SimState, _ body: (inout SimState) throws(VendorError) -> HTTPResponse
+        _ request: VendorRequest, _ state: inout SimState,
+        _ body: (inout SimState) throws(VendorError) -> HTTPResponse
     ) throws(VendorError) -> HTTPResponse {
         guard let key = request.http.headers["Idempotency-Key"], !key.isEmpty else { return try body(&state) }
         let now = state.now()
-        if let earlier = state.idempotentReplies[key], now.millisecondsSinceEpoch - earlier.at.millisecondsSinceEpoch < idempotencyWindowMilliseconds {
+        if let earlier = state.idempotentReplies[key],
+            now.millisecondsSinceEpoch - earlier.at.millisecondsSinceEpoch < idempotencyWindowMilliseconds
+        {
             guard earlier.body == request.http.body else {
-                throw VendorError(409, "idempotency_key_reused", "This Idempotency-Key was used with a different request body")
+                throw VendorError(
+                    409, "idempotency_key_reused",
+                    "This Idempotency-Key was used with a different request body")
             }
             var replay = earlier.response
             replay.headers.set(name: "Idempotent-Replayed", value: "true")

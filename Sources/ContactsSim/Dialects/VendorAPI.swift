@@ -51,7 +51,9 @@ struct VendorRequest: Sendable {
     }
 
     func jsonObject() throws(VendorError) -> JSONObject {
-        guard let object = try json().object else { throw VendorError(400, "invalid_body", "request body must be a JSON object") }
+        guard let object = try json().object else {
+            throw VendorError(400, "invalid_body", "request body must be a JSON object")
+        }
         return object
     }
 
@@ -121,10 +123,14 @@ extension VendorAPI {
         if status == 502 {
             return HTTPResponse(
                 status: 502, headers: ["Content-Type": "text/html"],
-                body: Array("<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>\n".utf8))
+                body: Array(
+                    "<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>\n"
+                        .utf8))
         }
         let message = status == 503 ? "Service temporarily unavailable" : "Internal server error"
-        return render(VendorError(status, status == 503 ? "service_unavailable" : "internal_error", message), state: &state)
+        return render(
+            VendorError(status, status == 503 ? "service_unavailable" : "internal_error", message),
+            state: &state)
     }
 }
 

@@ -1,5 +1,5 @@
-import Foundation
 import ContactModel
+import Foundation
 import HTTPServer
 import JSON
 
@@ -9,7 +9,8 @@ struct WaplyAPI: VendorAPI {
 
     var routes: [VendorRoute] {
         [
-            VendorRoute(method: "GET", pattern: RoutePattern("/contacts"), isListPage: true, handler: Self.list),
+            VendorRoute(
+                method: "GET", pattern: RoutePattern("/contacts"), isListPage: true, handler: Self.list),
             VendorRoute(method: "POST", pattern: RoutePattern("/contacts"), handler: Self.create),
             VendorRoute(method: "GET", pattern: RoutePattern("/contacts/{id}"), handler: Self.read),
             VendorRoute(method: "PUT", pattern: RoutePattern("/contacts/{id}"), handler: Self.update),
@@ -32,7 +33,8 @@ struct WaplyAPI: VendorAPI {
     }
 
     func rateLimited(retryAfter: Int, state: inout SimState) -> HTTPResponse {
-        rateLimitedWithHeader("Rate limit exceeded. Retry after \(retryAfter) seconds.", retryAfter: retryAfter, state: &state)
+        rateLimitedWithHeader(
+            "Rate limit exceeded. Retry after \(retryAfter) seconds.", retryAfter: retryAfter, state: &state)
     }
 
     // MARK: - Rendering
@@ -40,7 +42,8 @@ struct WaplyAPI: VendorAPI {
     static func render(_ contact: SimContact) -> JSON {
         [
             "id": .string(contact.id), "phone": JSON(contact.phone), "name": JSON(contact.name),
-            "email": JSON(contact.email), "tags": JSON(contact.tags), "lifecycle_stage": JSON(contact.lifecycleStage),
+            "email": JSON(contact.email), "tags": JSON(contact.tags),
+            "lifecycle_stage": JSON(contact.lifecycleStage),
             "custom_fields": JSON(contact.attributes),
             "created_at": .string(contact.createdAt.iso8601(fractionalSeconds: false)),
             "updated_at": .string(contact.updatedAt.iso8601(fractionalSeconds: false)),
@@ -50,15 +53,18 @@ struct WaplyAPI: VendorAPI {
     // MARK: - Endpoints
 
     static func list(_ request: VendorRequest, _ state: inout SimState) throws(VendorError) -> HTTPResponse {
-        let paging = try Paging(request.http.query, firstPage: 1, defaultLimit: 20, maximum: 100, invalidStatus: 422)
+        let paging = try Paging(
+            request.http.query, firstPage: 1, defaultLimit: 20, maximum: 100, invalidStatus: 422)
         var keys = state.store.order
-        let tag = request.http.query["tag"], search = request.http.query["search"]?.lowercased()
+        let tag = request.http.query["tag"]
+        let search = request.http.query["search"]?.lowercased()
         if tag != nil || search != nil {
             keys = keys.filter { key in
                 guard let contact = state.store.contact(key: key) else { return false }
                 if let tag, !contact.tags.contains(tag) { return false }
-                if let search, !(contact.name?.lowercased().contains(search) ?? false)
-                    && !(contact.phone?.contains(search) ?? false)
+                if let search,
+                    !(contact.name?.lowercased().contains(search) ?? false)
+                        && !(contact.phone?.contains(search) ?? false)
                 {
                     return false
                 }
@@ -75,7 +81,8 @@ struct WaplyAPI: VendorAPI {
         .json(200, render(try find(request, state)))
     }
 
-    static func create(_ request: VendorRequest, _ state: inout SimState) throws(VendorError) -> HTTPResponse {
+    static func create(_ request: VendorRequest, _ state: inout SimState) throws(VendorError) -> HTTPResponse
+    {
         let fields = BodyFields(object: try request.jsonObject(), invalidStatus: 422)
         guard let phone = try fields.e164("phone") ?? nil else {
             throw VendorError(422, "validation_error", "phone is required")
@@ -88,7 +95,8 @@ struct WaplyAPI: VendorAPI {
         return .json(201, render(state.insertNew(contact)))
     }
 
-    static func update(_ request: VendorRequest, _ state: inout SimState) throws(VendorError) -> HTTPResponse {
+    static func update(_ request: VendorRequest, _ state: inout SimState) throws(VendorError) -> HTTPResponse
+    {
         let existing = try find(request, state)
         let fields = BodyFields(object: try request.jsonObject(), invalidStatus: 422)
         var contact = existing
@@ -104,7 +112,8 @@ struct WaplyAPI: VendorAPI {
         return .json(200, render(updated ?? changed))
     }
 
-    static func delete(_ request: VendorRequest, _ state: inout SimState) throws(VendorError) -> HTTPResponse {
+    static func delete(_ request: VendorRequest, _ state: inout SimState) throws(VendorError) -> HTTPResponse
+    {
         let contact = try find(request, state)
         state.store.remove(key: contact.key)
         return .json(200, ["success": true])
@@ -119,15 +128,21 @@ struct WaplyAPI: VendorAPI {
         return contact
     }
 
-    private static func checkDuplicate(_ phone: String, except key: Int?, _ state: SimState) throws(VendorError) {
+    private static func checkDuplicate(_ phone: String, except key: Int?, _ state: SimState)
+        throws(VendorError)
+    {
         if let other = state.store.contact(phone: phone), other.key != key {
-            throw VendorError(state.configuration.duplicateStatus, "duplicate_phone", "A contact with this phone number already exists")
+            throw VendorError(
+                state.configuration.duplicateStatus, "duplicate_phone",
+                "A contact with this phone number already exists")
         }
     }
 
     /// name, email, tags (replace) and custom_fields (merge; null removes), as create and
     /// update share them.
-    private static func apply(_ fields: BodyFields, to contact: inout SimContact, _ state: SimState) throws(VendorError) {
+    private static func apply(_ fields: BodyFields, to contact: inout SimContact, _ state: SimState)
+        throws(VendorError)
+    {
         if let name = try fields.string("name") { contact.name = name }
         if let email = try fields.string("email") {
             if let email, !email.looksLikeEmail { throw fields.invalid("email", "is not an email address") }
@@ -137,7 +152,8 @@ struct WaplyAPI: VendorAPI {
         if let custom = try fields.stringMap("custom_fields", allowNull: true) {
             let defined = state.configuration.customFields
             if !defined.isEmpty, let unknown = custom.keys.sorted().first(where: { !defined.contains($0) }) {
-                throw VendorError(422, "unknown_custom_field", "Custom field '\(unknown)' is not defined on this account")
+                throw VendorError(
+                    422, "unknown_custom_field", "Custom field '\(unknown)' is not defined on this account")
             }
             contact.attributes.merge(custom)
         }

@@ -23,7 +23,9 @@ enum Multipart {
         }
         while true {
             position += delimiter.count
-            if body.count >= position + 2, body[position] == UInt8(ascii: "-"), body[position + 1] == UInt8(ascii: "-") {
+            if body.count >= position + 2, body[position] == UInt8(ascii: "-"),
+                body[position + 1] == UInt8(ascii: "-")
+            {
                 return parts  // closing delimiter
             }
             guard let headStart = find([13, 10], in: body, from: position).map({ $0 + 2 }),
@@ -53,19 +55,27 @@ enum Multipart {
     static func parameter(_ name: String, in header: String) -> String? {
         for piece in header.split(separator: ";").dropFirst() {
             let pair = piece.split(separator: "=", maxSplits: 1)
-            guard pair.count == 2, String(pair[0]).trimmingCharacters(in: .whitespaces).lowercased() == name else { continue }
+            guard pair.count == 2, String(pair[0]).trimmingCharacters(in: .whitespaces).lowercased() == name
+            else { continue }
             var value = String(pair[1]).trimmingCharacters(in: .whitespaces)
-            if value.hasPrefix("\""), value.hasSuffix("\""), value.count >= 2 { value = String(value.dropFirst().dropLast()) }
+            if value.hasPrefix("\""), value.hasSuffix("\""), value.count >= 2 {
+                value = String(value.dropFirst().dropLast())
+            }
             return value
         }
         return nil
     }
 
     private static func find(_ needle: [UInt8], in haystack: [UInt8], from start: Int) -> Int? {
-        guard !needle.isEmpty, haystack.count >= needle.count, start <= haystack.count - needle.count else { return nil }
+        guard !needle.isEmpty, haystack.count >= needle.count, start <= haystack.count - needle.count else {
+            return nil
+        }
         var index = max(0, start)
         while index <= haystack.count - needle.count {
-            if haystack[index] == needle[0] && haystack[index..<(index + needle.count)].elementsEqual(needle) { return index }
+            if haystack[index] == needle[0] && haystack[index..<(index + needle.count)].elementsEqual(needle)
+            {
+                return index
+            }
             index += 1
         }
         return nil

@@ -10,7 +10,8 @@ enum VCard {
         let text = String(decoding: bytes, as: UTF8.self)
         // Unfold: a line starting with a space or tab continues the previous one.
         var lines: [String] = []
-        for raw in text.split(omittingEmptySubsequences: true, whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {
+        for raw in text.split(omittingEmptySubsequences: true, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
+        {
             let line = raw.hasSuffix("\r") ? String(raw.dropLast()) : String(raw)
             if let first = line.first, first == " " || first == "\t", !lines.isEmpty {
                 lines[lines.count - 1] += line.dropFirst()
@@ -40,7 +41,10 @@ enum VCard {
                 let parts = value.split(separator: ";", omittingEmptySubsequences: false).map(String.init)
                 let given = parts.count > 1 ? parts[1] : ""
                 structuredName = [given, parts.first ?? ""].filter { !$0.isEmpty }.joined(separator: " ")
-            case "TEL": if current?.phone == nil { current?.phone = value.hasPrefix("tel:") ? String(value.dropFirst(4)) : value }
+            case "TEL":
+                if current?.phone == nil {
+                    current?.phone = value.hasPrefix("tel:") ? String(value.dropFirst(4)) : value
+                }
             case "EMAIL": if current?.email == nil { current?.email = value }
             default: break
             }

@@ -72,7 +72,7 @@ struct ContactStore: Sendable {
         case (nil, nil): return nil
         case (nil, _): return false
         case (_, nil): return true
-        case let (x?, y?): return x == y ? nil : x < y
+        case (let x?, let y?): return x == y ? nil : x < y
         }
     }
 
@@ -185,7 +185,8 @@ struct ContactStore: Sendable {
     }
 
     private func binarySearch(_ keys: [Int], _ key: Int) -> Int? {
-        var low = 0, high = keys.count - 1
+        var low = 0
+        var high = keys.count - 1
         while low <= high {
             let middle = (low + high) / 2
             if keys[middle] == key { return middle }

@@ -30,6 +30,9 @@ struct SeededRandom: RandomNumberGenerator, Sendable {
 
     /// Crockford base-32, as ULIDs use.
     mutating func base32(_ count: Int) -> String {
-        String((0..<count).map { _ in Array("0123456789ABCDEFGHJKMNPQRSTVWXYZ")[Int.random(in: 0..<32, using: &self)] })
+        String(
+            (0..<count).map { _ in
+                Array("0123456789ABCDEFGHJKMNPQRSTVWXYZ")[Int.random(in: 0..<32, using: &self)]
+            })
     }
 }

@@ -52,7 +52,8 @@ extension SimContact {
     /// Every field, for the `--state` file.
     var stored: JSON {
         var object: JSONObject = [
-            "key": .int(key), "id": .string(id), "vendor_contact_id": JSON(vendorContactID), "phone": JSON(phone),
+            "key": .int(key), "id": .string(id), "vendor_contact_id": JSON(vendorContactID),
+            "phone": JSON(phone),
             "name": JSON(name), "email": JSON(email), "country": JSON(country), "tags": JSON(tags),
             "attributes": JSON(attributes), "opt_in": .string(optIn.rawValue), "blocked": .bool(blocked),
             "source": JSON(source), "labels": JSON(labels), "lifecycle_stage": JSON(lifecycleStage),
@@ -78,9 +79,11 @@ extension SimContact {
         email = json["email"]?.string
         country = json["country"]?.string
         tags = json["tags"]?.array?.compactMap(\.string) ?? []
-        attributes = (json["attributes"]?.object).map { object in
-            Dictionary(uniqueKeysWithValues: object.compactMap { key, value in value.string.map { (key, $0) } })
-        } ?? [:]
+        attributes =
+            (json["attributes"]?.object).map { object in
+                Dictionary(
+                    uniqueKeysWithValues: object.compactMap { key, value in value.string.map { (key, $0) } })
+            } ?? [:]
         optIn = json["opt_in"]?.string.flatMap(OptIn.init(rawValue:)) ?? .unknown
         blocked = json["blocked"]?.bool ?? false
         source = json["source"]?.string

@@ -54,7 +54,9 @@ final class StateFile {
         guard !store.dirtyKeys.isEmpty || !store.removedKeys.isEmpty || store.listsDirty else { return }
         let snapshot = store
         try database.transaction {
-            for key in snapshot.removedKeys { try database.run("DELETE FROM contacts WHERE key = ?", [.integer(Int64(key))]) }
+            for key in snapshot.removedKeys {
+                try database.run("DELETE FROM contacts WHERE key = ?", [.integer(Int64(key))])
+            }
             for key in snapshot.dirtyKeys {
                 guard let contact = snapshot.contact(key: key) else { continue }
                 try database.run(
@@ -66,8 +68,10 @@ final class StateFile {
                 for list in snapshot.lists.values {
                     try database.run(
                         "INSERT INTO lists (id, name, description, created_at) VALUES (?, ?, ?, ?)",
-                        [.integer(Int64(list.id)), .text(list.name), DatabaseValue(list.description),
-                         .integer(list.createdAt.millisecondsSinceEpoch)])
+                        [
+                            .integer(Int64(list.id)), .text(list.name), DatabaseValue(list.description),
+                            .integer(list.createdAt.millisecondsSinceEpoch),
+                        ])
                 }
             }
             let meta: [(String, Int64)] = [
@@ -76,7 +80,8 @@ final class StateFile {
                 ("clock_offset", clockOffset),
             ]
             for (name, value) in meta {
-                try database.run("INSERT OR REPLACE INTO meta (name, value) VALUES (?, ?)", [.text(name), .integer(value)])
+                try database.run(
+                    "INSERT OR REPLACE INTO meta (name, value) VALUES (?, ?)", [.text(name), .integer(value)])
             }
         }
         store.dirtyKeys.removeAll()

@@ -51,17 +51,19 @@ extension FaultPlan {
     /// The keys the control API accepts, each with how to read and write it.
     private static var rates: [(String, WritableKeyPath<FaultPlan, Double>)] {
         [
-        ("server_error_rate", \.serverErrorRate), ("drop_before_rate", \.dropBeforeRate),
-        ("drop_after_rate", \.dropAfterRate), ("malformed_rate", \.malformedRate), ("spike_rate", \.spikeRate),
+            ("server_error_rate", \.serverErrorRate), ("drop_before_rate", \.dropBeforeRate),
+            ("drop_after_rate", \.dropAfterRate), ("malformed_rate", \.malformedRate),
+            ("spike_rate", \.spikeRate),
         ]
     }
     private static var counts: [(String, WritableKeyPath<FaultPlan, Int>)] {
         [
-        ("server_error_next", \.serverErrorNext), ("drop_before_next", \.dropBeforeNext),
-        ("drop_after_next", \.dropAfterNext), ("malformed_next", \.malformedNext), ("force_429_next", \.force429Next),
-        ("retry_after_seconds", \.retryAfterSeconds), ("latency_ms", \.latencyMilliseconds),
-        ("spike_ms", \.spikeMilliseconds), ("churn_insert_per_page", \.churnInsertPerPage),
-        ("churn_delete_per_page", \.churnDeletePerPage),
+            ("server_error_next", \.serverErrorNext), ("drop_before_next", \.dropBeforeNext),
+            ("drop_after_next", \.dropAfterNext), ("malformed_next", \.malformedNext),
+            ("force_429_next", \.force429Next),
+            ("retry_after_seconds", \.retryAfterSeconds), ("latency_ms", \.latencyMilliseconds),
+            ("spike_ms", \.spikeMilliseconds), ("churn_insert_per_page", \.churnInsertPerPage),
+            ("churn_delete_per_page", \.churnDeletePerPage),
         ]
     }
 
@@ -90,7 +92,9 @@ extension FaultPlan {
                 }
                 self[keyPath: path] = count
             } else if name == "hint_429" {
-                guard let flag = value.bool else { throw SimError.badRequest("hint_429 must be true or false") }
+                guard let flag = value.bool else {
+                    throw SimError.badRequest("hint_429 must be true or false")
+                }
                 hint429 = flag
             } else if name == "methods" {
                 guard value.isNull || value.array?.allSatisfy({ $0.string != nil }) == true else {

@@ -29,7 +29,9 @@ struct RateLimiter: Sendable {
         }
         if times.count >= limit.perMinute {
             admitted[caller] = times
-            return .limited(retryAfterSeconds: Self.seconds(until: times[times.count - limit.perMinute] + 60_000, from: millis))
+            return .limited(
+                retryAfterSeconds: Self.seconds(
+                    until: times[times.count - limit.perMinute] + 60_000, from: millis))
         }
         if let perSecond = limit.perSecond {
             let recent = times.suffix(perSecond)

@@ -26,7 +26,9 @@ struct RequestCounters: Sendable {
 
     var json: JSON {
         var endpoints = JSONObject()
-        var total = 0, reads = 0, writes = 0
+        var total = 0
+        var reads = 0
+        var writes = 0
         for endpoint in counts.keys.sorted() {
             var outcomes = JSONObject()
             for (outcome, count) in counts[endpoint]!.sorted(by: { $0.key.name < $1.key.name }) {
@@ -36,6 +38,9 @@ struct RequestCounters: Sendable {
             }
             endpoints[endpoint] = .object(outcomes)
         }
-        return ["total": .int(total), "reads": .int(reads), "writes": .int(writes), "endpoints": .object(endpoints)]
+        return [
+            "total": .int(total), "reads": .int(reads), "writes": .int(writes),
+            "endpoints": .object(endpoints),
+        ]
     }
 }

@@ -22,23 +22,34 @@ enum ContactFieldsReading {
         return map
     }
 
-    /// The frame every vendor's contact shares: an `id`, a usable `phone` and `updated_at`;
-    /// `fields` reads the rest, in the vendor's own names.
-    static func remoteContact(_ json: JSON, fields: (PhoneNumber) -> Contact) -> Result<
-        RemoteContact, UnusableRemoteContact
-    > {
-        let id = json["id"]?.string ?? "?"
-        switch phone(json["phone"]) {
-        case .failure(let reason):
-            return .failure(UnusableRemoteContact(id: id, reason: reason.text))
-        case .success(let phone):
-            guard json["id"]?.string != nil else {
-                return .failure(UnusableRemoteContact(id: id, reason: "no id"))
+    /// The names a vendor gives the frame every contact shares: its id (text or a number),
+    /// its phone and when it last changed (`nil` where items carry no such time).
+    struct Frame: Sendable {
+        var id = "id"
+        var phone = "phone"
+        var updatedAt: String? = "updated_at"
+
+        /// `id`, `phone`, `updated_at`: Waply and SendyStack.
+        static let snakeCase = Frame()
+    }
+
+    /// A contact's frame read with the vendor's names; `fields` reads the rest.
+    static func remoteContact(
+        _ json: JSON, frame: Frame = .snakeCase, fields: (PhoneNumber) -> Contact
+    ) -> Result<RemoteContact, UnusableRemoteContact> {
+        let id: String? =
+            switch json[frame.id] {
+            case .string(let text)?: text.isEmpty ? nil : text
+            case .int(let number)?: String(number)
+            default: nil
             }
-            return .success(
-                RemoteContact(
-                    id: id, contact: fields(phone),
-                    updatedAt: json["updated_at"]?.string.flatMap(Timestamp.init(iso8601:))))
+        switch phone(json[frame.phone]) {
+        case .failure(let reason):
+            return .failure(UnusableRemoteContact(id: id ?? "?", reason: reason.text))
+        case .success(let phone):
+            guard let id else { return .failure(UnusableRemoteContact(id: "?", reason: "no id")) }
+            let updatedAt = frame.updatedAt.flatMap { json[$0]?.string }.flatMap(Timestamp.init(iso8601:))
+            return .success(RemoteContact(id: id, contact: fields(phone), updatedAt: updatedAt))
         }
     }
 

@@ -1,8 +1,8 @@
-import Vendors
 public import Configuration
 import ContactModel
 import Foundation
 import JSON
+import Vendors
 
 /// SendyStack (`/internal/contacts`): a list of the 500 most recently updated contacts (no
 /// paging, no single read), upsert on phone with an Idempotency-Key, bulk upsert of up to
@@ -12,12 +12,11 @@ struct SendyStackClient: RemoteContactsAPI {
     let capabilities = RemoteCapabilities(
         fields: [.name, .country, .tags, .attributes, .optIn],
         writableFields: [.name, .country, .tags, .attributes],
-        canDelete: false, canChangePhone: false, listsEverything: false, canReadOne: false,
+        canDelete: false, canChangePhone: false, listing: .recentWindow(size: listCap), canReadOne: false,
         batchCreateLimit: 1000)
     static let listCap = 500
 
     let baseURL: URL
-    let token: Secret
     let executor: RequestExecutor
 
     var statistics: RequestExecutor.Statistics { executor.stats }
@@ -25,7 +24,7 @@ struct SendyStackClient: RemoteContactsAPI {
     private func request(_ method: String, _ path: String, body: JSON? = nil, idempotencyKey: String? = nil)
         -> RemoteRequest
     {
-        var headers = ["Authorization": "Bearer \(token.revealed)", "Accept": "application/json"]
+        var headers = ["Accept": "application/json"]
         if body != nil { headers["Content-Type"] = "application/json" }
         if let idempotencyKey { headers["Idempotency-Key"] = idempotencyKey }
         return RemoteRequest(
@@ -148,7 +147,7 @@ struct SendyStackClient: RemoteContactsAPI {
     /// PATCH for name, attributes and tags; a new country goes through the upsert, which is
     /// the only call that sets it.
     func update(id: String, from old: Contact, to new: Contact, key: String) async throws(RemoteError)
-        -> RemoteContact?
+        -> UpdateOutcome
     {
         var latest: RemoteContact?
         var patch = JSONObject()
@@ -167,15 +166,21 @@ struct SendyStackClient: RemoteContactsAPI {
         }
         if new.country != old.country, let country = new.country {
             let body: JSON = ["phone": .string(new.phone.e164), "country": .string(country)]
-            let response = try await executor.send(
-                request("POST", "internal/contacts", body: body, idempotencyKey: key + "-country"),
-                repeatable: .yes)
-            try VendorResponses.check(response, "POST /internal/contacts")
-            latest = try decodeOne(
-                try JSONBody.decode(response, "POST /internal/contacts")["contact"], "POST /internal/contacts"
-            )
+            do {
+                let response = try await executor.send(
+                    request("POST", "internal/contacts", body: body, idempotencyKey: key + "-country"),
+                    repeatable: .yes)
+                try VendorResponses.check(response, "POST /internal/contacts")
+                latest = try decodeOne(
+                    try JSONBody.decode(response, "POST /internal/contacts")["contact"],
+                    "POST /internal/contacts")
+            } catch {
+                // The PATCH went through; only the country did not.
+                guard let latest else { throw error }
+                return .partly(latest, refused: error)
+            }
         }
-        return latest
+        return latest.map(UpdateOutcome.applied) ?? .unchanged
     }
 
     func delete(id: String) async throws(RemoteError) {

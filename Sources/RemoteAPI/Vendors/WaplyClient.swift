@@ -1,8 +1,8 @@
-import Vendors
 public import Configuration
 import ContactModel
 import Foundation
 import JSON
+import Vendors
 
 /// Waply (`/v1`): paged listing with a total, partial PUT (tags replace, custom fields merge,
 /// `null` removes a key), real deletes, 409 or 422 for a duplicate phone.
@@ -10,12 +10,10 @@ struct WaplyClient: RemoteContactsAPI {
     let provider = RemoteSettings.Provider.waply
     let capabilities = RemoteCapabilities(
         fields: [.name, .email, .tags, .attributes], writableFields: [.name, .email, .tags, .attributes],
-        canDelete: true,
-        canChangePhone: true, listsEverything: true, canReadOne: true, batchCreateLimit: nil)
+        canDelete: true, canChangePhone: true, canReadOne: true)
     static let pageSize = 100
 
     let baseURL: URL
-    let token: Secret
     let executor: RequestExecutor
     let concurrency: Int
 
@@ -32,7 +30,7 @@ struct WaplyClient: RemoteContactsAPI {
             components.percentEncodedQuery = query.map { "\($0.0)=\(Self.encode($0.1))" }.joined(
                 separator: "&")
         }
-        var headers = ["Authorization": "Bearer \(token.revealed)", "Accept": "application/json"]
+        var headers = ["Accept": "application/json"]
         if body != nil { headers["Content-Type"] = "application/json" }
         return RemoteRequest(method: method, url: components.url!, headers: headers, body: body?.serialized)
     }
@@ -64,57 +62,11 @@ struct WaplyClient: RemoteContactsAPI {
     // MARK: - Listing
 
     func listAll() -> AsyncThrowingStream<RemotePage, any Error> {
-        AsyncThrowingStream { continuation in
-            let task = Task {
-                do {
-                    try await list(into: continuation)
-                    continuation.finish()
-                } catch {
-                    continuation.finish(throwing: error)
-                }
-            }
-            continuation.onTermination = { _ in task.cancel() }
-        }
+        let pager = Pager(firstPage: 1, pageSize: Self.pageSize, concurrency: concurrency)
+        return pager.pages { number in try await page(number) }
     }
 
-    /// Page 1 tells the total; the remaining pages are fetched `concurrency` at a time. Pages
-    /// past the first total are then read one by one until an empty page or the total, in case
-    /// contacts were added while listing.
-    private func list(into continuation: AsyncThrowingStream<RemotePage, any Error>.Continuation) async throws
-    {
-        let (first, total) = try await page(1)
-        continuation.yield(first.page)
-        let knownPages = max(1, (total + Self.pageSize - 1) / Self.pageSize)
-        if knownPages > 1 {
-            try await withThrowingTaskGroup(of: RemotePage.self) { group in
-                var next = 2
-                for _ in 0..<min(concurrency, knownPages - 1) {
-                    let number = next
-                    group.addTask { try await page(number).0.page }
-                    next += 1
-                }
-                while let page = try await group.next() {
-                    continuation.yield(page)
-                    if next <= knownPages {
-                        let number = next
-                        group.addTask { try await self.page(number).0.page }
-                        next += 1
-                    }
-                }
-            }
-        }
-        var number = knownPages + 1
-        var latestTotal = total
-        while number * Self.pageSize - Self.pageSize < latestTotal {
-            let (extra, newTotal) = try await page(number)
-            if extra.count == 0 { break }
-            continuation.yield(extra.page)
-            latestTotal = newTotal
-            number += 1
-        }
-    }
-
-    private func page(_ number: Int) async throws(RemoteError) -> ((page: RemotePage, count: Int), Int) {
+    private func page(_ number: Int) async throws(RemoteError) -> Pager.Answer {
         let response = try await executor.send(
             request("GET", "contacts", query: [("page", String(number)), ("limit", String(Self.pageSize))]),
             repeatable: .yes)
@@ -123,7 +75,8 @@ struct WaplyClient: RemoteContactsAPI {
         guard let items = body["data"]?.array, let total = body["total"]?.int else {
             throw .malformed("GET /contacts page \(number) has no data array or total")
         }
-        return ((RemotePage(decoding: items, with: Self.decode), items.count), total)
+        return Pager.Answer(
+            page: RemotePage(decoding: items, with: Self.decode), count: items.count, total: total)
     }
 
     // MARK: - One contact
@@ -179,7 +132,7 @@ struct WaplyClient: RemoteContactsAPI {
     }
 
     func update(id: String, from old: Contact, to new: Contact, key: String) async throws(RemoteError)
-        -> RemoteContact?
+        -> UpdateOutcome
     {
         var body = JSONObject()
         if new.phone != old.phone { body["phone"] = .string(new.phone.e164) }
@@ -189,11 +142,11 @@ struct WaplyClient: RemoteContactsAPI {
         if let changes = ContactFieldsReading.attributeChanges(from: old.attributes, to: new.attributes) {
             body["custom_fields"] = .object(changes)
         }
-        guard !body.isEmpty else { return nil }
+        guard !body.isEmpty else { return .unchanged }
         let response = try await executor.send(
             request("PUT", "contacts/\(id)", body: .object(body)), repeatable: .yes)
         try VendorResponses.check(response, "PUT /contacts/\(id)")
-        return try decodeOne(response, "PUT /contacts/\(id)")
+        return .applied(try decodeOne(response, "PUT /contacts/\(id)"))
     }
 
     func delete(id: String) async throws(RemoteError) {

@@ -1,0 +1,84 @@
+/// Walks a listing paged by number, for every vendor that pages that way.
+///
+/// Page numbers start at 0 (Qlara) or 1 (Waply, SuperWaba). The first page tells the total
+/// where the vendor reports one; the remaining pages are then fetched `concurrency` at a time,
+/// and pages past the first total are read one by one until an empty page (contacts added
+/// while listing). Without a total, pages are read one by one while the vendor says there is
+/// a next one.
+struct Pager: Sendable {
+    /// One page as the vendor answered it.
+    struct Answer: Sendable {
+        var page: RemotePage
+        /// Items on the page, usable or not.
+        var count: Int
+        /// Contacts in the whole listing, when the vendor says.
+        var total: Int?
+        /// Whether there is a next page, when the vendor says so instead of a total.
+        var hasNext: Bool?
+    }
+
+    let firstPage: Int
+    let pageSize: Int
+    let concurrency: Int
+
+    /// Pages as they arrive, in any order.
+    func pages(_ fetch: @escaping @Sendable (Int) async throws -> Answer) -> AsyncThrowingStream<
+        RemotePage, any Error
+    > {
+        AsyncThrowingStream { continuation in
+            let task = Task {
+                do {
+                    try await walk(fetch) { continuation.yield($0) }
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+
+    private func walk(_ fetch: @escaping @Sendable (Int) async throws -> Answer, yield: (RemotePage) -> Void)
+        async throws
+    {
+        let first = try await fetch(firstPage)
+        yield(first.page)
+        guard let total = first.total else {
+            var answer = first
+            var number = firstPage + 1
+            while answer.hasNext == true && answer.count > 0 {
+                answer = try await fetch(number)
+                yield(answer.page)
+                number += 1
+            }
+            return
+        }
+        let knownPages = max(1, (total + pageSize - 1) / pageSize)
+        if knownPages > 1 {
+            try await withThrowingTaskGroup(of: RemotePage.self) { group in
+                var next = firstPage + 1
+                let last = firstPage + knownPages - 1
+                func launch() {
+                    guard next <= last else { return }
+                    let number = next
+                    group.addTask { try await fetch(number).page }
+                    next += 1
+                }
+                for _ in 0..<max(1, concurrency) { launch() }
+                while let page = try await group.next() {
+                    yield(page)
+                    launch()
+                }
+            }
+        }
+        var number = firstPage + knownPages
+        var latestTotal = total
+        while (number - firstPage) * pageSize < latestTotal {
+            let extra = try await fetch(number)
+            if extra.count == 0 { break }
+            yield(extra.page)
+            latestTotal = extra.total ?? latestTotal
+            number += 1
+        }
+    }
+}
