@@ -1,6 +1,7 @@
 import ContactModel
 public import Foundation
 public import JSON
+import Vendors
 
 extension SyncdConfiguration {
     /// Reads and checks a config file. Relative paths in it are taken from the file's folder.
@@ -77,7 +78,9 @@ extension SyncdConfiguration {
         let remoteReader = try root.object("remote")
         try remoteReader.allow([
             "provider", "base_url", "token_env", "token_file", "concurrency", "timeout_seconds",
-            "requests_per_minute", "max_wait_seconds", "allow_plain_http",
+            "requests_per_minute", "max_wait_seconds", "allow_plain_http", "org_id", "login_email",
+            "password_env",
+            "password_file",
         ])
         guard let provider = try remoteReader.choice("provider", RemoteSettings.Provider.self) else {
             throw .key("remote.provider", "is required (sendystack, superwaba, waply or qlara)")
@@ -95,17 +98,53 @@ extension SyncdConfiguration {
                 "would send the API token unencrypted to \(url.host ?? "?") over plain http; use https, or set remote.allow_plain_http to true"
             )
         }
-        let token =
-            needsToken
-            ? try Self.token(remoteReader, resolve: resolve, environment: environment)
-            : ((try? Self.token(remoteReader, resolve: resolve, environment: environment)) ?? Secret(""))
+        let organizationID = try remoteReader.string("org_id")
+        let loginEmail = try remoteReader.string("login_email")
+        switch provider {
+        case .superwaba:
+            guard organizationID != nil else {
+                throw .key(
+                    "remote.org_id", "is required for superwaba (the organisation id sent as x-org-id)")
+            }
+        default:
+            for key in ["org_id", "login_email", "password_env", "password_file"] where remoteReader.has(key)
+            {
+                throw .key("remote.\(key)", "is for superwaba only")
+            }
+        }
+        var login: RemoteSettings.Login?
+        var token = Secret("")
+        if let loginEmail {
+            if remoteReader.has("token_env") || remoteReader.has("token_file") {
+                throw .key(
+                    "remote", "takes a token (token_env, token_file) or a login (login_email), not both")
+            }
+            let password =
+                needsToken
+                ? try Self.password(remoteReader, resolve: resolve, environment: environment)
+                : ((try? Self.password(remoteReader, resolve: resolve, environment: environment))
+                    ?? Secret(""))
+            login = RemoteSettings.Login(email: loginEmail, password: password)
+        } else {
+            if remoteReader.has("password_env") || remoteReader.has("password_file") {
+                throw .key("remote.login_email", "is required with a password (password_env, password_file)")
+            }
+            token =
+                needsToken
+                ? try Self.token(remoteReader, resolve: resolve, environment: environment)
+                : ((try? Self.token(remoteReader, resolve: resolve, environment: environment)) ?? Secret(""))
+        }
         var remote = RemoteSettings(
             provider: provider, baseURL: baseURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 },
             token: token,
             concurrency: try remoteReader.int("concurrency", in: 1...32) ?? 4,
             timeoutSeconds: try remoteReader.number("timeout_seconds", in: 1...600) ?? 30,
             requestsPerMinute: try remoteReader.int("requests_per_minute", in: 1...100_000_000))
-        remote.tokenFile = try remoteReader.string("token_file").map(resolve)
+        var secretFile = try remoteReader.string("token_file")
+        if secretFile == nil { secretFile = try remoteReader.string("password_file") }
+        remote.tokenFile = secretFile.map(resolve)
+        remote.organizationID = organizationID
+        remote.login = login
         remote.maximumWaitSeconds = try remoteReader.number("max_wait_seconds", in: 0...86_400) ?? 120
 
         let syncReader = try root.optionalObject("sync")
@@ -168,6 +207,33 @@ extension SyncdConfiguration {
         }
     }
 
+    /// The login's password from `password_env` or `password_file` (exactly one), or, when
+    /// neither is given and systemd passed credentials, from `$CREDENTIALS_DIRECTORY/syncd-password`.
+    private static func password(_ reader: Reader, resolve: (String) -> String, environment: [String: String])
+        throws(ConfigurationError) -> Secret
+    {
+        let variable = try reader.string("password_env")
+        let file = try reader.string("password_file")
+        switch (variable, file) {
+        case (let variable?, nil):
+            guard let value = environment[variable], !value.isEmpty else {
+                throw .key("remote.password_env", "names $\(variable), which is not set")
+            }
+            return Secret(value.trimmingCharacters(in: .whitespacesAndNewlines))
+        case (nil, let file?):
+            return try tokenFile(resolve(file), key: "remote.password_file")
+        case (nil, nil):
+            if let directory = environment["CREDENTIALS_DIRECTORY"] {
+                return try tokenFile(
+                    (directory as NSString).appendingPathComponent("syncd-password"),
+                    key: "the credential syncd-password")
+            }
+            throw .key("remote", "a login needs password_env or password_file")
+        default:
+            throw .key("remote", "takes password_env or password_file, not both")
+        }
+    }
+
     private static func tokenFile(_ path: String, key: String) throws(ConfigurationError) -> Secret {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw .key(
@@ -199,6 +265,8 @@ private struct Reader {
             throw .key(name(unknown), "is not a known key (known here: \(keys.joined(separator: ", ")))")
         }
     }
+
+    func has(_ key: String) -> Bool { object[key].map { !$0.isNull } ?? false }
 
     func object(_ key: String) throws(ConfigurationError) -> Reader {
         guard let value = object[key] else { throw .key(name(key), "is required") }

@@ -111,6 +111,21 @@ public struct RemoteSettings: Sendable {
     public var tokenFile: String?
     /// The longest one cycle waits for the request budget before it stops as deferred.
     public var maximumWaitSeconds: Double = 120
+    /// SuperWaba's organisation id, sent as `x-org-id` with every request.
+    public var organizationID: String?
+    /// A login syncd trades for expiring tokens (SuperWaba), instead of a long-lived token.
+    public var login: Login?
+
+    /// An account's email and password, for vendors that hand out expiring tokens.
+    public struct Login: Sendable {
+        public var email: String
+        public var password: Secret
+
+        public init(email: String, password: Secret) {
+            self.email = email
+            self.password = password
+        }
+    }
 
     /// The budget when the config sets none: the vendor's published limit.
     public var effectiveRequestsPerMinute: Int? { requestsPerMinute ?? provider.publishedRequestsPerMinute }

@@ -8,22 +8,37 @@ public struct SnapshotRow: Sendable {
     public var contact: Contact
     public var hash: Int64
     public var updatedAt: Timestamp?
+    /// A list item that lacks fields only the contact's own read has (SuperWaba's params).
+    public var partial: Bool
     /// The contact's stored form, serialized once for both the hash and the row.
     var storedText: String
 
-    /// A listed contact; its hash is that of its stored form.
-    public init(remoteID: String, contact: Contact, updatedAt: Timestamp?) {
+    /// A listed (or read) contact. Its hash covers `hashing`, the fields a list item carries,
+    /// so the same contact listed or read in full hashes alike; by default, everything.
+    public init(
+        remoteID: String, contact: Contact, updatedAt: Timestamp?, hashing fields: FieldSet? = nil,
+        partial: Bool = false
+    ) {
         let bytes = contact.json.serialized
+        var hash = StableHash.of(bytes)
+        if let fields {
+            let listed = contact.projected(onto: fields)
+            if listed != contact { hash = listed.contentHash }
+        }
         self.init(
-            remoteID: remoteID, contact: contact, hash: StableHash.of(bytes), updatedAt: updatedAt,
+            remoteID: remoteID, contact: contact, hash: hash, updatedAt: updatedAt, partial: partial,
             storedText: String(decoding: bytes, as: UTF8.self))
     }
 
-    init(remoteID: String, contact: Contact, hash: Int64, updatedAt: Timestamp?, storedText: String) {
+    init(
+        remoteID: String, contact: Contact, hash: Int64, updatedAt: Timestamp?, partial: Bool,
+        storedText: String
+    ) {
         self.remoteID = remoteID
         self.contact = contact
         self.hash = hash
         self.updatedAt = updatedAt
+        self.partial = partial
         self.storedText = storedText
     }
 }
@@ -66,7 +81,7 @@ extension StateStore {
             """
             PRAGMA temp_store = FILE;
             CREATE TEMP TABLE IF NOT EXISTS remote_snapshot (remote_id TEXT PRIMARY KEY, phone TEXT NOT NULL, hash INTEGER NOT NULL,
-                updated_at INTEGER, contact TEXT NOT NULL);
+                updated_at INTEGER, contact TEXT NOT NULL, partial INTEGER NOT NULL DEFAULT 0);
             CREATE INDEX IF NOT EXISTS temp.remote_snapshot_phone ON remote_snapshot (phone);
             CREATE TEMP TABLE IF NOT EXISTS local_changes (local_key TEXT PRIMARY KEY, phone TEXT, contact TEXT, problem TEXT, problem_kind TEXT,
                 changed_at INTEGER, deleted INTEGER NOT NULL, replaced INTEGER NOT NULL DEFAULT 0);
@@ -86,10 +101,11 @@ extension StateStore {
         try database.transaction(.immediate) {
             for row in rows {
                 try database.run(
-                    "INSERT OR REPLACE INTO remote_snapshot (remote_id, phone, hash, updated_at, contact) VALUES (?, ?, ?, ?, ?)",
+                    "INSERT OR REPLACE INTO remote_snapshot (remote_id, phone, hash, updated_at, contact, partial) VALUES (?, ?, ?, ?, ?, ?)",
                     [
                         .text(row.remoteID), .text(row.contact.phone.e164), .integer(row.hash),
                         DatabaseValue(row.updatedAt?.millisecondsSinceEpoch), .text(row.storedText),
+                        .integer(row.partial ? 1 : 0),
                     ])
             }
         }
@@ -101,19 +117,21 @@ extension StateStore {
         else { return nil }
         return SnapshotRow(
             remoteID: id, contact: contact, hash: row.int64(offset + 2) ?? 0,
-            updatedAt: row.int64(offset + 3).map(Timestamp.init(millisecondsSinceEpoch:)), storedText: text)
+            updatedAt: row.int64(offset + 3).map(Timestamp.init(millisecondsSinceEpoch:)),
+            partial: row.int(offset + 5) == 1,
+            storedText: text)
     }
 
     public func snapshot(remoteID: String) throws -> SnapshotRow? {
         try database.first(
-            "SELECT remote_id, phone, hash, updated_at, contact FROM remote_snapshot WHERE remote_id = ?",
+            "SELECT remote_id, phone, hash, updated_at, contact, partial FROM remote_snapshot WHERE remote_id = ?",
             [.text(remoteID)]
         ).flatMap { Self.snapshotRow($0) }
     }
 
     public func snapshots(phone: String) throws -> [SnapshotRow] {
         try database.query(
-            "SELECT remote_id, phone, hash, updated_at, contact FROM remote_snapshot WHERE phone = ? ORDER BY remote_id",
+            "SELECT remote_id, phone, hash, updated_at, contact, partial FROM remote_snapshot WHERE phone = ? ORDER BY remote_id",
             [.text(phone)]
         ).compactMap { Self.snapshotRow($0) }
     }
@@ -126,15 +144,27 @@ extension StateStore {
     public func forEachRemoteChange(_ body: (SnapshotRow, Link?) throws -> Void) throws {
         try database.forEachRow(
             """
-            SELECT s.remote_id, s.phone, s.hash, s.updated_at, s.contact, \(Self.joinedLinkColumns)
+            SELECT s.remote_id, s.phone, s.hash, s.updated_at, s.contact, s.partial, \(Self.joinedLinkColumns)
             FROM remote_snapshot s LEFT JOIN links l ON l.remote_id = s.remote_id
             WHERE l.link_id IS NULL OR l.remote_hash IS NOT s.hash
             ORDER BY s.remote_id
             """
         ) { row in
             guard let snapshot = Self.snapshotRow(row) else { return }
-            try body(snapshot, Self.link(row, offset: 5))
+            try body(snapshot, Self.link(row, offset: 6))
         }
+    }
+
+    /// Listed items that lack fields only a read of the contact has, and that are new to
+    /// syncd or changed since it last synced them (their hash or `updatedAt` moved).
+    public func partialSnapshotsToRead() throws -> [String] {
+        try database.query(
+            """
+            SELECT s.remote_id FROM remote_snapshot s LEFT JOIN links l ON l.remote_id = s.remote_id
+            WHERE s.partial = 1 AND (l.link_id IS NULL OR l.remote_hash IS NOT s.hash OR l.remote_updated_at IS NOT s.updated_at)
+            ORDER BY s.remote_id
+            """
+        ).compactMap { $0.string(0) }
     }
 
     /// Linked remote contacts the listing did not show.

@@ -18,17 +18,30 @@ public enum RemoteClients {
         let budget = RequestBudget(
             perWindow: settings.effectiveRequestsPerMinute, window: budgetWindow,
             learns: settings.requestsPerMinute == nil && settings.provider.learnsRequestLimit)
+        let authorizer: any Authorizer =
+            if let login = settings.login {
+                SuperWabaSession(
+                    baseURL: baseURL, login: login, transport: transport, timeout: settings.timeoutSeconds)
+            } else {
+                HeaderCredential.bearer(settings.token)
+            }
         let executor = RequestExecutor(
             transport: transport, policy: retry, timeout: settings.timeoutSeconds, budget: budget,
-            maximumWait: settings.maximumWaitSeconds, authorizer: HeaderCredential.bearer(settings.token))
+            maximumWait: settings.maximumWaitSeconds, authorizer: authorizer)
         switch settings.provider {
         case .waply:
             return WaplyClient(baseURL: baseURL, executor: executor, concurrency: settings.concurrency)
         case .sendystack:
             return SendyStackClient(baseURL: baseURL, executor: executor)
-        case .superwaba, .qlara:
-            throw .unsupported(
-                "syncd cannot sync with \(settings.provider.rawValue) yet; supported: waply, sendystack")
+        case .superwaba:
+            guard let organization = settings.organizationID else {
+                throw .unsupported("superwaba needs remote.org_id")
+            }
+            return SuperWabaClient(
+                baseURL: baseURL, organizationID: organization, executor: executor,
+                concurrency: settings.concurrency)
+        case .qlara:
+            throw .unsupported("syncd cannot sync with qlara yet; supported: waply, sendystack, superwaba")
         }
     }
 }

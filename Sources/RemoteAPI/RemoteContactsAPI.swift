@@ -69,6 +69,9 @@ public struct RemoteCapabilities: Sendable {
     public var canReadOne: Bool
     /// Rows per bulk create, when the vendor has a bulk endpoint.
     public var batchCreateLimit: Int?
+    /// Whether a create can set opt-in; where it cannot (SuperWaba starts every contact
+    /// opted out), an opted-in contact gets an update right after its create.
+    public var createSetsOptIn = true
 
     public init(
         fields: FieldSet, writableFields: FieldSet, listedFields: FieldSet? = nil, canDelete: Bool,
@@ -124,8 +127,9 @@ public protocol RemoteContactsAPI: Sendable {
     /// blindly posting again; `key` identifies this create across retries and restarts.
     func create(_ contact: Contact, key: String) async throws(RemoteError) -> CreateOutcome
     /// Creates many at once where the vendor has a bulk endpoint; one result a row, in order.
+    /// A row whose phone the vendor already had comes back `.existing`.
     func createBatch(_ contacts: [Contact], key: String) async throws(RemoteError) -> [Result<
-        RemoteContact, RemoteError
+        CreateOutcome, RemoteError
     >]
     /// Sends what changed between `old` and `new`, in as many requests as the vendor needs.
     /// Throws when nothing was applied; a write that went part of the way says what it
@@ -137,7 +141,7 @@ public protocol RemoteContactsAPI: Sendable {
 
 extension RemoteContactsAPI {
     public func createBatch(_ contacts: [Contact], key: String) async throws(RemoteError) -> [Result<
-        RemoteContact, RemoteError
+        CreateOutcome, RemoteError
     >] {
         throw .unsupported("\(provider.rawValue) has no bulk create")
     }

@@ -40,7 +40,8 @@ struct Decision {
         let localContact: Contact?
         switch local {
         case .present(let contact, let at):
-            localContact = contact
+            localContact = crmView(contact, base: base)
+            item.local = contact
             item.localTime = at
         case .deleted(let at):
             localContact = nil
@@ -58,7 +59,7 @@ struct Decision {
         case .unchanged:
             remoteContact = link.remoteID == nil ? nil : base.map { $0.projected(onto: capabilities.fields) }
         }
-        item.local = localContact
+        if item.local == nil { item.local = localContact }
         item.remote = remoteContact
         let localChanged =
             localContact.map { changed($0, from: base, fields: localFields) } ?? (link.localKey != nil)
@@ -140,6 +141,15 @@ struct Decision {
         return item
     }
 
+    /// What the CRM's row says, read against the last-synced copy: an opt-in the CRM leaves
+    /// unknown (NULL) is no news, as the vendor's unknown is none.
+    private func crmView(_ local: Contact, base: Contact?) -> Contact {
+        guard local.optIn == nil, let known = base?.optIn else { return local }
+        var view = local
+        view.optIn = known
+        return view
+    }
+
     /// What the vendor's copy says, read against what syncd already knows (the last-synced
     /// copy, or the CRM's on a first match): an opt-in the vendor reports as unknown is no
     /// news (it never overwrites a known one), and custom fields the vendor echoes back as
@@ -164,7 +174,12 @@ struct Decision {
         let merged = result.merged
         if merged.projected(onto: localFields) != local.projected(onto: localFields), let key = item.localKey
         {
-            item.crmWrite = .update(key: key, expected: local, new: merged.projected(onto: localFields))
+            // The write starts from the row as read; an opt-in it leaves unknown stays unknown
+            // unless the merge changed it.
+            let row = item.local ?? local
+            var target = merged.projected(onto: localFields)
+            if row.optIn == nil && target.optIn == local.optIn { target.optIn = nil }
+            if target != row { item.crmWrite = .update(key: key, expected: row, new: target) }
         }
         let writable = capabilities.writableFields
         let remoteNeedsPhone = merged.phone != remote.phone

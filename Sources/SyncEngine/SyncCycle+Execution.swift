@@ -47,6 +47,8 @@ extension SyncCycle {
         let journals = try journalCreates(items)
         var (results, fatal) = await sendRemoteWrites(items, journals: journals)
         await settleExisting(&items, &results)
+        await setOptInAfterCreates(&items, &results)
+        learnOptInFromCreates(&items, results)
         let localResults = try applyLocalWrites(items, results)
         try record(items, results, localResults, journals)
         return fatal
@@ -108,7 +110,8 @@ extension SyncCycle {
                         key: idempotencyKey(items[chunk[0]], journal: journals[chunk[0]]))
                     for (index, outcome) in zip(chunk, outcomes) {
                         switch outcome {
-                        case .success(let contact): results[index] = .done(contact)
+                        case .success(.created(let contact)): results[index] = .done(contact)
+                        case .success(.existing(let contact)): results[index] = .existing(contact)
                         case .failure(let error): results[index] = .rejected(error)
                         }
                         bulkDone.insert(index)
@@ -208,6 +211,49 @@ extension SyncCycle {
             }
             items[index] = item
             results[index] = result
+        }
+    }
+
+    /// A vendor whose create cannot set opt-in (SuperWaba starts every contact opted out)
+    /// gets the CRM's opt-in in an update right after the create. If that update is refused,
+    /// the link records the vendor's value, so the next cycle sends the opt-in again.
+    private func setOptInAfterCreates(_ items: inout [PlanItem], _ results: inout [RemoteResult]) async {
+        guard !capabilities.createSetsOptIn, capabilities.writableFields.contains(.optIn) else { return }
+        for index in items.indices {
+            guard let created = items[index].remoteWrite?.created, created.optIn == .optedIn,
+                case .done(let made?) = results[index], made.contact.optIn != .optedIn
+            else { continue }
+            var target = made.contact
+            target.optIn = .optedIn
+            var update = items[index]
+            update.remoteWrite = .update(id: made.id, from: made.contact, to: target)
+            switch await Self.send(update, key: idempotencyKey(update, journal: nil), to: remote) {
+            case .done(let patched?): results[index] = .done(patched)
+            case .rejected(let error), .partly(_, let error):
+                items[index].merged?.optIn = made.contact.optIn
+                report.notes.append(
+                    "\(vendor) created \(created.phone) but refused its opt-in (\(error)); it is sent again next cycle"
+                )
+            default: break
+            }
+        }
+    }
+
+    /// A create of a row whose opt-in the CRM leaves unknown answers with the vendor's own
+    /// value (SuperWaba: not opted in until the person opts in). The CRM learns it in the
+    /// same cycle: the vendor's "not opted in" is news a CRM must not lose, and learning it
+    /// now leaves the next cycle nothing to do.
+    private func learnOptInFromCreates(_ items: inout [PlanItem], _ results: [RemoteResult]) {
+        guard localFields.contains(.optIn) else { return }
+        for index in items.indices {
+            guard items[index].remoteWrite?.created != nil, case .done(let made?) = results[index],
+                let vendorOptIn = made.contact.optIn, var merged = items[index].merged, merged.optIn == nil,
+                items[index].crmWrite == nil, let key = items[index].localKey, let local = items[index].local
+            else { continue }
+            merged.optIn = vendorOptIn
+            items[index].merged = merged
+            items[index].crmWrite = .update(
+                key: key, expected: local, new: merged.projected(onto: localFields))
         }
     }
 
@@ -362,7 +408,9 @@ extension SyncCycle {
                 )
             }
             remoteID = remoteContact.id
-            remoteHash = remoteContact.updatedAt == nil ? nil : remoteContact.contact.contentHash
+            remoteHash =
+                remoteContact.updatedAt == nil
+                ? nil : remoteContact.contact.projected(onto: capabilities.listedFields).contentHash
             remoteUpdatedAt = remoteContact.updatedAt
         }
         let base = item.merged ?? item.base

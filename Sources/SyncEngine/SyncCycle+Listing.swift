@@ -1,3 +1,4 @@
+import Configuration
 import ContactModel
 import Foundation
 import LocalStore
@@ -14,7 +15,7 @@ extension SyncCycle {
             for try await page in remote.listAll() {
                 // Hashing and serializing happen here, page by page, as pages arrive.
                 let rows = page.contacts.map {
-                    SnapshotRow(remoteID: $0.id, contact: $0.contact, updatedAt: $0.updatedAt)
+                    snapshotRow($0, partial: listsPartially)
                 }
                 try state.storeSnapshot(rows)
                 report.pulled += rows.count
@@ -82,15 +83,49 @@ extension SyncCycle {
             }
             try SyncEngine.storage {
                 if let fetched {
-                    try state.storeSnapshot([
-                        SnapshotRow(
-                            remoteID: fetched.id, contact: fetched.contact, updatedAt: fetched.updatedAt)
-                    ])
+                    try state.storeSnapshot([snapshotRow(fetched)])
                 } else {
                     try state.markGone(remoteID: id)
                 }
             }
         }
+    }
+
+    /// List items that lack fields the CRM maps (SuperWaba's params) are completed by a read
+    /// of the contact — only for contacts new to syncd or changed since it last synced them,
+    /// so a quiet cycle costs its list pages alone.
+    func readDetails() async throws(SyncError) {
+        guard listsPartially && needsDetails else { return }
+        let ids = try SyncEngine.storage { try state.partialSnapshotsToRead() }
+        let remote = self.remote
+        let limit = max(1, configuration.remote.concurrency)
+        var failure: RemoteError?
+        await withTaskGroup(of: Result<RemoteContact?, RemoteError>.self) { group in
+            var next = 0
+            func launch() {
+                guard next < ids.count, failure == nil else { return }
+                let id = ids[next]
+                next += 1
+                group.addTask {
+                    do throws(RemoteError) { return .success(try await remote.fetch(id: id)) } catch {
+                        return .failure(error)
+                    }
+                }
+            }
+            for _ in 0..<limit { launch() }
+            while let result = await group.next() {
+                switch result {
+                case .success(let contact?):
+                    if (try? state.storeSnapshot([snapshotRow(contact)])) == nil {
+                        failure = .unavailable("storing \(contact.id)")
+                    }
+                case .success(nil): break  // gone since it was listed: the next cycle confirms it
+                case .failure(let error): failure = failure ?? error
+                }
+                launch()
+            }
+        }
+        if let failure { throw SyncEngine.remoteError(failure) }
     }
 
     /// For a push cycle: the current remote copy of each linked contact the CRM changed, read
@@ -113,7 +148,7 @@ extension SyncCycle {
             guard let contact else { continue }
             try SyncEngine.storage {
                 try state.storeSnapshot([
-                    SnapshotRow(remoteID: contact.id, contact: contact.contact, updatedAt: contact.updatedAt)
+                    snapshotRow(contact)
                 ])
             }
         }

@@ -53,9 +53,15 @@ extension SyncCycle {
                 guard stored.state != .detached else { return }
                 let link = tally.identity.following(stored)
                 tally.handle(link)
+                // A list item without the fields only a read has: those stay as last synced.
+                let listed =
+                    snapshot.partial
+                    ? snapshot.contact.keeping(
+                        capabilities.listedFields, otherwise: link.base ?? snapshot.contact)
+                    : snapshot.contact
                 var item = decision.decide(
                     link: link, local: try localState(for: link, tally),
-                    remote: .present(snapshot.contact, updatedAt: snapshot.updatedAt))
+                    remote: .present(listed, updatedAt: snapshot.updatedAt))
                 item.remoteHash = snapshot.hash
                 try emit(item, &tally, releasing: link)
                 return

@@ -29,6 +29,20 @@ final class SyncCycle {
     var configuration: SyncdConfiguration { engine.configuration }
     var vendor: String { engine.remote.provider.rawValue }
     var localFields: FieldSet { configuration.local.columns.fields }
+    /// The vendor's list items lack fields only a read of the contact has.
+    var listsPartially: Bool { capabilities.listedFields != capabilities.fields }
+    /// The CRM maps a field the vendor's list items lack: such items need a read.
+    var needsDetails: Bool {
+        !localFields.intersection(capabilities.fields).subtracting(capabilities.listedFields).isEmpty
+    }
+
+    /// A vendor contact as the snapshot keeps it, hashed over what a list item carries.
+    func snapshotRow(_ remote: RemoteContact, partial: Bool = false) -> SnapshotRow {
+        SnapshotRow(
+            remoteID: remote.id, contact: remote.contact, updatedAt: remote.updatedAt,
+            hashing: capabilities.listedFields,
+            partial: partial)
+    }
     func now() -> Timestamp { engine.clock.now() }
 
     init(engine: SyncEngine, state: StateStore, crm: CRMDatabase, options: SyncOptions) {

@@ -10,8 +10,11 @@ import Testing
 /// Each fault the emulator can inject, during real cycles; then, faults off, the books must
 /// be what a fault-free run gives: the same people on both sides, no duplicates, nothing lost.
 @Suite struct FaultToleranceTests {
-    private func fixture(timeout: Double = 5) throws -> SyncFixture {
-        var fixture = try SyncFixture()
+    /// The vendors whose every fault is tried.
+    static let dialects: [Dialect] = [.waply, .superwaba]
+
+    private func fixture(_ dialect: Dialect, timeout: Double = 5) throws -> SyncFixture {
+        var fixture = try SyncFixture(dialect)
         fixture.configuration.remote.timeoutSeconds = timeout
         try fixture.sim.seed(120)
         for index in 0..<120 {
@@ -47,32 +50,34 @@ import Testing
         #expect(try await fixture.sync().wroteNothing, sourceLocation: sourceLocation)
     }
 
-    @Test func a429StormWithRetryAfter() async throws {
-        let fixture = try fixture()
+    @Test(arguments: dialects) func a429StormWithRetryAfter(_ dialect: Dialect) async throws {
+        let fixture = try fixture(dialect)
         try await expectConvergence(
             fixture, under: ["force_429_next": 6, "retry_after_seconds": 1], cycles: 1)
         #expect((try fixture.sim.stats()["total"]?.int ?? 0) > 0)
     }
 
-    @Test func a429StormWithNoHintAtAll() async throws {
+    @Test(arguments: dialects) func a429StormWithNoHintAtAll(_ dialect: Dialect) async throws {
         try await expectConvergence(
-            try fixture(), under: ["force_429_next": 6, "hint_429": false], cycles: 1)
+            try fixture(dialect), under: ["force_429_next": 6, "hint_429": false], cycles: 1)
     }
 
-    @Test func oneInFiveAnswersIsA5xx() async throws {
-        try await expectConvergence(try fixture(), under: ["server_error_rate": 0.2])
+    @Test(arguments: dialects) func oneInFiveAnswersIsA5xx(_ dialect: Dialect) async throws {
+        try await expectConvergence(try fixture(dialect), under: ["server_error_rate": 0.2])
     }
 
-    @Test func connectionsCloseBeforeAndAfterWrites() async throws {
-        try await expectConvergence(try fixture(), under: ["drop_before_rate": 0.1, "drop_after_rate": 0.1])
+    @Test(arguments: dialects) func connectionsCloseBeforeAndAfterWrites(_ dialect: Dialect) async throws {
+        try await expectConvergence(
+            try fixture(dialect), under: ["drop_before_rate": 0.1, "drop_after_rate": 0.1])
     }
 
-    @Test func latencySpikesPastTheTimeout() async throws {
-        try await expectConvergence(try fixture(timeout: 1), under: ["spike_rate": 0.05, "spike_ms": 1500])
+    @Test(arguments: dialects) func latencySpikesPastTheTimeout(_ dialect: Dialect) async throws {
+        try await expectConvergence(
+            try fixture(dialect, timeout: 1), under: ["spike_rate": 0.05, "spike_ms": 1500])
     }
 
-    @Test func contactsComeAndGoWhileListing() async throws {
-        var fixture = try fixture()
+    @Test(arguments: dialects) func contactsComeAndGoWhileListing(_ dialect: Dialect) async throws {
+        var fixture = try fixture(dialect)
         fixture.configuration.sync.deletes = .both
         try fixture.sim.faults(["churn_insert_per_page": 2, "churn_delete_per_page": 1])
         for _ in 0..<2 { _ = try? await fixture.sync() }
@@ -86,8 +91,8 @@ import Testing
         #expect(try await fixture.sync().wroteNothing)
     }
 
-    @Test func malformedListingsApplyNoDeletes() async throws {
-        var fixture = try fixture()
+    @Test(arguments: dialects) func malformedListingsApplyNoDeletes(_ dialect: Dialect) async throws {
+        var fixture = try fixture(dialect)
         fixture.configuration.sync.deletes = .both
         try await fixture.sync()
         try fixture.sim.faults(["malformed_rate": 1, "methods": ["GET"]])
@@ -96,8 +101,8 @@ import Testing
         #expect(try fixture.remoteContacts().count == 240)
     }
 
-    @Test func aListPageCutShortIsFetchedAgain() async throws {
-        let fixture = try fixture()
+    @Test(arguments: dialects) func aListPageCutShortIsFetchedAgain(_ dialect: Dialect) async throws {
+        let fixture = try fixture(dialect)
         try fixture.sim.faults(["malformed_next": 2, "methods": ["GET"]])
         let report = try await fixture.sync()
         #expect(report.local.created == 120)
@@ -105,7 +110,7 @@ import Testing
     }
 
     @Test func aCreateWhoseAnswerWasCutShortIsResolvedAsALostAnswer() async throws {
-        let fixture = try fixture()
+        let fixture = try fixture(.waply)
         try await fixture.sync()
         try fixture.insertLocal("+254799000001", name: "Cut short")
         try fixture.sim.faults(["malformed_next": 1, "methods": ["POST"]])

@@ -46,6 +46,9 @@ final class SyncFixture {
                 timeoutSeconds: 5, requestsPerMinute: 1_000_000),
             sync: SyncSettings(state: directory + "/state.sqlite"),
             path: directory + "/config.json")
+        if dialect == .superwaba {
+            configuration.remote.organizationID = SimConfiguration(dialect: .superwaba).organization
+        }
     }
 
     deinit { try? FileManager.default.removeItem(atPath: directory) }
@@ -69,6 +72,7 @@ final class SyncFixture {
             "remote": [
                 "provider": .string(configuration.remote.provider.rawValue),
                 "base_url": .string(configuration.remote.baseURL),
+                "org_id": JSON(configuration.remote.organizationID),
                 "token_env": "SYNCD_TOKEN", "requests_per_minute": 1_000_000,
             ],
             "sync": [

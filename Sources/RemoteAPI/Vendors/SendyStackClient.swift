@@ -115,7 +115,7 @@ struct SendyStackClient: RemoteContactsAPI {
     }
 
     func createBatch(_ contacts: [Contact], key: String) async throws(RemoteError) -> [Result<
-        RemoteContact, RemoteError
+        CreateOutcome, RemoteError
     >] {
         let rows = JSON.array(contacts.map { .object(Self.body($0)) })
         let response = try await executor.send(
@@ -126,7 +126,7 @@ struct SendyStackClient: RemoteContactsAPI {
         guard let results = body["results"]?.array else {
             throw .malformed("POST /internal/contacts/bulk has no results")
         }
-        var outcomes: [Result<RemoteContact, RemoteError>] = contacts.map { _ in
+        var outcomes: [Result<CreateOutcome, RemoteError>] = contacts.map { _ in
             .failure(.malformed("POST /internal/contacts/bulk gave no result for this row"))
         }
         for result in results {
@@ -138,7 +138,9 @@ struct SendyStackClient: RemoteContactsAPI {
                         status: 400, code: error?["code"]?.string,
                         message: error?["message"]?.string ?? "rejected"))
             } else if let id = result["id"]?.string {
-                outcomes[index] = .success(RemoteContact(id: id, contact: contacts[index], updatedAt: nil))
+                let contact = RemoteContact(id: id, contact: contacts[index], updatedAt: nil)
+                outcomes[index] = .success(
+                    result["status"]?.string == "updated" ? .existing(contact) : .created(contact))
             }
         }
         return outcomes
