@@ -81,7 +81,7 @@ extension StateStore {
             """
             PRAGMA temp_store = FILE;
             CREATE TEMP TABLE IF NOT EXISTS remote_snapshot (remote_id TEXT PRIMARY KEY, phone TEXT NOT NULL, hash INTEGER NOT NULL,
-                updated_at INTEGER, contact TEXT NOT NULL, partial INTEGER NOT NULL DEFAULT 0);
+                updated_at INTEGER, contact TEXT NOT NULL, partial INTEGER NOT NULL DEFAULT 0, read_in_full INTEGER NOT NULL DEFAULT 0);
             CREATE INDEX IF NOT EXISTS temp.remote_snapshot_phone ON remote_snapshot (phone);
             CREATE TEMP TABLE IF NOT EXISTS local_changes (local_key TEXT PRIMARY KEY, phone TEXT, contact TEXT, problem TEXT, problem_kind TEXT,
                 changed_at INTEGER, deleted INTEGER NOT NULL, replaced INTEGER NOT NULL DEFAULT 0);
@@ -146,12 +146,22 @@ extension StateStore {
             """
             SELECT s.remote_id, s.phone, s.hash, s.updated_at, s.contact, s.partial, \(Self.joinedLinkColumns)
             FROM remote_snapshot s LEFT JOIN links l ON l.remote_id = s.remote_id
-            WHERE l.link_id IS NULL OR l.remote_hash IS NOT s.hash
+            WHERE l.link_id IS NULL OR l.remote_hash IS NOT s.hash OR s.read_in_full = 1
             ORDER BY s.remote_id
             """
         ) { row in
             guard let snapshot = Self.snapshotRow(row) else { return }
             try body(snapshot, Self.link(row, offset: 6))
+        }
+    }
+
+    /// Replaces listed items with the contacts as read in full (their hash unchanged, for it
+    /// covers the listed fields only); planning compares these with their links in full.
+    public func storeReadInFull(_ rows: [SnapshotRow]) throws {
+        try storeSnapshot(rows)
+        for row in rows {
+            try database.run(
+                "UPDATE remote_snapshot SET read_in_full = 1 WHERE remote_id = ?", [.text(row.remoteID)])
         }
     }
 

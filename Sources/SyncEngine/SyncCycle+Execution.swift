@@ -47,7 +47,7 @@ extension SyncCycle {
         let journals = try journalCreates(items)
         var (results, fatal) = await sendRemoteWrites(items, journals: journals)
         await settleExisting(&items, &results)
-        await setOptInAfterCreates(&items, &results)
+        if let stop = await setOptInAfterCreates(&items, &results) { fatal = fatal ?? stop }
         learnOptInFromCreates(&items, results)
         let localResults = try applyLocalWrites(items, results)
         try record(items, results, localResults, journals)
@@ -217,12 +217,21 @@ extension SyncCycle {
     /// A vendor whose create cannot set opt-in (SuperWaba starts every contact opted out)
     /// gets the CRM's opt-in in an update right after the create. If that update is refused,
     /// the link records the vendor's value, so the next cycle sends the opt-in again.
-    private func setOptInAfterCreates(_ items: inout [PlanItem], _ results: inout [RemoteResult]) async {
-        guard !capabilities.createSetsOptIn, capabilities.writableFields.contains(.optIn) else { return }
+    private func setOptInAfterCreates(_ items: inout [PlanItem], _ results: inout [RemoteResult]) async
+        -> SyncError?
+    {
+        guard !capabilities.createSetsOptIn, capabilities.writableFields.contains(.optIn) else { return nil }
+        var fatal: SyncError?
         for index in items.indices {
             guard let created = items[index].remoteWrite?.created, created.optIn == .optedIn,
                 case .done(let made?) = results[index], made.contact.optIn != .optedIn
             else { continue }
+            guard fatal == nil else {
+                // Not sent (the run is stopping): the link records the vendor's value, so the
+                // next cycle sends the opt-in.
+                items[index].merged?.optIn = made.contact.optIn
+                continue
+            }
             var target = made.contact
             target.optIn = .optedIn
             var update = items[index]
@@ -231,12 +240,14 @@ extension SyncCycle {
             case .done(let patched?): results[index] = .done(patched)
             case .rejected(let error), .partly(_, let error):
                 items[index].merged?.optIn = made.contact.optIn
+                fatal = Self.fatal(error)
                 report.notes.append(
                     "\(vendor) created \(created.phone) but refused its opt-in (\(error)); it is sent again next cycle"
                 )
             default: break
             }
         }
+        return fatal
     }
 
     /// A create of a row whose opt-in the CRM leaves unknown answers with the vendor's own

@@ -116,7 +116,7 @@ extension SyncCycle {
             while let result = await group.next() {
                 switch result {
                 case .success(let contact?):
-                    if (try? state.storeSnapshot([snapshotRow(contact)])) == nil {
+                    if (try? state.storeReadInFull([snapshotRow(contact)])) == nil {
                         failure = .unavailable("storing \(contact.id)")
                     }
                 case .success(nil): break  // gone since it was listed: the next cycle confirms it

@@ -70,6 +70,7 @@ final class SyncCycle {
                 if capabilities.listsEverything && capabilities.canReadOne {
                     try await readMissingFromListing()
                 }
+                try await readDetails()
             } else {
                 try await readTouchedRemoteContacts()
             }

@@ -146,6 +146,27 @@ import Testing
         }
     }
 
+    @Test func aSuperWabaLoginReadsItsPasswordFromAFileOrSystemdCredentials() throws {
+        let login =
+            #"{"local": {"database": "x", "table": "t", "columns": {"phone": "p"}}, "remote": {"provider": "superwaba", "org_id": "org-1", "login_email": "owner@example.com"EXTRA}}"#
+        try FileManager.default.createDirectory(
+            atPath: directory + "/creds", withIntermediateDirectories: true)
+        try "credential-password\n".write(
+            toFile: directory + "/creds/syncd-password", atomically: true, encoding: .utf8)
+        let fromCredentials = try SyncdConfiguration.load(
+            path: try write(login.replacingOccurrences(of: "EXTRA", with: "")),
+            environment: ["CREDENTIALS_DIRECTORY": directory + "/creds"])
+        #expect(fromCredentials.remote.login?.password.revealed == "credential-password")
+        #expect(fromCredentials.remote.login?.email == "owner@example.com")
+        #expect(fromCredentials.remote.organizationID == "org-1")
+        try "file-password".write(toFile: directory + "/password", atomically: true, encoding: .utf8)
+        let fromFile = try SyncdConfiguration.load(
+            path: try write(login.replacingOccurrences(of: "EXTRA", with: #", "password_file": "password""#)),
+            environment: [:])
+        #expect(fromFile.remote.login?.password.revealed == "file-password")
+        #expect(!"\(fromFile)".contains("file-password"))
+    }
+
     @Test func plainHTTPIsForThisMachineOrWhenAllowed() throws {
         let remote =
             #"{"local": {"database": "x", "table": "t", "columns": {"phone": "p"}}, "remote": {"provider": "waply", "token_env": "T", "base_url": "URL"ALLOW}}"#

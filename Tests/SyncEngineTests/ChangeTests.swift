@@ -10,6 +10,9 @@ import TestSupport
 import Testing
 
 @Suite struct ChangeTests {
+    /// The vendors every change case runs against.
+    static let dialects: [Dialect] = [.waply, .superwaba]
+
     /// A fixture with three contacts synced both ways.
     private func synced(_ dialect: Dialect = .waply, configure: (inout SyncFixture) -> Void = { _ in })
         async throws -> SyncFixture
@@ -25,16 +28,16 @@ import Testing
         return fixture
     }
 
-    @Test func aCRMEditReachesTheVendor() async throws {
-        let fixture = try await synced()
+    @Test(arguments: dialects) func aCRMEditReachesTheVendor(_ dialect: Dialect) async throws {
+        let fixture = try await synced(dialect)
         try fixture.updateLocal("+254700000001", "full_name", "Ann Updated")
         let report = try await fixture.sync()
         #expect(report.remote.updated == 1)
         #expect(try fixture.remoteContacts()["+254700000001"]?["name"] == "Ann Updated")
     }
 
-    @Test func aVendorEditReachesTheCRM() async throws {
-        let fixture = try await synced()
+    @Test(arguments: dialects) func aVendorEditReachesTheCRM(_ dialect: Dialect) async throws {
+        let fixture = try await synced(dialect)
         try fixture.editRemote("+254700000002", ["name": "Ben Remote", "attributes": ["note": "vip"]])
         let report = try await fixture.sync()
         #expect(report.local.updated == 1)
@@ -44,8 +47,10 @@ import Testing
         #expect(row.attributes == ["note": "vip"])
     }
 
-    @Test func differentFieldsEditedOnEachSideBothSurvive() async throws {
-        let fixture = try await synced()
+    @Test(arguments: dialects) func differentFieldsEditedOnEachSideBothSurvive(_ dialect: Dialect)
+        async throws
+    {
+        let fixture = try await synced(dialect)
         try fixture.updateLocal("+254700000001", "email", "ann.new@example.com")
         try fixture.editRemote(
             "+254700000001", ["name": "Ann Remote", "attributes": ["tier": "gold", "city": "Mombasa"]])
@@ -60,8 +65,10 @@ import Testing
         #expect(remote["name"] == "Ann Remote")
     }
 
-    @Test func theSameFieldEditedOnBothSidesGoesToTheNewerAndIsLogged() async throws {
-        let fixture = try await synced()
+    @Test(arguments: dialects) func theSameFieldEditedOnBothSidesGoesToTheNewerAndIsLogged(_ dialect: Dialect)
+        async throws
+    {
+        let fixture = try await synced(dialect)
         try fixture.updateLocal("+254700000001", "full_name", "Older CRM edit")
         try fixture.advanceVendorClock(seconds: 60)
         try fixture.editRemote("+254700000001", ["name": "Newer vendor edit"])
@@ -80,8 +87,8 @@ import Testing
         #expect(try fixture.remoteContacts()["+254700000002"]?["name"] == "Newer CRM edit")
     }
 
-    @Test func theConflictPolicyCanForceASide() async throws {
-        let fixture = try await synced { $0.configuration.sync.conflict = .local }
+    @Test(arguments: dialects) func theConflictPolicyCanForceASide(_ dialect: Dialect) async throws {
+        let fixture = try await synced(dialect) { $0.configuration.sync.conflict = .local }
         try fixture.editRemote("+254700000001", ["name": "Vendor edit"])
         try fixture.updateLocal("+254700000001", "full_name", "CRM edit", at: SyncFixture.time(60))
         try fixture.advanceVendorClock(seconds: 120)
@@ -90,8 +97,8 @@ import Testing
         #expect(try fixture.remoteContacts()["+254700000001"]?["name"] == "CRM edit")
     }
 
-    @Test func tagsAddedOnEachSideAreBothKept() async throws {
-        let fixture = try await synced()
+    @Test(arguments: dialects) func tagsAddedOnEachSideAreBothKept(_ dialect: Dialect) async throws {
+        let fixture = try await synced(dialect)
         try fixture.updateLocal("+254700000001", "tags", .text(#"["a","crm-tag"]"#))
         try fixture.editRemote("+254700000001", ["tags": ["a", "vendor-tag"]])
         try await fixture.sync()
@@ -99,8 +106,8 @@ import Testing
         #expect(try fixture.remoteContacts()["+254700000001"]?["tags"] == ["a", "crm-tag", "vendor-tag"])
     }
 
-    @Test func syncdsOwnWritesAreNeverEchoed() async throws {
-        let fixture = try await synced()
+    @Test(arguments: dialects) func syncdsOwnWritesAreNeverEchoed(_ dialect: Dialect) async throws {
+        let fixture = try await synced(dialect)
         try fixture.editRemote("+254700000003", ["name": "Pulled"])
         try fixture.updateLocal("+254700000002", "full_name", "Pushed")
         try await fixture.sync()
@@ -110,8 +117,8 @@ import Testing
         #expect(try fixture.writes() == 0)
     }
 
-    @Test func aCRMWithoutUpdatedAtUsesTheCaptureTime() async throws {
-        let fixture = try SyncFixture(updatedAtColumn: false)
+    @Test(arguments: dialects) func aCRMWithoutUpdatedAtUsesTheCaptureTime(_ dialect: Dialect) async throws {
+        let fixture = try SyncFixture(dialect, updatedAtColumn: false)
         try fixture.insertLocal("+254700000001", name: "Ann")
         try await fixture.sync()
         try fixture.advanceVendorClock(seconds: -60)
@@ -148,8 +155,8 @@ import Testing
         #expect(remote.count == 3)
     }
 
-    @Test func dryRunChangesNothingAnywhere() async throws {
-        let fixture = try SyncFixture()
+    @Test(arguments: dialects) func dryRunChangesNothingAnywhere(_ dialect: Dialect) async throws {
+        let fixture = try SyncFixture(dialect)
         try fixture.sim.seed(10)
         try fixture.insertLocal("+254700000001", name: "Local")
         let report = try await fixture.sync(SyncOptions(dryRun: true))

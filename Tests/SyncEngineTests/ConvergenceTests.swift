@@ -90,8 +90,9 @@ import Testing
             "syncd")
     }
 
-    @Test func killingSyncdAtRandomPointsNeverDuplicatesOrLosesAnything() async throws {
-        let fixture = try SyncFixture()
+    @Test(arguments: [Dialect.waply, .superwaba])
+    func killingSyncdAtRandomPointsNeverDuplicatesOrLosesAnything(_ dialect: Dialect) async throws {
+        let fixture = try SyncFixture(dialect)
         try fixture.sim.seed(150)
         let shared = Array(try fixture.remoteContacts().keys.sorted().prefix(50))
         for phone in shared { try fixture.insertLocal(phone, name: "CRM copy") }
@@ -109,7 +110,7 @@ import Testing
         try """
         {"local": {"database": "crm.sqlite", "table": "customers", "key": "id", "default_country": "KE",
                    "columns": {"phone": "mobile", "name": "full_name", "email": "email", "tags": "tags", "attributes": "extra", "updated_at": "updated_at"}},
-         "remote": {"provider": "waply", "base_url": "\(fixture.sim.simulator.baseURL)", "token_env": "SYNCD_TOKEN", "requests_per_minute": 1000000, "timeout_seconds": 5},
+         "remote": {"provider": "\(dialect.rawValue)", "base_url": "\(fixture.sim.simulator.baseURL)", "token_env": "SYNCD_TOKEN", "requests_per_minute": 1000000, "timeout_seconds": 5\(dialect == .superwaba ? #", "org_id": "\#(fixture.configuration.remote.organizationID ?? "")""# : "")},
          "sync": {"state": "state.sqlite"}}
         """.write(toFile: config, atomically: true, encoding: .utf8)
         var generator = SystemRandomNumberGenerator()

@@ -1,4 +1,5 @@
 import ContactModel
+import ContactsSim
 import JSON
 import SQLite
 import SyncEngine
@@ -6,15 +7,24 @@ import TestSupport
 import Testing
 
 @Suite struct FirstSyncTests {
-    @Test func pushesTheCRMToAnEmptyVendorThenGoesQuiet() async throws {
-        let fixture = try SyncFixture()
+    /// The vendors every first-sync case runs against.
+    static let dialects: [Dialect] = [.waply, .superwaba]
+
+    @Test(arguments: dialects) func pushesTheCRMToAnEmptyVendorThenGoesQuiet(_ dialect: Dialect) async throws
+    {
+        let fixture = try SyncFixture(dialect)
         try fixture.insertLocal(
             "+254700000001", name: "Achieng' Otieno", email: "a@example.com", tags: ["vip", "lead"],
             attributes: ["tier": "gold"])
         try fixture.insertLocal("0700 000 002", name: "Kamau")  // national format, read in KE
         let report = try await fixture.sync()
         #expect(report.remote.created == 2)
-        #expect(report.local.isQuiet)
+        if dialect == .superwaba {
+            #expect(
+                report.local.updated == 2, "the CRM learns SuperWaba's opt-in, which a create sets to false")
+        } else {
+            #expect(report.local.isQuiet)
+        }
         let remote = try fixture.remoteContacts()
         #expect(remote["+254700000001"]?["name"] == "Achieng' Otieno")
         #expect(remote["+254700000001"]?["tags"] == ["lead", "vip"])
@@ -29,8 +39,8 @@ import Testing
         #expect(second.requests == 1)
     }
 
-    @Test func pullsAVendorBookIntoAnEmptyCRM() async throws {
-        let fixture = try SyncFixture()
+    @Test(arguments: dialects) func pullsAVendorBookIntoAnEmptyCRM(_ dialect: Dialect) async throws {
+        let fixture = try SyncFixture(dialect)
         try fixture.sim.seed(250)
         let report = try await fixture.sync()
         #expect(report.local.created == 250)
@@ -47,8 +57,8 @@ import Testing
         #expect(try fixture.writes() == 0)
     }
 
-    @Test func matchesByPhoneBeforeCreatingAnything() async throws {
-        let fixture = try SyncFixture()
+    @Test(arguments: dialects) func matchesByPhoneBeforeCreatingAnything(_ dialect: Dialect) async throws {
+        let fixture = try SyncFixture(dialect)
         try fixture.sim.seed(50)
         let shared = Array(try fixture.remoteContacts().keys.sorted().prefix(20))
         for phone in shared { try fixture.insertLocal(phone, name: "CRM name") }
@@ -60,8 +70,10 @@ import Testing
         #expect(try fixture.localRows().count == 51)
     }
 
-    @Test func aFirstMatchFillsEmptyFieldsFromTheOtherSide() async throws {
-        let fixture = try SyncFixture()
+    @Test(arguments: dialects) func aFirstMatchFillsEmptyFieldsFromTheOtherSide(_ dialect: Dialect)
+        async throws
+    {
+        let fixture = try SyncFixture(dialect)
         try fixture.sim.control(
             "POST", "/contacts",
             json: ["phone": "+254700000001", "name": "Remote Name", "tags": ["remote-tag"]])
@@ -77,8 +89,10 @@ import Testing
         #expect(remote["tags"] == ["local-tag", "remote-tag"])
     }
 
-    @Test func reportsAndSkipsInvalidPhonesWithoutPushingThem() async throws {
-        let fixture = try SyncFixture()
+    @Test(arguments: dialects) func reportsAndSkipsInvalidPhonesWithoutPushingThem(_ dialect: Dialect)
+        async throws
+    {
+        let fixture = try SyncFixture(dialect)
         try fixture.insertLocal("not a phone", name: "Bad")
         try fixture.insertLocal("12", name: "Too short")
         try fixture.insertLocal("+254700000001", name: "Good")
@@ -89,8 +103,8 @@ import Testing
         #expect(report.summaryLine.contains("skipped 2 (invalid phone 2)"))
     }
 
-    @Test func twoCRMRowsWithOnePhoneSyncOnce() async throws {
-        let fixture = try SyncFixture()
+    @Test(arguments: dialects) func twoCRMRowsWithOnePhoneSyncOnce(_ dialect: Dialect) async throws {
+        let fixture = try SyncFixture(dialect)
         try fixture.insertLocal("+254700000001", name: "First")
         try fixture.insertLocal("0700000001", name: "Second copy")
         let report = try await fixture.sync()

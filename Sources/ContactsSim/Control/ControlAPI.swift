@@ -77,6 +77,10 @@ enum ControlAPI {
         case ("POST", "tokens", 2) where parts[1] == "expire":
             let now = state.now()
             for token in state.tokens.accessTokens.keys { state.tokens.accessTokens[token] = now }
+            // `{"refresh_tokens": true}` revokes the refresh tokens too (a password change).
+            if try bodyObject(request)["refresh_tokens"]?.bool == true {
+                state.tokens.refreshTokens.removeAll()
+            }
             return .json(200, ["expired": .int(state.tokens.accessTokens.count)])
         case ("GET", "clock", 1):
             return .json(200, ["now": .string(state.now().iso8601(fractionalSeconds: true))])
