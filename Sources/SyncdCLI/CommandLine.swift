@@ -1,3 +1,5 @@
+public import Vendors
+
 /// What `syncd` was asked to do.
 public enum SyncdCommand: Sendable, Equatable {
     case run(config: String, logFormat: String?)
@@ -5,7 +7,7 @@ public enum SyncdCommand: Sendable, Equatable {
     case status(config: String)
     case conflicts(config: String, limit: Int)
     case explain(config: String, phone: String)
-    case demo(directory: String?)
+    case demo(directory: String?, vendor: Vendor)
     case help
     case version
 
@@ -16,7 +18,7 @@ public enum SyncdCommand: Sendable, Equatable {
           syncd status --config FILE
           syncd conflicts --config FILE [--limit N]
           syncd explain PHONE --config FILE
-          syncd demo [--dir DIR]
+          syncd demo [--dir DIR] [--vendor waply|sendystack|superwaba]
 
         Two-way syncs contacts between a CRM table in SQLite and a vendor's contacts API.
 
@@ -34,7 +36,8 @@ public enum SyncdCommand: Sendable, Equatable {
           conflicts         the conflict log, newest first (--limit N, default 50)
           explain PHONE     show one contact's local, remote and last-synced values, and what
                             syncd would do with it and why
-          demo              sync a demo CRM with the bundled emulator of the Waply API, three times
+          demo              sync a demo CRM with the bundled emulator of a vendor's API (Waply unless
+                            --vendor names another), three times
           -h, --help        show this help
           --version         show the version
 
@@ -72,7 +75,7 @@ public enum SyncdCommand: Sendable, Equatable {
         case .status: (name, allowed) = ("syncd status", ["--config"])
         case .conflicts: (name, allowed) = ("syncd conflicts", ["--config", "--limit"])
         case .explain: (name, allowed) = ("syncd explain", ["--config"])
-        case .demo: (name, allowed) = ("syncd demo", ["--dir"])
+        case .demo: (name, allowed) = ("syncd demo", ["--dir", "--vendor"])
         case .help, .version: return command
         }
         if let stray = given.subtracting(allowed).sorted().first {
@@ -91,6 +94,7 @@ public enum SyncdCommand: Sendable, Equatable {
         var config: String?
         var directory: String?
         var logFormat: String?
+        var vendorName: String?
         var limit = 50
         var verb: String?
         var positional: [String] = []
@@ -112,6 +116,7 @@ public enum SyncdCommand: Sendable, Equatable {
             case "--list-changes", "--verbose": listChanges = true
             case "--config", "-c": config = try value(argument)
             case "--dir": directory = try value(argument)
+            case "--vendor": vendorName = try value(argument)
             case "--log-format":
                 logFormat = try value(argument)
                 guard ["plain", "journal", "json"].contains(logFormat!) else {
@@ -145,7 +150,11 @@ public enum SyncdCommand: Sendable, Equatable {
             guard positional.isEmpty else {
                 throw UsageError(message: "unexpected argument '\(positional[0])'")
             }
-            return .demo(directory: directory)
+            let names = Vendor.allCases.filter { $0 != .qlara }.map(\.rawValue)
+            guard let vendor = Vendor(rawValue: vendorName ?? "waply"), names.contains(vendor.rawValue) else {
+                throw UsageError(message: "--vendor must be one of \(names.joined(separator: ", "))")
+            }
+            return .demo(directory: directory, vendor: vendor)
         case "explain":
             guard positional.count == 1 else { throw UsageError(message: "explain takes one phone number") }
             guard let configPath else { throw UsageError(message: "--config FILE is required") }

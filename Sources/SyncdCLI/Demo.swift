@@ -7,17 +7,30 @@ import LocalStore
 import RemoteAPI
 import SQLite
 import SyncEngine
+import Vendors
 
 /// `syncd demo`: a real end-to-end sync on a fresh clone, offline.
 ///
-/// Starts the bundled Waply emulator in-process with 1,000 seeded contacts, makes a demo CRM
-/// with about 1,000 customers (700 of them also on Waply), syncs, edits a few contacts on
+/// Starts the bundled emulator of a vendor's API (Waply unless told otherwise) in-process with
+/// 1,000 seeded contacts, makes a demo CRM with about 1,000 customers (700 of them also on the
+/// vendor), syncs, edits a few contacts on
 /// each side (one on both: a conflict), syncs again, then syncs a third time to show a
 /// quiet cycle that only lists.
 enum Demo {
     static let token = "demo-token"
 
-    static func run(directory: String?, console: any Console) async -> ExitCode {
+    /// The vendor's name as people write it.
+    static func displayName(_ vendor: Vendor) -> String {
+        switch vendor {
+        case .waply: return "Waply"
+        case .sendystack: return "SendyStack"
+        case .superwaba: return "SuperWaba"
+        case .qlara: return "Qlara"
+        }
+    }
+
+    static func run(directory: String?, vendor: Vendor = .waply, console: any Console) async -> ExitCode {
+        let name = displayName(vendor)
         let folder = directory ?? NSTemporaryDirectory() + "syncd-demo-\(UUID().uuidString.prefix(8))"
         // The demo writes a CRM, a config and a token of its own: never over somebody's files.
         if let existing = try? FileManager.default.contentsOfDirectory(atPath: folder), !existing.isEmpty {
@@ -28,7 +41,8 @@ enum Demo {
         }
         do {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            var simulatorConfiguration = SimConfiguration(dialect: .waply, token: token, randomSeed: 42)
+            var simulatorConfiguration = SimConfiguration(
+                dialect: Dialect(rawValue: vendor.rawValue) ?? .waply, token: token, randomSeed: 42)
             simulatorConfiguration.rateLimit = nil
             let simulator = try ContactsSimulator(configuration: simulatorConfiguration)
             defer { simulator.stop() }
@@ -37,7 +51,7 @@ enum Demo {
             let control = ControlClient(port: simulator.port)
             console.out("syncd demo — files in \(folder)")
             console.out(
-                "Started the bundled Waply emulator on \(simulator.baseURL) with 1000 contacts (rate limits off)."
+                "Started the bundled \(name) emulator on \(simulator.baseURL) with 1000 contacts (rate limits off)."
             )
 
             let remotePeople = try await control.contacts()
@@ -45,16 +59,16 @@ enum Demo {
             try makeCRM(
                 at: crmPath, sharing: Array(remotePeople.prefix(700)),
                 localOnly: ContactsSimulator.samplePeople(count: 300, seed: 4242))
-            console.out("Made a demo CRM (\(crmPath)): 1000 customers, 700 of them also on Waply.")
+            console.out("Made a demo CRM (\(crmPath)): 1000 customers, 700 of them also on \(name).")
             guard
                 FileManager.default.createFile(
-                    atPath: folder + "/waply-token", contents: Data("\(token)\n".utf8),
+                    atPath: folder + "/\(vendor.rawValue)-token", contents: Data("\(token)\n".utf8),
                     attributes: [.posixPermissions: 0o600])
             else {
                 throw CocoaError(.fileWriteUnknown)
             }
             let configPath = folder + "/config.json"
-            try configJSON(baseURL: simulator.baseURL).prettyText.write(
+            try configJSON(baseURL: simulator.baseURL, vendor: vendor).prettyText.write(
                 toFile: configPath, atomically: true, encoding: .utf8)
             console.out("Wrote \(configPath).")
 
@@ -67,7 +81,7 @@ enum Demo {
             else { return .software }
 
             console.out(
-                "\n2. Edits on each side: 5 renamed in the CRM, 5 retagged on Waply, one customer renamed on both (a conflict), one new on each side."
+                "\n2. Edits on each side: 5 renamed in the CRM, 5 retagged on \(name), one customer renamed on both (a conflict), one new on each side."
             )
             let database = try Database(path: crmPath)
             let shared = Array(remotePeople.prefix(700))
@@ -80,7 +94,8 @@ enum Demo {
                     ])
             }
             for person in shared[10..<15] {
-                try await control.edit(person["id"]?.string ?? "", ["tags": ["vip", "edited-on-waply"]])
+                try await control.edit(
+                    person["id"]?.string ?? "", ["tags": ["vip", .string("edited-on-\(vendor.rawValue)")]])
             }
             let conflicted = shared[20]
             try database.run(
@@ -89,16 +104,16 @@ enum Demo {
                     .text(SystemClock().now().iso8601(fractionalSeconds: true)),
                     .text(conflicted["phone"]?.string ?? ""),
                 ])
-            // Waply's timestamps have whole seconds: the later edit must be a second later.
+            // Vendors' timestamps may have whole seconds: the later edit must be a second later.
             try await Task.sleep(nanoseconds: 1_100_000_000)
-            try await control.edit(conflicted["id"]?.string ?? "", ["name": "Name from Waply"])
+            try await control.edit(conflicted["id"]?.string ?? "", ["name": .string("Name from \(name)")])
             try database.run(
                 "INSERT INTO customers (full_name, mobile, email, country, tags, whatsapp_opt_in, updated_at) VALUES ('Nia Wanjiru', '0712 000 111', 'nia@example.com', 'KE', '[\"new\"]', 1, ?)",
                 [.text(SystemClock().now().iso8601(fractionalSeconds: true))])
             try await control.create(["phone": "+447700900123", "name": "Oliver New", "tags": ["new"]])
 
             console.out(
-                "\n3. Second sync: pushes and pulls just those edits; the conflict goes to the newer side (Waply) and is logged."
+                "\n3. Second sync: pushes and pulls just those edits; the conflict goes to the newer side (\(name)) and is logged."
             )
             guard
                 case .success = await Syncd.once(
@@ -108,7 +123,7 @@ enum Demo {
             let explainPhone = conflicted["phone"]?.string ?? ""
 
             console.out(
-                "\n4. Third sync: nothing changed, so it only lists Waply's pages and writes nothing.")
+                "\n4. Third sync: nothing changed, so it only lists \(name)'s pages and writes nothing.")
             guard
                 case .success = await Syncd.once(
                     config: configPath, options: SyncOptions(), environment: [:], console: console)
@@ -163,8 +178,16 @@ enum Demo {
         }
     }
 
-    static func configJSON(baseURL: String) -> JSON {
-        [
+    static func configJSON(baseURL: String, vendor: Vendor) -> JSON {
+        var remote: JSONObject = [
+            "provider": .string(vendor.rawValue), "base_url": .string(baseURL),
+            "token_file": .string("\(vendor.rawValue)-token"), "concurrency": 4,
+            "requests_per_minute": 1_000_000,
+        ]
+        if vendor == .superwaba {
+            remote["org_id"] = .string(SimConfiguration(dialect: .superwaba).organization)
+        }
+        return [
             "local": [
                 "database": "crm.sqlite", "table": "customers", "key": "id", "default_country": "KE",
                 "tags_format": "json",
@@ -175,10 +198,7 @@ enum Demo {
                 ],
             ],
             // The emulator runs without rate limits here, so the client needs no budget either.
-            "remote": [
-                "provider": "waply", "base_url": .string(baseURL), "token_file": "waply-token",
-                "concurrency": 4, "requests_per_minute": 1_000_000,
-            ],
+            "remote": .object(remote),
             "sync": ["state": "syncd-state.sqlite", "conflict": "newest", "deletes": "none"],
         ]
     }

@@ -49,8 +49,8 @@ public enum Syncd {
                 environment: environment, console: console)
         case .explain(let config, let phone):
             return await Explain.run(config: config, phone: phone, environment: environment, console: console)
-        case .demo(let directory):
-            return await Demo.run(directory: directory, console: console)
+        case .demo(let directory, let vendor):
+            return await Demo.run(directory: directory, vendor: vendor, console: console)
         }
     }
 
