@@ -10,6 +10,8 @@ public struct SnapshotRow: Sendable {
     public var updatedAt: Timestamp?
     /// A list item that lacks fields only the contact's own read has (SuperWaba's params).
     public var partial: Bool
+    /// The vendor says it has not changed since it was created.
+    public var unchangedSinceCreated = false
     /// The contact's stored form, serialized once for both the hash and the row.
     var storedText: String
 
@@ -81,7 +83,8 @@ extension StateStore {
             """
             PRAGMA temp_store = FILE;
             CREATE TEMP TABLE IF NOT EXISTS remote_snapshot (remote_id TEXT PRIMARY KEY, phone TEXT NOT NULL, hash INTEGER NOT NULL,
-                updated_at INTEGER, contact TEXT NOT NULL, partial INTEGER NOT NULL DEFAULT 0, read_in_full INTEGER NOT NULL DEFAULT 0);
+                updated_at INTEGER, contact TEXT NOT NULL, partial INTEGER NOT NULL DEFAULT 0, read_in_full INTEGER NOT NULL DEFAULT 0,
+                pristine INTEGER NOT NULL DEFAULT 0);
             CREATE INDEX IF NOT EXISTS temp.remote_snapshot_phone ON remote_snapshot (phone);
             CREATE TEMP TABLE IF NOT EXISTS local_changes (local_key TEXT PRIMARY KEY, phone TEXT, contact TEXT, problem TEXT, problem_kind TEXT,
                 changed_at INTEGER, deleted INTEGER NOT NULL, replaced INTEGER NOT NULL DEFAULT 0);
@@ -101,11 +104,11 @@ extension StateStore {
         try database.transaction(.immediate) {
             for row in rows {
                 try database.run(
-                    "INSERT OR REPLACE INTO remote_snapshot (remote_id, phone, hash, updated_at, contact, partial) VALUES (?, ?, ?, ?, ?, ?)",
+                    "INSERT OR REPLACE INTO remote_snapshot (remote_id, phone, hash, updated_at, contact, partial, pristine) VALUES (?, ?, ?, ?, ?, ?, ?)",
                     [
                         .text(row.remoteID), .text(row.contact.phone.e164), .integer(row.hash),
                         DatabaseValue(row.updatedAt?.millisecondsSinceEpoch), .text(row.storedText),
-                        .integer(row.partial ? 1 : 0),
+                        .integer(row.partial ? 1 : 0), .integer(row.unchangedSinceCreated ? 1 : 0),
                     ])
             }
         }
@@ -166,12 +169,16 @@ extension StateStore {
     }
 
     /// Listed items that lack fields only a read of the contact has, and that are new to
-    /// syncd or changed since it last synced them (their hash or `updatedAt` moved).
+    /// syncd or changed since it last synced them (their hash or `updatedAt` moved). A contact
+    /// syncd created in bulk (the answer had no time) needs no read while the vendor says it
+    /// is unchanged since its creation: it holds what syncd sent.
     public func partialSnapshotsToRead() throws -> [String] {
         try database.query(
             """
             SELECT s.remote_id FROM remote_snapshot s LEFT JOIN links l ON l.remote_id = s.remote_id
-            WHERE s.partial = 1 AND (l.link_id IS NULL OR l.remote_hash IS NOT s.hash OR l.remote_updated_at IS NOT s.updated_at)
+            WHERE s.partial = 1 AND (l.link_id IS NULL
+                OR (l.remote_updated_at IS NULL AND s.pristine = 0)
+                OR (l.remote_updated_at IS NOT NULL AND (l.remote_hash IS NOT s.hash OR l.remote_updated_at IS NOT s.updated_at)))
             ORDER BY s.remote_id
             """
         ).compactMap { $0.string(0) }

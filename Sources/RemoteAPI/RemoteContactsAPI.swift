@@ -9,11 +9,15 @@ public struct RemoteContact: Sendable, Equatable {
     public var contact: Contact
     /// The vendor's `updated_at`; `nil` when an answer carries none (bulk results).
     public var updatedAt: Timestamp?
+    /// The vendor says the contact has not changed since it was created (its `updatedAt` is
+    /// its `createdAt`): a contact syncd created holds what syncd sent.
+    public var unchangedSinceCreated = false
 
-    public init(id: String, contact: Contact, updatedAt: Timestamp?) {
+    public init(id: String, contact: Contact, updatedAt: Timestamp?, unchangedSinceCreated: Bool = false) {
         self.id = id
         self.contact = contact
         self.updatedAt = updatedAt
+        self.unchangedSinceCreated = unchangedSinceCreated
     }
 }
 

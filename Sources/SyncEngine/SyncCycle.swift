@@ -38,11 +38,13 @@ final class SyncCycle {
 
     /// A vendor contact as the snapshot keeps it, hashed over what a list item carries.
     func snapshotRow(_ remote: RemoteContact, partial: Bool = false) -> SnapshotRow {
-        SnapshotRow(
-            remoteID: remote.id, contact: remote.contact, updatedAt: remote.updatedAt,
-            hashing: capabilities.listedFields,
+        var row = SnapshotRow(
+            remoteID: remote.id, contact: remote.contact, updatedAt: remote.updatedAt, hashing: capabilities.listedFields,
             partial: partial)
+        row.unchangedSinceCreated = remote.unchangedSinceCreated
+        return row
     }
+
     func now() -> Timestamp { engine.clock.now() }
 
     init(engine: SyncEngine, state: StateStore, crm: CRMDatabase, options: SyncOptions) {

@@ -58,6 +58,15 @@ struct SuperWabaClient: RemoteContactsAPI {
 
     /// A list item or a detail (camelCase); a detail also has `params`.
     static func decode(_ json: JSON) -> Result<RemoteContact, UnusableRemoteContact> {
+        let pristine = json["createdAt"]?.string != nil && json["createdAt"]?.string == json["updatedAt"]?.string
+        return readContact(json).map { contact in
+            var contact = contact
+            contact.unchangedSinceCreated = pristine
+            return contact
+        }
+    }
+
+    private static func readContact(_ json: JSON) -> Result<RemoteContact, UnusableRemoteContact> {
         ContactFieldsReading.remoteContact(json, frame: .init(updatedAt: "updatedAt")) { phone in
             Contact(
                 phone: phone, name: ContactFieldsReading.text(json["name"]),
