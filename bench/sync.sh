@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sizes=("${@:-10000 100000}")
-vendors="${VENDORS:-waply sendystack superwaba}"
+vendors="${VENDORS:-waply sendystack superwaba qlara}"
 swift build -c release --product syncd >&2
 swift build -c release --product contacts-sim >&2
 work="$(mktemp -d)"
@@ -25,6 +25,7 @@ for vendor in $vendors; do
     for _ in $(seq 50); do [ -s "$dir/port" ] && break; sleep 0.1; done
     port="$(head -n1 "$dir/port")"
     base="http://127.0.0.1:$port"; [ "$vendor" = waply ] && base="$base/v1"
+    [ "$vendor" = qlara ] && base="$base/api/partner-gateway/v1"
     extra=""; [ "$vendor" = superwaba ] && extra=', "org_id": "org-00000000-0000-4000-8000-000000000001"'
     cat >"$dir/config.json" <<JSON
 {"local": {"database": "crm.sqlite", "table": "customers", "key": "id", "default_country": "KE",

@@ -17,13 +17,16 @@ public enum RemoteClients {
             ?? URLSessionTransport(maximumConnections: settings.concurrency, timeout: settings.timeoutSeconds)
         let budget = RequestBudget(
             perWindow: settings.effectiveRequestsPerMinute, window: budgetWindow,
-            learns: settings.requestsPerMinute == nil && settings.provider.learnsRequestLimit)
+            learns: settings.requestsPerMinute == nil && settings.provider.learnsRequestLimit,
+            perSecond: settings.requestsPerMinute == nil ? settings.provider.publishedRequestsPerSecond : nil)
         let authorizer: any Authorizer =
             if let login = settings.login {
                 SuperWabaSession(
                     baseURL: baseURL, login: login, transport: transport, timeout: settings.timeoutSeconds)
             } else {
-                HeaderCredential.bearer(settings.token)
+                settings.provider == .qlara
+                    ? HeaderCredential.apiKey(settings.token, header: "X-Api-Key")
+                    : HeaderCredential.bearer(settings.token)
             }
         let executor = RequestExecutor(
             transport: transport, policy: retry, timeout: settings.timeoutSeconds, budget: budget,
@@ -41,7 +44,7 @@ public enum RemoteClients {
                 baseURL: baseURL, organizationID: organization, executor: executor,
                 concurrency: settings.concurrency)
         case .qlara:
-            throw .unsupported("syncd cannot sync with qlara yet; supported: waply, sendystack, superwaba")
+            return QlaraClient(baseURL: baseURL, executor: executor, concurrency: settings.concurrency)
         }
     }
 }

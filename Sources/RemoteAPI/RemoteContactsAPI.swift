@@ -76,6 +76,11 @@ public struct RemoteCapabilities: Sendable {
     /// Whether a create can set opt-in; where it cannot (SuperWaba starts every contact
     /// opted out), an opted-in contact gets an update right after its create.
     public var createSetsOptIn = true
+    /// Whether updates go to the vendor together (`updateBatch`): Qlara's list memberships
+    /// are one request per list for every contact that joins or leaves it.
+    public var updatesInBatches = false
+    /// Ids per delete request, where the vendor deletes many at once.
+    public var deleteBatchLimit: Int?
 
     public init(
         fields: FieldSet, writableFields: FieldSet, listedFields: FieldSet? = nil, canDelete: Bool,
@@ -141,9 +146,66 @@ public protocol RemoteContactsAPI: Sendable {
     func update(id: String, from old: Contact, to new: Contact, key: String) async throws(RemoteError)
         -> UpdateOutcome
     func delete(id: String) async throws(RemoteError)
+    /// Many updates at once, where the vendor batches part of them; one result an update.
+    func updateBatch(_ updates: [RemoteUpdate]) async throws(RemoteError) -> [Result<
+        UpdateOutcome, RemoteError
+    >]
+    /// Many deletes in one request, where the vendor has it; one result an id.
+    func deleteBatch(_ ids: [String]) async throws(RemoteError) -> [Result<Void, RemoteError>]
+    /// Called once at the start of every cycle, before anything is read: a vendor that keeps
+    /// something of its own for a cycle (Qlara's lists) reads it here.
+    func beginCycle() async throws(RemoteError)
+}
+
+/// One update of a batch.
+public struct RemoteUpdate: Sendable {
+    public var id: String
+    public var from: Contact
+    public var to: Contact
+    public var key: String
+
+    public init(id: String, from: Contact, to: Contact, key: String) {
+        self.id = id
+        self.from = from
+        self.to = to
+        self.key = key
+    }
 }
 
 extension RemoteContactsAPI {
+    public func beginCycle() async throws(RemoteError) {}
+
+    /// One update after another, for vendors with nothing to batch.
+    public func updateBatch(_ updates: [RemoteUpdate]) async throws(RemoteError) -> [Result<
+        UpdateOutcome, RemoteError
+    >] {
+        var results: [Result<UpdateOutcome, RemoteError>] = []
+        for update in updates {
+            do throws(RemoteError) {
+                results.append(
+                    .success(
+                        try await self.update(
+                            id: update.id, from: update.from, to: update.to, key: update.key)))
+            } catch {
+                results.append(.failure(error))
+            }
+        }
+        return results
+    }
+
+    public func deleteBatch(_ ids: [String]) async throws(RemoteError) -> [Result<Void, RemoteError>] {
+        var results: [Result<Void, RemoteError>] = []
+        for id in ids {
+            do throws(RemoteError) {
+                try await delete(id: id)
+                results.append(.success(()))
+            } catch {
+                results.append(.failure(error))
+            }
+        }
+        return results
+    }
+
     public func createBatch(_ contacts: [Contact], key: String) async throws(RemoteError) -> [Result<
         CreateOutcome, RemoteError
     >] {

@@ -28,11 +28,14 @@ public final class RequestBudget: Sendable {
 
     public let window: Double
     private let learns: Bool
+    /// At most this many in any second (Qlara's bursts of 50), besides the window's limit.
+    private let perSecond: Int?
     private let state: Mutex<State>
 
-    public init(perWindow limit: Int?, window: Double = 60, learns: Bool) {
+    public init(perWindow limit: Int?, window: Double = 60, learns: Bool, perSecond: Int? = nil) {
         self.window = window
         self.learns = learns
+        self.perSecond = perSecond
         state = Mutex(State(limit: limit))
     }
 
@@ -59,6 +62,10 @@ public final class RequestBudget: Sendable {
             var start = max(now, state.pauseUntil)
             if let limit = state.limit, inWindow >= limit {
                 start = max(start, state.sent[state.sent.count - limit].addingTimeInterval(window))
+            }
+            if let perSecond, inWindow >= perSecond {
+                // A tenth of a second to spare: requests sent a second apart can arrive closer.
+                start = max(start, state.sent[state.sent.count - perSecond].addingTimeInterval(1.1))
             }
             if state.spacing > 0, let last = state.sent.last {
                 start = max(start, last.addingTimeInterval(state.spacing))

@@ -125,6 +125,9 @@ extension SyncCycle {
                 }
             }
         }
+        if let stop = await sendBatchedUpdatesAndDeletes(items, &results, done: &bulkDone) {
+            return (results, stop)
+        }
         let singles = items.indices.filter { needsRemoteWrite(items[$0]) && !bulkDone.contains($0) }
         let remote = self.remote
         let keys = Dictionary(
@@ -151,6 +154,75 @@ extension SyncCycle {
             }
         }
         return (results, fatal)
+    }
+
+    /// Updates and deletes that the vendor takes together: updates in one `updateBatch`
+    /// (Qlara: a PUT each, memberships one request per list), deletes `deleteBatchLimit` ids
+    /// a request. Returns the error that must end the run.
+    private func sendBatchedUpdatesAndDeletes(
+        _ items: [PlanItem], _ results: inout [RemoteResult], done: inout Set<Int>
+    )
+        async -> SyncError?
+    {
+        let pending = items.indices.filter { needsRemoteWrite(items[$0]) && !done.contains($0) }
+        if capabilities.updatesInBatches {
+            var indices: [Int] = []
+            var updates: [RemoteUpdate] = []
+            for index in pending {
+                guard case .update(let id, let from, let to)? = items[index].remoteWrite else { continue }
+                indices.append(index)
+                updates.append(
+                    RemoteUpdate(id: id, from: from, to: to, key: idempotencyKey(items[index], journal: nil)))
+            }
+            if !updates.isEmpty {
+                do {
+                    let outcomes = try await remote.updateBatch(updates)
+                    for (index, outcome) in zip(indices, outcomes) {
+                        done.insert(index)
+                        switch outcome {
+                        case .success(.unchanged): results[index] = .done(nil)
+                        case .success(.applied(let contact)): results[index] = .done(contact)
+                        case .success(.partly(let contact, let error)):
+                            results[index] = .partly(contact, error)
+                        case .failure(let error):
+                            if let stop = Self.fatal(error) { return stop }
+                            results[index] = .rejected(error)
+                        }
+                    }
+                } catch {
+                    if let stop = Self.fatal(error) { return stop }
+                    for index in indices { results[index] = .rejected(error) }
+                    done.formUnion(indices)
+                }
+            }
+        }
+        if let limit = capabilities.deleteBatchLimit {
+            var indices: [Int] = []
+            var ids: [String] = []
+            for index in pending {
+                guard case .delete(let id)? = items[index].remoteWrite else { continue }
+                indices.append(index)
+                ids.append(id)
+            }
+            for start in stride(from: 0, to: ids.count, by: limit) {
+                let range = start..<min(ids.count, start + limit)
+                do {
+                    let outcomes = try await remote.deleteBatch(Array(ids[range]))
+                    for (index, outcome) in zip(indices[range], outcomes) {
+                        done.insert(index)
+                        switch outcome {
+                        case .success: results[index] = .done(nil)
+                        case .failure(let error): results[index] = .rejected(error)
+                        }
+                    }
+                } catch {
+                    if let stop = Self.fatal(error) { return stop }
+                    for index in indices[range] { results[index] = .rejected(error) }
+                    done.formUnion(indices[range])
+                }
+            }
+        }
+        return nil
     }
 
     /// One remote write.

@@ -39,7 +39,8 @@ final class SyncCycle {
     /// A vendor contact as the snapshot keeps it, hashed over what a list item carries.
     func snapshotRow(_ remote: RemoteContact, partial: Bool = false) -> SnapshotRow {
         var row = SnapshotRow(
-            remoteID: remote.id, contact: remote.contact, updatedAt: remote.updatedAt, hashing: capabilities.listedFields,
+            remoteID: remote.id, contact: remote.contact, updatedAt: remote.updatedAt,
+            hashing: capabilities.listedFields,
             partial: partial)
         row.unchangedSinceCreated = remote.unchangedSinceCreated
         return row
@@ -67,6 +68,7 @@ final class SyncCycle {
         do {
             try SyncEngine.storage { try state.beginCycle() }
             try collectLocalChanges()
+            try await beginRemoteCycle()
             if readsWholeListing {
                 try await listRemote()
                 if capabilities.listsEverything && capabilities.canReadOne {
@@ -102,6 +104,15 @@ final class SyncCycle {
         }
         writeMetrics(outcome: outcome)
         return report
+    }
+
+    /// Lets the vendor's client read what it keeps for a cycle (Qlara's lists).
+    private func beginRemoteCycle() async throws(SyncError) {
+        do {
+            try await remote.beginCycle()
+        } catch {
+            throw SyncEngine.remoteError(error)
+        }
     }
 
     /// A push cycle reads only what the CRM's changes touch, when the vendor allows that and

@@ -18,7 +18,7 @@ public enum SyncdCommand: Sendable, Equatable {
           syncd status --config FILE
           syncd conflicts --config FILE [--limit N]
           syncd explain PHONE --config FILE
-          syncd demo [--dir DIR] [--vendor waply|sendystack|superwaba]
+          syncd demo [--dir DIR] [--vendor waply|sendystack|superwaba|qlara]
 
         Two-way syncs contacts between a CRM table in SQLite and a vendor's contacts API.
 
@@ -150,7 +150,7 @@ public enum SyncdCommand: Sendable, Equatable {
             guard positional.isEmpty else {
                 throw UsageError(message: "unexpected argument '\(positional[0])'")
             }
-            let names = Vendor.allCases.filter { $0 != .qlara }.map(\.rawValue)
+            let names = Vendor.allCases.map(\.rawValue)
             guard let vendor = Vendor(rawValue: vendorName ?? "waply"), names.contains(vendor.rawValue) else {
                 throw UsageError(message: "--vendor must be one of \(names.joined(separator: ", "))")
             }

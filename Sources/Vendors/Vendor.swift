@@ -26,6 +26,9 @@ public enum Vendor: String, Sendable, CaseIterable {
         }
     }
 
+    /// The published burst limit a second, where there is one besides the minute's.
+    public var publishedRequestsPerSecond: Int? { self == .qlara ? 50 : nil }
+
     /// Whether syncd learns this vendor's limit from its 429s (it publishes none).
     public var learnsRequestLimit: Bool { publishedRequestsPerMinute == nil }
 }

@@ -11,7 +11,7 @@ import Testing
 
 @Suite struct ChangeTests {
     /// The vendors every change case runs against.
-    static let dialects: [Dialect] = [.waply, .superwaba]
+    static let dialects: [Dialect] = [.waply, .superwaba, .qlara]
 
     /// A fixture with three contacts synced both ways.
     private func synced(_ dialect: Dialect = .waply, configure: (inout SyncFixture) -> Void = { _ in })

@@ -90,7 +90,7 @@ import Testing
             "syncd")
     }
 
-    @Test(arguments: [Dialect.waply, .superwaba])
+    @Test(arguments: [Dialect.waply, .superwaba, .qlara])
     func killingSyncdAtRandomPointsNeverDuplicatesOrLosesAnything(_ dialect: Dialect) async throws {
         let fixture = try SyncFixture(dialect)
         try fixture.sim.seed(150)

@@ -11,7 +11,7 @@ import Testing
 /// be what a fault-free run gives: the same people on both sides, no duplicates, nothing lost.
 @Suite struct FaultToleranceTests {
     /// The vendors whose every fault is tried.
-    static let dialects: [Dialect] = [.waply, .superwaba]
+    static let dialects: [Dialect] = [.waply, .superwaba, .qlara]
 
     private func fixture(_ dialect: Dialect, timeout: Double = 5) throws -> SyncFixture {
         var fixture = try SyncFixture(dialect)

@@ -161,8 +161,11 @@ import Testing
         #expect(remote["+254720010005"]?["email"] == "d@example.com")
         try fixture.sim.control("DELETE", "/faults")
         try fixture.resetStats()
-        #expect(try await fixture.sync().wroteNothing, "bulk answers carry no timestamps, and nothing is pushed again")
-        #expect(try fixture.sim.stats()["reads"]?.int == 12, "nor read again: SuperWaba says they are as created")
+        #expect(
+            try await fixture.sync().wroteNothing,
+            "bulk answers carry no timestamps, and nothing is pushed again")
+        #expect(
+            try fixture.sim.stats()["reads"]?.int == 12, "nor read again: SuperWaba says they are as created")
     }
 
     @Test func aDuplicateOnASingleCreateIsFoundAndLinked() async throws {

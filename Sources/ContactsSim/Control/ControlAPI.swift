@@ -132,7 +132,10 @@ enum ControlAPI {
     /// The vendor-neutral view of a stored contact (field names as in syncd's contact model).
     static func canonical(_ contact: SimContact, _ state: SimState) -> JSON {
         var tags = contact.tags
-        if state.dialect == .qlara { tags = contact.listIDs.compactMap { state.store.lists[$0]?.name } }
+        // Qlara's lists, in name order: the neutral form of a set of tags.
+        if state.dialect == .qlara {
+            tags = contact.listIDs.compactMap { state.store.lists[$0]?.name }.sorted()
+        }
         var object: JSONObject = [
             "id": .string(contact.id), "phone": JSON(contact.phone), "name": JSON(contact.name),
             "email": JSON(contact.email),

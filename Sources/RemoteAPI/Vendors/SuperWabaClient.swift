@@ -58,7 +58,8 @@ struct SuperWabaClient: RemoteContactsAPI {
 
     /// A list item or a detail (camelCase); a detail also has `params`.
     static func decode(_ json: JSON) -> Result<RemoteContact, UnusableRemoteContact> {
-        let pristine = json["createdAt"]?.string != nil && json["createdAt"]?.string == json["updatedAt"]?.string
+        let pristine =
+            json["createdAt"]?.string != nil && json["createdAt"]?.string == json["updatedAt"]?.string
         return readContact(json).map { contact in
             var contact = contact
             contact.unchangedSinceCreated = pristine
