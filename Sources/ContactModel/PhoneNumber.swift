@@ -65,10 +65,8 @@ public struct PhoneNumber: Sendable, Hashable, Comparable, CustomStringConvertib
 
     /// Reads a phone stored as a number (an INTEGER or REAL column): the digits it holds,
     /// which lost any `+` or leading `0` on the way in. They are read as an international
-    /// number when they can only be one (`14155550100`: too long for a Kenyan number) or
-    /// start with the default country's own calling code, and as a national number of
-    /// `defaultCountry` when they can only be that. Digits that read as two different numbers
-    /// are refused, never guessed.
+    /// number and as a national number of `defaultCountry`; the reading that is a number in
+    /// use wins, and digits that are two different numbers in use are refused, never guessed.
     public static func fromStoredDigits(_ digits: String, defaultCountry: String?) throws(PhoneNumberError)
         -> PhoneNumber
     {
@@ -76,21 +74,40 @@ public struct PhoneNumber: Sendable, Hashable, Comparable, CustomStringConvertib
         else {
             throw .empty
         }
-        let international = NumberingPlan.internationalReadings(of: digits)
-        guard let defaultCountry else { return try normalize("+" + digits) }
+        let international = PhoneNumber.inUse(digits[...])
+        guard let defaultCountry else {
+            guard let international else { throw PhoneNumber.problem(withInternational: digits[...]) }
+            return international
+        }
         guard let home = NumberingPlan.byCountry[defaultCountry.uppercased()] else {
             throw .unknownCountry(defaultCountry)
         }
-        if international.contains(where: { $0.callingCode == home.callingCode })
-            || (!international.isEmpty && !home.allows(Substring(digits)))
-        {
-            return try normalize("+" + digits)
+        let nationalDigits = home.strippingNationalPrefix(digits[...])
+        let national =
+            home.isInUse(nationalDigits) ? PhoneNumber(e164: "+" + home.callingCode + nationalDigits) : nil
+        switch (national, international) {
+        case (let national?, let international?) where national != international:
+            throw .ambiguous(national: national.e164, international: international.e164)
+        case (let national?, _): return national
+        case (nil, let international?): return international
+        case (nil, nil): throw home.problem(with: nationalDigits)
         }
-        guard home.allows(Substring(digits)) else { throw .invalidLength(digits.count) }
-        guard international.isEmpty else {
-            throw .ambiguous(national: "+" + home.callingCode + digits, international: "+" + digits)
-        }
-        return try normalize("+" + home.callingCode + digits)
+    }
+
+    /// The number in use that `digits` (calling code first) spell, if any.
+    static func inUse(_ digits: Substring) -> PhoneNumber? {
+        guard let (code, national) = NumberingPlan.splitCallingCode(digits),
+            let plans = NumberingPlan.byCallingCode[code], plans.contains(where: { $0.isInUse(national) })
+        else { return nil }
+        return PhoneNumber(e164: "+" + digits)
+    }
+
+    /// Why `digits` (calling code first) are no number in use.
+    static func problem(withInternational digits: Substring) -> PhoneNumberError {
+        guard let (code, national) = NumberingPlan.splitCallingCode(digits),
+            let plan = NumberingPlan.byCallingCode[code]?.first
+        else { return .unknownCallingCode }
+        return plan.problem(with: national)
     }
 
     public static func < (lhs: PhoneNumber, rhs: PhoneNumber) -> Bool { lhs.e164 < rhs.e164 }
@@ -110,8 +127,13 @@ public enum PhoneNumberError: Error, Sendable, Equatable, CustomStringConvertibl
     case nationalNumberWithoutCountry
     case unknownCountry(String)
     case invalidLength(Int)
-    /// Digits from a numeric column that read as two different numbers.
+    /// Digits that read as two different numbers in use.
     case ambiguous(national: String, international: String)
+    case tooShort(country: String)
+    case tooLong(country: String)
+    /// The right length, but no range of the country's numbers in use.
+    case notInUse(country: String)
+    case unknownCallingCode
 
     public var description: String {
         switch self {
@@ -122,8 +144,11 @@ public enum PhoneNumberError: Error, Sendable, Equatable, CustomStringConvertibl
         case .unknownCountry(let code): return "unknown country code '\(code)'"
         case .invalidLength(let count): return "\(count) digits; E.164 allows 8 to 15 and no leading 0"
         case .ambiguous(let national, let international):
-            return
-                "stored as a number, it reads as \(national) or \(international); store it as text with its +"
+            return "it reads as \(national) or as \(international); store it with its + and country code"
+        case .tooShort(let country): return "too short for \(country)"
+        case .tooLong(let country): return "too long for \(country)"
+        case .notInUse(let country): return "not a number in use in \(country)"
+        case .unknownCallingCode: return "no country has that calling code"
         }
     }
 }

@@ -53,11 +53,14 @@ struct ColumnMapping: Sendable {
             return fail(.noPhone, "no phone")
         }
         let phone: PhoneNumber
+        var droppedExtension: String?
         do {
             if let digits = phoneValue.flatMap(Self.storedDigits) {
                 phone = try PhoneNumber.fromStoredDigits(digits, defaultCountry: settings.defaultCountry)
             } else {
-                phone = try PhoneNumber.normalize(rawPhone, defaultCountry: settings.defaultCountry)
+                let typed = try PhoneNumber.read(rawPhone, defaultCountry: settings.defaultCountry)
+                phone = typed.number
+                droppedExtension = typed.droppedExtension
             }
         } catch {
             return fail(.invalidPhone, "invalid phone '\(rawPhone)': \(error)")
@@ -78,8 +81,10 @@ struct ColumnMapping: Sendable {
         case .success(let optIn): contact.optIn = optIn
         case .failure(let problem): return fail(problem.kind, problem.reason)
         }
-        return LocalRow(
+        var row = LocalRow(
             key: key, contact: .success(contact), updatedAt: updatedAt, unreadableUpdatedAt: unreadableTime)
+        row.droppedExtension = droppedExtension
+        return row
     }
 
     // MARK: - Values in

@@ -10,6 +10,8 @@ public struct LocalRow: Sendable {
     /// An `updated_at` that is there but is no time (NaN, 1e300, negative, text that is no
     /// date): taken as unknown, and reported.
     public var unreadableUpdatedAt: String?
+    /// An extension typed after the number (`x12`): no vendor keeps one, so it is dropped.
+    public var droppedExtension: String?
 
     public init(
         key: String, contact: Result<Contact, LocalRowProblem>, updatedAt: Timestamp?,

@@ -174,3 +174,31 @@ extension StateStore {
         }
     }
 }
+
+// MARK: - Notes on CRM rows
+
+extension StateStore {
+    /// Something syncd did to a CRM row's value on the way in that its owner should know
+    /// (an extension dropped from a phone); `nil` clears it.
+    public func noteRow(_ key: String, phone: String?, note: String?, at now: Timestamp) throws {
+        guard let note else {
+            try database.run("DELETE FROM row_notes WHERE local_key = ?", [.text(key)])
+            return
+        }
+        try database.run(
+            "INSERT INTO row_notes (local_key, phone, note, at) VALUES (?, ?, ?, ?) ON CONFLICT (local_key) DO UPDATE SET phone = excluded.phone, note = excluded.note, at = excluded.at",
+            [.text(key), DatabaseValue(phone), .text(note), .integer(now.millisecondsSinceEpoch)])
+    }
+
+    public func rowNotes(limit: Int) throws -> [(key: String, phone: String?, note: String)] {
+        try database.query(
+            "SELECT local_key, phone, note FROM row_notes ORDER BY at DESC LIMIT ?", [.integer(Int64(limit))]
+        ).map {
+            ($0.string(0) ?? "", $0.string(1), $0.string(2) ?? "")
+        }
+    }
+
+    public func rowNoteCount() throws -> Int {
+        try database.first("SELECT count(*) FROM row_notes")?.int(0) ?? 0
+    }
+}

@@ -13,7 +13,7 @@ public import SQLite
 public final class StateStore {
     public let database: Database
     public let path: String
-    static let schemaVersion = 1
+    static let schemaVersion = 2
 
     public init(path: String) throws(LocalStoreError) {
         self.path = path
@@ -59,6 +59,7 @@ public final class StateStore {
                     base TEXT, local TEXT, remote TEXT, winner TEXT NOT NULL, reason TEXT, at INTEGER NOT NULL);
                 CREATE TABLE IF NOT EXISTS rejected (side TEXT NOT NULL, ref TEXT NOT NULL, phone TEXT, reason TEXT NOT NULL,
                     attempts INTEGER NOT NULL DEFAULT 1, first_at INTEGER NOT NULL, last_at INTEGER NOT NULL, PRIMARY KEY (side, ref));
+                CREATE TABLE IF NOT EXISTS row_notes (local_key TEXT PRIMARY KEY, phone TEXT, note TEXT NOT NULL, at INTEGER NOT NULL);
                 PRAGMA user_version = \(Self.schemaVersion);
                 """)
         }
@@ -221,6 +222,7 @@ extension StateStore {
 
     public func unindex(localKey: String) throws {
         try database.run("DELETE FROM local_index WHERE local_key = ?", [.text(localKey)])
+        try database.run("DELETE FROM row_notes WHERE local_key = ?", [.text(localKey)])
     }
 
     /// CRM rows with this phone that no link holds for this phone: rows changed this cycle (by

@@ -39,11 +39,29 @@ public final class RequestBudget: Sendable {
         state = Mutex(State(limit: limit))
     }
 
+    /// Records that the request planned for `planned` left at `actual` (later, on a busy
+    /// machine): the windows count when requests left, so the next reservations are made
+    /// from the truth.
+    public func confirm(planned: Date, actual: Date) {
+        guard actual > planned else { return }
+        state.withLock { state in
+            guard let index = state.sent[state.head...].lastIndex(of: planned) else { return }
+            state.sent.remove(at: index)
+            let position = state.sent[state.head...].firstIndex { $0 > actual } ?? state.sent.endIndex
+            state.sent.insert(actual, at: position)
+        }
+    }
+
     /// The limit in force (learned or published); `nil` when none.
     public var currentLimit: Int? { state.withLock { $0.limit } }
 
     /// Reserves a slot; returns how long the caller must wait before sending.
     public func reserve(now: Date = Date()) -> Double {
+        reserveSlot(now: now).timeIntervalSince(now)
+    }
+
+    /// Reserves a slot; returns when the caller may send.
+    public func reserveSlot(now: Date = Date()) -> Date {
         state.withLock { state in
             let cutoff = now.addingTimeInterval(-window)
             while state.head < state.sent.count && state.sent[state.head] <= cutoff { state.head += 1 }
@@ -77,7 +95,7 @@ public final class RequestBudget: Sendable {
             } else {
                 state.sent.append(start)
             }
-            return start.timeIntervalSince(now)
+            return start
         }
     }
 

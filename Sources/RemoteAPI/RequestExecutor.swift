@@ -140,7 +140,10 @@ public final class RequestExecutor: Sendable {
     /// Waits for a slot in the budget; a wait that would take the cycle past its allowance
     /// stops it as deferred (its progress is saved; the next cycle goes on from there).
     private func waitForBudget() async throws(RemoteError) {
-        let wait = budget.reserve()
+        let now = Date()
+        let planned = budget.reserveSlot(now: now)
+        let wait = planned.timeIntervalSince(now)
+        defer { budget.confirm(planned: planned, actual: Date()) }
         guard wait > 0 else { return }
         let total = statistics.withLock { $0.budgetWaited }
         if total + wait > maximumWait {

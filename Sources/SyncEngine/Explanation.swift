@@ -28,7 +28,7 @@ extension SyncEngine {
     public func explain(phone raw: String) async throws(SyncError) -> Explanation {
         let phone: PhoneNumber
         do {
-            phone = try PhoneNumber.normalize(raw, defaultCountry: configuration.local.defaultCountry)
+            phone = try PhoneNumber.read(raw, defaultCountry: configuration.local.defaultCountry).number
         } catch {
             throw SyncError(.usage, "explain: '\(raw)' is not a phone number: \(error)")
         }
@@ -47,7 +47,7 @@ extension SyncEngine {
                 case .success(let contact) where contact.phone == phone: localRow = row
                 case .failure(let problem)
                 where problem.rawPhone.flatMap({
-                    try? PhoneNumber.normalize($0, defaultCountry: configuration.local.defaultCountry)
+                    try? PhoneNumber.read($0, defaultCountry: configuration.local.defaultCountry).number
                 }) == phone: localRow = row
                 default: break
                 }

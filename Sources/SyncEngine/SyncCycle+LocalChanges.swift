@@ -81,6 +81,7 @@ extension SyncCycle {
 
     func change(_ row: LocalRow, at: Timestamp?, replaced: Bool = false) -> LocalChange {
         if let raw = row.unreadableUpdatedAt { noteUnreadableTime(key: row.key, raw) }
+        noteExtension(row)
         switch row.contact {
         case .success(let contact):
             return LocalChange(
@@ -91,6 +92,16 @@ extension SyncCycle {
                 key: row.key, contact: nil, problem: problem, rawPhone: problem.rawPhone,
                 changedAt: at, deleted: false, replaced: replaced)
         }
+    }
+
+    /// A phone's extension is dropped (no vendor keeps one); `syncd status` lists the rows.
+    private func noteExtension(_ row: LocalRow) {
+        guard !options.dryRun else { return }
+        let phone = try? row.contact.get().phone.e164
+        let note = row.droppedExtension.map {
+            "extension \($0) dropped from the phone (vendors keep no extensions)"
+        }
+        try? state.noteRow(row.key, phone: phone, note: note, at: now())
     }
 
     /// An `updated_at` that is no time counts as unknown (the capture time stands in); the

@@ -57,6 +57,11 @@ enum Status {
         console.out(
             "conflicts logged: \(conflicts.count)\(conflicts.first.map { " (latest \($0.at.iso8601(fractionalSeconds: false)): \($0.field) of \($0.phone), \($0.winner) won)" } ?? "") — see 'syncd conflicts'"
         )
+        let notes = (try? state.rowNotes(limit: 50)) ?? []
+        if !notes.isEmpty {
+            console.out("notes on CRM rows: \((try? state.rowNoteCount()) ?? notes.count)")
+            for note in notes { console.out("  \(note.phone ?? "?")  CRM row \(note.key): \(note.note)") }
+        }
         let rejected = (try? state.rejections()) ?? []
         console.out("contacts not synced: \(rejected.count)")
         for rejection in rejected.prefix(50) {

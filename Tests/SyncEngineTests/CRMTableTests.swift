@@ -60,8 +60,8 @@ import Testing
 
     @Test func digitsThatReadAsTwoNumbersAreReportedNotGuessed() async throws {
         let fixture = try fixture(columns: "id INTEGER PRIMARY KEY, mobile INTEGER, \(Self.standardColumns)")
-        // Nine digits: a Kenyan national number, or +44 with seven digits after it.
-        try fixture.crm.run("INSERT INTO customers (mobile, full_name) VALUES (441234567, 'Ambiguous')")
+        // Nine digits in use twice over: a Kenyan landline, or an Austrian number (+43).
+        try fixture.crm.run("INSERT INTO customers (mobile, full_name) VALUES (431280949, 'Ambiguous')")
         let report = try await fixture.sync()
         #expect(report.skipped["invalid phone"] == 1)
         #expect(try fixture.remoteContacts().isEmpty)

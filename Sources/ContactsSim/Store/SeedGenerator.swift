@@ -87,7 +87,11 @@ struct SeedGenerator {
         let last = random.pick(market.lastNames)
         var name = "\(first) \(last)"
         if random.chance(0.01) { name += " 🚀" }
-        let number = (0..<market.digits).map { _ in String(Int.random(in: 0...9, using: &random)) }.joined()
+        // Realistic numbers are numbers in use: draw until the country's plan says so.
+        var number = ""
+        repeat {
+            number = (0..<market.digits).map { _ in String(Int.random(in: 0...9, using: &random)) }.joined()
+        } while PhoneNumber(e164: market.prefix + number)?.isInUse != true
         let created = now.adding(
             milliseconds: -Int64.random(in: 86_400_000...(400 * 86_400_000), using: &random))
         let updated = created.adding(milliseconds: Int64.random(in: 0...(30 * 86_400_000), using: &random))

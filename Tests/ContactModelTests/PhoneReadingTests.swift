@@ -1,0 +1,152 @@
+import Foundation
+import Testing
+
+@testable import ContactModel
+
+/// Reading phones as people type them, measured against libphonenumber on a corpus of CRM-style
+/// strings (`phone-corpus.tsv`, from `scripts/generate-phone-corpus.py`).
+@Suite struct PhoneReadingTests {
+    struct Row {
+        let country: String
+        let typed: String
+        /// libphonenumber's reading, when it calls the number valid.
+        let oracle: String?
+        /// The number the person meant; `nil` for text that means no number.
+        let meant: String?
+        let kind: String
+    }
+
+    static let corpus: [Row] = {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+            "phone-corpus.tsv"
+        ).path
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [] }
+        return text.split(separator: "\n").filter { !$0.hasPrefix("#") }.compactMap { line in
+            let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+            guard fields.count == 5 else { return nil }
+            return Row(
+                country: fields[0], typed: fields[1], oracle: fields[2].isEmpty ? nil : fields[2],
+                meant: fields[3].isEmpty ? nil : fields[3], kind: fields[4])
+        }
+    }()
+
+    static func read(_ row: Row) -> String? {
+        try? PhoneNumber.read(row.typed, defaultCountry: row.country).number.e164
+    }
+
+    @Test func theCorpusIsLargeAndWide() {
+        #expect(Self.corpus.count >= 1500)
+        #expect(Set(Self.corpus.map(\.country)).count >= 40)
+    }
+
+    @Test func agreesWithLibphonenumberOnValidNumbers() {
+        let rows = Self.corpus.filter { $0.oracle != nil && $0.oracle == $0.meant }
+        let disagreements = rows.filter { Self.read($0) != $0.oracle }
+        let share = 1 - Double(disagreements.count) / Double(rows.count)
+        print("valid numbers: \(rows.count), agreement \(String(format: "%.2f", share * 100))%")
+        for row in disagreements.prefix(40) {
+            print(
+                "  disagree: \(row.country) \(row.typed) → \(Self.read(row) ?? "refused") (libphonenumber \(row.oracle ?? ""))"
+            )
+        }
+        #expect(share >= 0.99)
+    }
+
+    @Test func refusesOrReadsAsMeantWhatLibphonenumberCallsInvalid() {
+        let rows = Self.corpus.filter { $0.oracle == nil }
+        let good = rows.filter { row in
+            guard let read = Self.read(row) else { return true }
+            return read == row.meant
+        }
+        let share = Double(good.count) / Double(rows.count)
+        print(
+            "invalid numbers: \(rows.count), refused or read as meant \(String(format: "%.2f", share * 100))%"
+        )
+        for row in rows.filter({ r in !good.contains { $0.typed == r.typed && $0.country == r.country } })
+            .prefix(20)
+        {
+            print(
+                "  not refused: \(row.country) \(row.typed) → \(Self.read(row) ?? "refused") (meant \(row.meant ?? "nothing"))"
+            )
+        }
+        #expect(share >= 0.95)
+    }
+
+    @Test func neverReadsAnotherNumberThanTheOneMeant() {
+        let wrong = Self.corpus.filter { row in
+            guard let meant = row.meant, let read = Self.read(row) else { return false }
+            return read != meant
+        }
+        for row in wrong.prefix(20) {
+            print("  WRONG: \(row.country) \(row.typed) → \(Self.read(row) ?? "") (meant \(row.meant ?? ""))")
+        }
+        #expect(wrong.isEmpty)
+        let misread = Self.corpus.filter { $0.oracle != nil && $0.meant != nil && $0.oracle != $0.meant }
+        let safe = misread.filter { Self.read($0) == nil || Self.read($0) == $0.meant }
+        print(
+            "rows libphonenumber reads as another valid number than meant: \(misread.count); syncd refuses or reads as meant: \(safe.count)"
+        )
+    }
+}
+
+/// What people type, read one by one: each form the CRM holds, and why a number is refused.
+@Suite struct TypedPhoneTests {
+    @Test(
+        arguments: [
+            ("+44 (0)20 7946 0958", "KE", "+442079460958"),
+            ("254712345678", "KE", "+254712345678"),
+            ("009 1 202 456 1111", "NG", "+12024561111"),
+            ("0011 61 2 9876 5432", "AU", "+61298765432"),
+            ("011 44 20 7946 0958", "US", "+442079460958"),
+            ("8~10 1 202 456 1111", "RU", "+12024561111"),
+            ("011 15 2345-6789", "AR", "+5491123456789"),
+            ("0 21 11 98765-4321", "BR", "+5511987654321"),
+            ("8 (812) 123-45-67", "RU", "+78121234567"),
+            ("06 1234 5678", "IT", "+390612345678"),
+            ("Tel: 0712 345 678", "KE", "+254712345678"),
+            ("tel:+254-712-345-678;phone-context=ke", nil, "+254712345678"),
+            ("'0712345678", "KE", "+254712345678"),
+            ("０７１２ ３４５ ６７８", "KE", "+254712345678"),
+            ("+٢٥٤٧١٢٣٤٥٦٧٨", nil, "+254712345678"),
+            ("0712\u{2013}345\u{2013}678", "KE", "+254712345678"),
+            ("0712 345 678 (office)", "KE", "+254712345678"),
+            ("254712345678.0", "KE", "+254712345678"),
+        ] as [(String, String?, String)])
+    func readsWhatPeopleType(_ typed: String, _ country: String?, _ expected: String) throws {
+        #expect(try PhoneNumber.read(typed, defaultCountry: country).number.e164 == expected)
+    }
+
+    @Test(arguments: [
+        ("0712 345 678 x12", "12"), ("+254 712 345 678 ext. 5", "5"), ("0712345678 #204", "204"),
+        ("tel:+254712345678;ext=77", "77"), ("0712 345 678 extension 9", "9"),
+    ])
+    func anExtensionIsReadAndDropped(_ typed: String, _ digits: String) throws {
+        let read = try PhoneNumber.read(typed, defaultCountry: "KE")
+        #expect(read.number.e164 == "+254712345678")
+        #expect(read.droppedExtension == digits)
+    }
+
+    @Test(
+        arguments: [
+            ("0712 34", "KE", "too short for Kenya"),
+            ("(123) 456-7890", "US", "not a number in use in United States"),
+            ("0712 345 678 / 0722 345 678", "KE", "too long for Kenya"),
+            ("+999 1234 5678", nil, "no country has that calling code"),
+            ("0712 345 678, 0722 345 678", "KE", "',' is not allowed in a phone number"),
+            ("0712345678", nil, "a national number needs a country"),
+        ] as [(String, String?, String)])
+    func saysWhyANumberIsRefused(_ typed: String, _ country: String?, _ reason: String) {
+        #expect {
+            try PhoneNumber.read(typed, defaultCountry: country)
+        } throws: { error in
+            "\(error)".hasPrefix(reason)
+        }
+    }
+
+    @Test func digitsThatAreTwoNumbersInUseAreNeverGuessed() {
+        // German: a national number 49 30 123456 (in use), or +49 30 123456 (in use too).
+        #expect(throws: PhoneNumberError.ambiguous(national: "+494930123456", international: "+4930123456")) {
+            try PhoneNumber.read("4930123456", defaultCountry: "DE")
+        }
+    }
+}
