@@ -12,6 +12,8 @@ public struct SnapshotRow: Sendable {
     public var partial: Bool
     /// The vendor says it has not changed since it was created.
     public var unchangedSinceCreated = false
+    /// The listed page it came from (for a listing resumed in a later cycle).
+    public var page: Int?
     /// The contact's stored form, serialized once for both the hash and the row.
     var storedText: String
 
@@ -84,7 +86,7 @@ extension StateStore {
             PRAGMA temp_store = FILE;
             CREATE TEMP TABLE IF NOT EXISTS remote_snapshot (remote_id TEXT PRIMARY KEY, phone TEXT NOT NULL, hash INTEGER NOT NULL,
                 updated_at INTEGER, contact TEXT NOT NULL, partial INTEGER NOT NULL DEFAULT 0, read_in_full INTEGER NOT NULL DEFAULT 0,
-                pristine INTEGER NOT NULL DEFAULT 0);
+                pristine INTEGER NOT NULL DEFAULT 0, page INTEGER);
             CREATE INDEX IF NOT EXISTS temp.remote_snapshot_phone ON remote_snapshot (phone);
             CREATE TEMP TABLE IF NOT EXISTS local_changes (local_key TEXT PRIMARY KEY, phone TEXT, contact TEXT, problem TEXT, problem_kind TEXT,
                 changed_at INTEGER, deleted INTEGER NOT NULL, replaced INTEGER NOT NULL DEFAULT 0);
@@ -104,11 +106,12 @@ extension StateStore {
         try database.transaction(.immediate) {
             for row in rows {
                 try database.run(
-                    "INSERT OR REPLACE INTO remote_snapshot (remote_id, phone, hash, updated_at, contact, partial, pristine) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT OR REPLACE INTO remote_snapshot (remote_id, phone, hash, updated_at, contact, partial, pristine, page) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     [
                         .text(row.remoteID), .text(row.contact.phone.e164), .integer(row.hash),
                         DatabaseValue(row.updatedAt?.millisecondsSinceEpoch), .text(row.storedText),
                         .integer(row.partial ? 1 : 0), .integer(row.unchangedSinceCreated ? 1 : 0),
+                        DatabaseValue(row.page.map(Int64.init)),
                     ])
             }
         }
@@ -190,6 +193,86 @@ extension StateStore {
             "SELECT \(Self.linkColumns) FROM links l WHERE l.remote_id IS NOT NULL AND l.state = 'linked' AND NOT EXISTS (SELECT 1 FROM remote_snapshot s WHERE s.remote_id = l.remote_id)"
         ).compactMap { Self.link($0) }
         for link in links { try body(link) }
+    }
+
+    /// What each linked vendor contact looked like when last synced: its listed hash and
+    /// `updatedAt`, by id — what a listed contact is compared with before anything is stored.
+    public func linkedRemoteStates() throws -> [String: (hash: Int64?, updatedAt: Int64?)] {
+        var states: [String: (hash: Int64?, updatedAt: Int64?)] = [:]
+        try database.forEachRow(
+            "SELECT remote_id, remote_hash, remote_updated_at FROM links WHERE state = 'linked' AND remote_id IS NOT NULL"
+        ) {
+            row in
+            if let id = row.string(0) { states[id] = (row.int64(1), row.int64(2)) }
+        }
+        return states
+    }
+
+    // MARK: - A listing that spans cycles
+
+    /// Keeps a listing cut short (deferred by the request budget) for the next cycle: the
+    /// pages before `nextPage`, what they held that differs from the last sync, and the ids
+    /// they showed.
+    public func saveListing(key: String, nextPage: Int, seen: [String: Int], startedAt: Timestamp) throws {
+        try database.transaction(.immediate) {
+            try database.execute("DELETE FROM listing_rows; DELETE FROM listing_seen;")
+            try database.run(
+                """
+                INSERT INTO listing_rows (remote_id, phone, hash, updated_at, contact, partial, read_in_full, pristine, page)
+                SELECT remote_id, phone, hash, updated_at, contact, partial, read_in_full, pristine, page FROM temp.remote_snapshot
+                WHERE page < ?
+                """, [.integer(Int64(nextPage))])
+            for (id, page) in seen where page < nextPage {
+                try database.run(
+                    "INSERT INTO listing_seen (remote_id, page) VALUES (?, ?)",
+                    [.text(id), .integer(Int64(page))])
+            }
+            let progress: JSON = [
+                "key": .string(key), "next_page": .int(nextPage),
+                "started_at": .string(startedAt.iso8601(fractionalSeconds: true)),
+            ]
+            try setMeta("listing_progress", progress.text)
+        }
+    }
+
+    /// A listing an earlier cycle left unfinished for `key`, loaded into this cycle: the
+    /// page to go on from, when it began, and the ids already seen.
+    public func resumeListing(key: String) throws -> (
+        nextPage: Int, startedAt: Timestamp, seen: [String: Int]
+    )? {
+        guard let text = meta("listing_progress"), let progress = try? JSON.parse(text),
+            progress["key"]?.string == key,
+            let next = progress["next_page"]?.int,
+            let started = progress["started_at"]?.string.flatMap(Timestamp.init(iso8601:))
+        else { return nil }
+        try database.execute(
+            """
+            INSERT OR REPLACE INTO temp.remote_snapshot (remote_id, phone, hash, updated_at, contact, partial, read_in_full, pristine, page)
+            SELECT remote_id, phone, hash, updated_at, contact, partial, read_in_full, pristine, page FROM listing_rows
+            """)
+        var seen: [String: Int] = [:]
+        try database.forEachRow("SELECT remote_id, page FROM listing_seen") { row in
+            if let id = row.string(0) { seen[id] = row.int(1) ?? 0 }
+        }
+        return (next, started, seen)
+    }
+
+    /// Where an unfinished listing stands, for `syncd status`.
+    public func listingProgress() -> (nextPage: Int, startedAt: Timestamp)? {
+        guard let text = meta("listing_progress"), let progress = try? JSON.parse(text),
+            let next = progress["next_page"]?.int,
+            let started = progress["started_at"]?.string.flatMap(Timestamp.init(iso8601:))
+        else { return nil }
+        return (next, started)
+    }
+
+    public func clearListing() throws {
+        guard meta("listing_progress") != nil else { return }
+        try database.transaction(.immediate) {
+            try database.execute(
+                "DELETE FROM listing_rows; DELETE FROM listing_seen; DELETE FROM meta WHERE name = 'listing_progress';"
+            )
+        }
     }
 
     /// Records that a direct read found no contact with this id.

@@ -13,7 +13,7 @@ public import SQLite
 public final class StateStore {
     public let database: Database
     public let path: String
-    static let schemaVersion = 2
+    static let schemaVersion = 3
 
     public init(path: String) throws(LocalStoreError) {
         self.path = path
@@ -60,6 +60,10 @@ public final class StateStore {
                 CREATE TABLE IF NOT EXISTS rejected (side TEXT NOT NULL, ref TEXT NOT NULL, phone TEXT, reason TEXT NOT NULL,
                     attempts INTEGER NOT NULL DEFAULT 1, first_at INTEGER NOT NULL, last_at INTEGER NOT NULL, PRIMARY KEY (side, ref));
                 CREATE TABLE IF NOT EXISTS row_notes (local_key TEXT PRIMARY KEY, phone TEXT, note TEXT NOT NULL, at INTEGER NOT NULL);
+                CREATE TABLE IF NOT EXISTS listing_rows (remote_id TEXT PRIMARY KEY, phone TEXT NOT NULL, hash INTEGER NOT NULL,
+                    updated_at INTEGER, contact TEXT NOT NULL, partial INTEGER NOT NULL, read_in_full INTEGER NOT NULL,
+                    pristine INTEGER NOT NULL, page INTEGER);
+                CREATE TABLE IF NOT EXISTS listing_seen (remote_id TEXT PRIMARY KEY, page INTEGER NOT NULL);
                 PRAGMA user_version = \(Self.schemaVersion);
                 """)
         }

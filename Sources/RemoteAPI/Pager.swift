@@ -21,14 +21,23 @@ struct Pager: Sendable {
     let pageSize: Int
     let concurrency: Int
 
-    /// Pages as they arrive, in any order.
-    func pages(_ fetch: @escaping @Sendable (Int) async throws -> Answer) -> AsyncThrowingStream<
-        RemotePage, any Error
-    > {
-        AsyncThrowingStream { continuation in
+    /// Pages as they arrive, in any order, from the `start`th page on (counted from 0), each
+    /// numbered the same way.
+    func pages(from start: Int = 0, _ fetch: @escaping @Sendable (Int) async throws -> Answer)
+        -> AsyncThrowingStream<RemotePage, any Error>
+    {
+        let first = firstPage
+        let size = pageSize
+        let numbered: @Sendable (Int) async throws -> Answer = { number in
+            var answer = try await fetch(number)
+            answer.page.number = number - first
+            if let total = answer.total { answer.page.pageCount = max(1, (total + size - 1) / size) }
+            return answer
+        }
+        return AsyncThrowingStream { continuation in
             let task = Task {
                 do {
-                    try await walk(fetch) { continuation.yield($0) }
+                    try await walk(from: first + max(0, start), numbered) { continuation.yield($0) }
                     continuation.finish()
                 } catch {
                     continuation.finish(throwing: error)
@@ -38,14 +47,15 @@ struct Pager: Sendable {
         }
     }
 
-    private func walk(_ fetch: @escaping @Sendable (Int) async throws -> Answer, yield: (RemotePage) -> Void)
-        async throws
-    {
-        let first = try await fetch(firstPage)
+    private func walk(
+        from start: Int, _ fetch: @escaping @Sendable (Int) async throws -> Answer,
+        yield: (RemotePage) -> Void
+    ) async throws {
+        let first = try await fetch(start)
         yield(first.page)
         guard let total = first.total else {
             var answer = first
-            var number = firstPage + 1
+            var number = start + 1
             while answer.hasNext == true && answer.count > 0 {
                 answer = try await fetch(number)
                 yield(answer.page)
@@ -54,9 +64,9 @@ struct Pager: Sendable {
             return
         }
         let knownPages = max(1, (total + pageSize - 1) / pageSize)
-        if knownPages > 1 {
+        if firstPage + knownPages - 1 > start {
             try await withThrowingTaskGroup(of: RemotePage.self) { group in
-                var next = firstPage + 1
+                var next = start + 1
                 let last = firstPage + knownPages - 1
                 func launch() {
                     guard next <= last else { return }
@@ -71,7 +81,7 @@ struct Pager: Sendable {
                 }
             }
         }
-        var number = firstPage + knownPages
+        var number = max(start + 1, firstPage + knownPages)
         var latestTotal = total
         while (number - firstPage) * pageSize < latestTotal {
             let extra = try await fetch(number)

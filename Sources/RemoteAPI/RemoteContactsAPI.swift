@@ -31,6 +31,10 @@ public struct UnusableRemoteContact: Error, Sendable, Equatable {
 public struct RemotePage: Sendable {
     public var contacts: [RemoteContact]
     public var unusable: [UnusableRemoteContact]
+    /// The page's number in a paged listing (where a listing can resume).
+    public var number: Int?
+    /// Pages in the whole listing, as far as the vendor said when this page was read.
+    public var pageCount: Int?
 
     public init(contacts: [RemoteContact], unusable: [UnusableRemoteContact] = []) {
         self.contacts = contacts
@@ -73,6 +77,9 @@ public struct RemoteCapabilities: Sendable {
     public var canReadOne: Bool
     /// Rows per bulk create, when the vendor has a bulk endpoint.
     public var batchCreateLimit: Int?
+    /// Contacts per listed page, where the listing is paged: a full cycle costs the book's
+    /// size divided by this.
+    public var listPageSize: Int?
     /// Whether a create can set opt-in; where it cannot (SuperWaba starts every contact
     /// opted out), an opted-in contact gets an update right after its create.
     public var createSetsOptIn = true
@@ -124,10 +131,13 @@ public protocol RemoteContactsAPI: Sendable {
     var capabilities: RemoteCapabilities { get }
     /// Request counts so far.
     var statistics: RequestExecutor.Statistics { get }
+    /// The pipeline every request goes through (its budget and a cycle's wait allowance).
+    var executor: RequestExecutor { get }
 
-    /// The whole listing, page by page as pages arrive (in any order); ends with an error if
-    /// the listing cannot be completed.
-    func listAll() -> AsyncThrowingStream<RemotePage, any Error>
+    /// The whole listing from page `start` on (0: from the beginning, whatever the vendor's
+    /// first page number), page by page as pages arrive (in any order); ends with an error
+    /// if the listing cannot be completed.
+    func listAll(from start: Int) -> AsyncThrowingStream<RemotePage, any Error>
     /// One contact by id; `nil` when the vendor says it does not exist.
     func fetch(id: String) async throws(RemoteError) -> RemoteContact?
     /// The contact with exactly this phone, if the vendor has one.
@@ -173,6 +183,8 @@ public struct RemoteUpdate: Sendable {
 }
 
 extension RemoteContactsAPI {
+    public func listAll() -> AsyncThrowingStream<RemotePage, any Error> { listAll(from: 0) }
+
     public func beginCycle() async throws(RemoteError) {}
 
     /// One update after another, for vendors with nothing to batch.

@@ -52,6 +52,25 @@ public final class RequestBudget: Sendable {
         }
     }
 
+    /// The send times still inside the window, to keep across processes (a timer's back-to-back
+    /// runs share the vendor's limit as much as one process's requests do).
+    public func recentSends(now: Date = Date()) -> [Date] {
+        state.withLock { state in
+            let cutoff = now.addingTimeInterval(-window)
+            return state.sent[state.head...].filter { $0 > cutoff && $0 <= now }
+        }
+    }
+
+    /// Takes over the recent sends of an earlier process, when this budget has sent nothing yet.
+    public func restore(_ sends: [Date], now: Date = Date()) {
+        state.withLock { state in
+            guard state.sent.count == state.head else { return }
+            let cutoff = now.addingTimeInterval(-window)
+            state.sent = sends.filter { $0 > cutoff && $0 <= now }.sorted()
+            state.head = 0
+        }
+    }
+
     /// The limit in force (learned or published); `nil` when none.
     public var currentLimit: Int? { state.withLock { $0.limit } }
 

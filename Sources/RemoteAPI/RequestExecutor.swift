@@ -34,6 +34,9 @@ public final class RequestExecutor: Sendable {
     private let budget: RequestBudget
     /// The longest a cycle may spend waiting for the budget before it stops as deferred.
     private let maximumWait: Double
+    /// What the current cycle may still wait for the budget, and what it had waited when it
+    /// began (the client of a daemon lives across cycles).
+    private let allowance = Mutex((limit: Double?.none, waitedBefore: 0.0))
     private let statistics = Mutex(Statistics())
 
     public init(
@@ -50,6 +53,23 @@ public final class RequestExecutor: Sendable {
     }
 
     public var stats: Statistics { statistics.withLock { $0 } }
+
+    /// Starts a cycle's allowance of waiting for the budget: `seconds`, or the configured
+    /// `remote.max_wait_seconds` when `nil`. A cycle that would wait longer stops as deferred.
+    public func startCycle(maximumWait seconds: Double? = nil) {
+        let waited = statistics.withLock { $0.budgetWaited }
+        allowance.withLock { $0 = (seconds, waited) }
+    }
+
+    /// Seconds this cycle may still wait.
+    private var waitLeft: Double {
+        let waited = statistics.withLock { $0.budgetWaited }
+        let (limit, before) = allowance.withLock { $0 }
+        return (limit ?? maximumWait) - (waited - before)
+    }
+
+    /// The budget this executor keeps to, for saving and restoring across processes.
+    public var requestBudget: RequestBudget { budget }
 
     /// Sends `request`; returns the first answer that is not retried (2xx or a 4xx other
     /// than 429). Throws `.unavailable` once retries run out. Each attempt carries the
@@ -92,7 +112,14 @@ public final class RequestExecutor: Sendable {
                 if response.status != 429 && repeatable == .no {
                     throw RemoteError.outcomeUnknown(lastProblem)
                 }
-                hint = RetryPolicy.hint(in: response)
+                let asked = RetryPolicy.hint(in: response)
+                // The vendor asks for a longer wait than the cycle may spend: stop here,
+                // progress saved, rather than sit it out.
+                if response.status == 429, let asked, asked > waitLeft {
+                    throw RemoteError.deferred(
+                        "the vendor asked syncd to wait \(Int(asked.rounded())) s (HTTP 429)")
+                }
+                hint = asked
             } catch let error as RemoteError {
                 throw error
             } catch Retry.again(let again) {
@@ -145,8 +172,7 @@ public final class RequestExecutor: Sendable {
         let wait = planned.timeIntervalSince(now)
         defer { budget.confirm(planned: planned, actual: Date()) }
         guard wait > 0 else { return }
-        let total = statistics.withLock { $0.budgetWaited }
-        if total + wait > maximumWait {
+        if wait > waitLeft {
             throw .deferred(
                 "the request budget (\(budget.currentLimit.map { "\($0) a minute" } ?? "vendor's limit")) would make this cycle wait over \(Int(maximumWait)) s"
             )

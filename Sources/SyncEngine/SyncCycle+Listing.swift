@@ -6,19 +6,50 @@ import RemoteAPI
 
 /// Reading the vendor's side into the state file, page by page.
 extension SyncCycle {
-    /// Streams the listing into the snapshot table as pages arrive, so memory holds a few
-    /// pages at most. A listing that shows a contact twice is not trusted.
+    /// Reads the listing page by page as pages arrive, comparing each contact with what was
+    /// last synced: one that has not changed costs a hash comparison and nothing is stored;
+    /// what changed (or is new) goes to the snapshot table. A listing the request budget cuts
+    /// short is kept — its place, what it found, the ids it saw — and the next cycle goes on
+    /// from there. A listing that shows a contact twice is not trusted.
     func listRemote() async throws(SyncError) {
         var newest: Timestamp?
         var oldest: Timestamp?
+        let key = "\(vendor):\(configuration.remote.baseURL)"
+        var start = 0
+        var startedAt = now()
+        var duplicates = 0
         do {
-            for try await page in remote.listAll() {
-                // Hashing and serializing happen here, page by page, as pages arrive.
-                let rows = page.contacts.map {
-                    snapshotRow($0, partial: listsPartially)
+            linkedRemote = try state.linkedRemoteStates()
+            if let resumed = try state.resumeListing(key: key),
+                now().millisecondsSinceEpoch - resumed.startedAt.millisecondsSinceEpoch < Self.listingLifetime
+            {
+                (start, startedAt, listedIDs) = (resumed.nextPage, resumed.startedAt, resumed.seen)
+                report.notes.append(
+                    "went on with the \(vendor) listing from page \(start + 1), where an earlier cycle stopped"
+                )
+            }
+        } catch {
+            throw SyncEngine.storageError(error)
+        }
+        var done = Set<Int>()
+        var contiguous = start
+        do {
+            for try await page in remote.listAll(from: start) {
+                var rows: [SnapshotRow] = []
+                for contact in page.contacts {
+                    if listedIDs.updateValue(page.number ?? 0, forKey: contact.id) != nil { duplicates += 1 }
+                    var row = snapshotRow(contact, partial: listsPartially)
+                    if isUnchanged(row) { continue }
+                    row.page = page.number
+                    rows.append(row)
                 }
                 try state.storeSnapshot(rows)
-                report.pulled += rows.count
+                report.pulled += page.contacts.count
+                if let number = page.number {
+                    done.insert(number)
+                    while done.contains(contiguous) { contiguous += 1 }
+                }
+                listedPages = page.pageCount ?? listedPages
                 for unusable in page.unusable {
                     report.skip("\(vendor) contact without a usable phone")
                     report.notes.append("\(vendor) contact \(unusable.id) skipped: \(unusable.reason)")
@@ -28,16 +59,22 @@ extension SyncCycle {
                     oldest = min(oldest ?? stamp, stamp)
                 }
             }
-            let distinct = try state.snapshotCount()
-            if distinct < report.pulled {
+            if duplicates > 0 {
                 throw SyncError(
                     .listing,
-                    "the \(vendor) listing showed \(report.pulled - distinct) contact(s) twice; it changed while being read, so this cycle applies nothing (the next one lists again)"
+                    "the \(vendor) listing showed \(duplicates) contact(s) twice; it changed while being read, so this cycle applies nothing (the next one lists again)"
                 )
             }
+            if !options.dryRun { try state.clearListing() }
         } catch let error as SyncError {
+            if !options.dryRun { try? state.clearListing() }
             throw error
         } catch let error as RemoteError {
+            if case .deferred = error, !options.dryRun, contiguous > 0 {
+                // Cut short by the budget: the next cycle goes on from the first page not read.
+                try? state.saveListing(key: key, nextPage: contiguous, seen: listedIDs, startedAt: startedAt)
+                listingStopped = (contiguous, listedPages)
+            }
             throw SyncEngine.remoteError(error)
         } catch {
             throw SyncEngine.storageError(error)
@@ -45,6 +82,18 @@ extension SyncCycle {
         if case .recentWindow(let size) = capabilities.listing {
             try noteFeedOverflow(window: size, newest: newest, oldest: oldest)
         }
+    }
+
+    /// How long a listing cut short stays worth going on with (older: list again).
+    static let listingLifetime: Int64 = 24 * 3600 * 1000
+
+    /// Whether a listed contact is what syncd last synced: its hash (over the listed fields)
+    /// and, where list items lack fields a read has, its `updatedAt` too.
+    private func isUnchanged(_ row: SnapshotRow) -> Bool {
+        guard let known = linkedRemote[row.remoteID], known.hash == row.hash else { return false }
+        guard row.partial && needsDetails else { return true }
+        if let updated = known.updatedAt { return updated == row.updatedAt?.millisecondsSinceEpoch }
+        return row.unchangedSinceCreated
     }
 
     /// A vendor that lists only the `window` most recently updated contacts (SendyStack's
@@ -70,10 +119,8 @@ extension SyncCycle {
     /// the vendor counts as a deletion (listings shift while contacts change). What the reads
     /// find joins the snapshot; what they do not is marked gone, for planning.
     func readMissingFromListing() async throws(SyncError) {
-        var missing: [String] = []
-        try SyncEngine.storage {
-            try state.forEachLinkMissingFromSnapshot { if let id = $0.remoteID { missing.append(id) } }
-        }
+        // Linked contacts the listing did not show (the snapshot holds only what changed).
+        let missing = linkedRemote.keys.filter { listedIDs[$0] == nil }.sorted()
         for id in missing {
             let fetched: RemoteContact?
             do {

@@ -21,6 +21,14 @@ final class SyncCycle {
     var fullScan = false
     /// CRM rows this cycle whose `updated_at` is no time.
     var unreadableTimes = 0
+    /// Linked vendor contacts as last synced (listed hash, `updatedAt`), by id.
+    var linkedRemote: [String: (hash: Int64?, updatedAt: Int64?)] = [:]
+    /// The ids this cycle's listing showed, with their page.
+    var listedIDs: [String: Int] = [:]
+    /// Pages in the listing, as the vendor last said.
+    var listedPages: Int?
+    /// Where a listing cut short by the budget stopped: the next page, of how many.
+    var listingStopped: (next: Int, of: Int?)?
     /// The client's request count when the cycle began (a daemon's client lives on).
     let requestsAtStart: Int
 
@@ -68,6 +76,8 @@ final class SyncCycle {
         do {
             try SyncEngine.storage { try state.beginCycle() }
             try collectLocalChanges()
+            remote.executor.startCycle(maximumWait: options.maximumWait)
+            restoreBudget()
             try await beginRemoteCycle()
             if readsWholeListing {
                 try await listRemote()
@@ -86,6 +96,7 @@ final class SyncCycle {
                 try finish()
             }
         } catch {
+            saveBudget()
             finishReport()
             let outcome: RunOutcome = error.kind == .deferred ? .deferred : .failed
             if let runID {
@@ -95,6 +106,7 @@ final class SyncCycle {
             writeMetrics(outcome: outcome)
             throw error
         }
+        saveBudget()
         finishReport()
         let outcome: RunOutcome = report.isPartial ? .partial : .synced
         if let runID {
@@ -104,6 +116,28 @@ final class SyncCycle {
         }
         writeMetrics(outcome: outcome)
         return report
+    }
+
+    /// The state file's key for this vendor account's recent requests.
+    private var budgetKey: String {
+        "budget:\(configuration.remote.provider.rawValue):\(configuration.remote.baseURL)"
+    }
+
+    /// Takes over the requests an earlier process sent within the budget's window, so back-to-
+    /// back runs never exceed the vendor's rate between them.
+    private func restoreBudget() {
+        guard let text = state.meta(budgetKey), let times = try? JSON.parse(text).array else { return }
+        remote.executor.requestBudget.restore(
+            times.compactMap(\.double).map { Date(timeIntervalSince1970: $0 / 1000) })
+    }
+
+    /// Keeps this process's recent requests for the next one.
+    func saveBudget() {
+        guard !options.dryRun else { return }
+        let times = remote.executor.requestBudget.recentSends().map {
+            JSON.double(($0.timeIntervalSince1970 * 1000).rounded())
+        }
+        try? state.setMeta(budgetKey, JSON.array(times).text)
     }
 
     /// Lets the vendor's client read what it keeps for a cycle (Qlara's lists).

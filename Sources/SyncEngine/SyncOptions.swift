@@ -7,6 +7,10 @@ public struct SyncOptions: Sendable {
     /// One line a planned change in the report.
     public var listChanges: Bool
     public var scope: Scope
+    /// How long this cycle may wait for the request budget before it stops as deferred
+    /// (progress saved); `nil`: `remote.max_wait_seconds`. The daemon lists in short stretches
+    /// so that CRM edits are pushed between them.
+    public var maximumWait: Double?
 
     /// How much of the vendor's side a cycle reads.
     public enum Scope: String, Sendable {

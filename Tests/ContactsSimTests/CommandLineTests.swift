@@ -59,14 +59,14 @@ import Testing
     }
 
     @Test func theCommandPrintsItsPortFirstAndStopsOnSIGTERM() throws {
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = executable
         process.arguments = ["--dialect", "waply", "--port", "0", "--seed", "25", "--rate", "unlimited"]
         let output = Pipe()
         let errors = Pipe()
         process.standardOutput = output
         process.standardError = errors
-        try ProcessLaunch.run(process)
+        try process.run()
         defer { if process.isRunning { process.terminate() } }
         var firstLine = ""
         while !firstLine.hasSuffix("\n") {
@@ -88,13 +88,13 @@ import Testing
     }
 
     @Test func theCommandExits64OnAUsageError() throws {
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = executable
         process.arguments = ["--dialect", "nope"]
         let errors = Pipe()
         process.standardError = errors
-        process.standardOutput = Pipe()
-        try ProcessLaunch.run(process)
+        process.standardOutput = nil
+        try process.run()
         process.waitUntilExit()
         #expect(process.terminationStatus == 64)
         #expect(

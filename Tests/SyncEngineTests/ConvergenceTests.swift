@@ -119,13 +119,11 @@ import Testing
             // Between attempts, the people on each side keep working.
             try fixture.updateLocal(shared[round], "full_name", .text("CRM edit \(round)"))
             try fixture.editRemote(shared[10 + round], ["name": .string("Vendor edit \(round)")])
-            let process = Process()
+            let process = ChildProcess()
             process.executableURL = syncd
             process.arguments = ["--once", "--config", config]
             process.environment = ["SYNCD_TOKEN": "sim-token"]
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try ProcessLaunch.run(process)
+            try process.run()
             try await Task.sleep(nanoseconds: UInt64.random(in: 10_000_000...400_000_000, using: &generator))
             if process.isRunning {
                 kill(process.processIdentifier, SIGKILL)

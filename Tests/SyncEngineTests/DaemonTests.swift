@@ -74,16 +74,15 @@ final class NotifyListener {
         return path
     }
 
-    private func launch(_ config: String, notify: NotifyListener, logs: Pipe) throws -> Process {
-        let process = Process()
+    private func launch(_ config: String, notify: NotifyListener, logs: Pipe) throws -> ChildProcess {
+        let process = ChildProcess()
         process.executableURL = syncd
         process.arguments = ["run", "--config", config, "--log-format", "json"]
         process.environment = [
             "SYNCD_TOKEN": "sim-token-secret", "NOTIFY_SOCKET": notify.name, "WATCHDOG_USEC": "2000000",
         ]
         process.standardError = logs
-        process.standardOutput = FileHandle.nullDevice
-        try ProcessLaunch.run(process)
+        try process.run()
         return process
     }
 
@@ -330,14 +329,14 @@ final class NotifyListener {
     }
 
     private func analyze(_ arguments: [String], in folder: String) throws -> (Int32, String) {
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = URL(fileURLWithPath: Self.analyzer!)
         process.arguments = arguments
         process.currentDirectoryURL = URL(fileURLWithPath: folder)
         let output = Pipe()
         process.standardOutput = output
         process.standardError = output
-        try ProcessLaunch.run(process)
+        try process.run()
         let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         return (process.terminationStatus, text)

@@ -9,11 +9,10 @@ import Testing
 @Suite struct StorageFailureTests {
     /// `chattr +i` makes a file immutable even for root (who ignores permission bits).
     static func immutable(_ path: String, _ on: Bool) -> Bool {
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/chattr")
         process.arguments = [on ? "+i" : "-i", path]
-        process.standardError = FileHandle.nullDevice
-        guard (try? ProcessLaunch.run(process)) != nil else { return false }
+        guard (try? process.run()) != nil else { return false }
         process.waitUntilExit()
         return process.terminationStatus == 0
     }

@@ -16,6 +16,7 @@ struct QlaraClient: RemoteContactsAPI {
             canDelete: true, canChangePhone: true, canReadOne: true, batchCreateLimit: QlaraClient.importLimit
         )
         capabilities.updatesInBatches = true
+        capabilities.listPageSize = QlaraClient.pageSize
         capabilities.deleteBatchLimit = QlaraClient.batchLimit
         return capabilities
     }()
@@ -180,8 +181,8 @@ struct QlaraClient: RemoteContactsAPI {
     // MARK: - Listing
 
     /// In id order, 1,000 a page, the pages after the first fetched concurrently.
-    func listAll() -> AsyncThrowingStream<RemotePage, any Error> {
-        Pager(firstPage: 0, pageSize: Self.pageSize, concurrency: concurrency).pages { number in
+    func listAll(from start: Int) -> AsyncThrowingStream<RemotePage, any Error> {
+        Pager(firstPage: 0, pageSize: Self.pageSize, concurrency: concurrency).pages(from: start) { number in
             try await page(number)
         }
     }

@@ -59,7 +59,7 @@ struct SendyStackClient: RemoteContactsAPI {
 
     // MARK: - Listing
 
-    func listAll() -> AsyncThrowingStream<RemotePage, any Error> {
+    func listAll(from start: Int) -> AsyncThrowingStream<RemotePage, any Error> {
         AsyncThrowingStream { continuation in
             let task = Task {
                 do {

@@ -16,6 +16,7 @@ struct SuperWabaClient: RemoteContactsAPI {
             listedFields: [.name, .email, .country, .tags, .optIn], canDelete: false, canChangePhone: false,
             canReadOne: true, batchCreateLimit: SuperWabaClient.bulkLimit)
         capabilities.createSetsOptIn = false
+        capabilities.listPageSize = SuperWabaClient.pageSize
         return capabilities
     }()
     static let pageSize = 100
@@ -114,8 +115,8 @@ struct SuperWabaClient: RemoteContactsAPI {
     // MARK: - Listing
 
     /// Oldest first (`created_at asc`), so contacts created while listing land on later pages.
-    func listAll() -> AsyncThrowingStream<RemotePage, any Error> {
-        Pager(firstPage: 1, pageSize: Self.pageSize, concurrency: concurrency).pages { number in
+    func listAll(from start: Int) -> AsyncThrowingStream<RemotePage, any Error> {
+        Pager(firstPage: 1, pageSize: Self.pageSize, concurrency: concurrency).pages(from: start) { number in
             try await page(number)
         }
     }

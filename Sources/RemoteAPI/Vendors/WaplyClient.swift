@@ -8,9 +8,13 @@ import Vendors
 /// `null` removes a key), real deletes, 409 or 422 for a duplicate phone.
 struct WaplyClient: RemoteContactsAPI {
     let provider = RemoteSettings.Provider.waply
-    let capabilities = RemoteCapabilities(
-        fields: [.name, .email, .tags, .attributes], writableFields: [.name, .email, .tags, .attributes],
-        canDelete: true, canChangePhone: true, canReadOne: true)
+    let capabilities: RemoteCapabilities = {
+        var capabilities = RemoteCapabilities(
+            fields: [.name, .email, .tags, .attributes], writableFields: [.name, .email, .tags, .attributes],
+            canDelete: true, canChangePhone: true, canReadOne: true)
+        capabilities.listPageSize = WaplyClient.pageSize
+        return capabilities
+    }()
     static let pageSize = 100
 
     let baseURL: URL
@@ -61,9 +65,9 @@ struct WaplyClient: RemoteContactsAPI {
 
     // MARK: - Listing
 
-    func listAll() -> AsyncThrowingStream<RemotePage, any Error> {
+    func listAll(from start: Int) -> AsyncThrowingStream<RemotePage, any Error> {
         let pager = Pager(firstPage: 1, pageSize: Self.pageSize, concurrency: concurrency)
-        return pager.pages { number in try await page(number) }
+        return pager.pages(from: start) { number in try await page(number) }
     }
 
     private func page(_ number: Int) async throws(RemoteError) -> Pager.Answer {
