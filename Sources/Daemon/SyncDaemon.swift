@@ -86,6 +86,7 @@ public final class SyncDaemon: Sendable {
         defer { heartbeat?.cancel() }
 
         var nextFull = Date()
+        var listingUnfinished = false
         while !flags.withLock({ $0.stop }) {
             if flags.withLock({ flag in
                 defer { flag.reload = false }
@@ -103,11 +104,20 @@ public final class SyncDaemon: Sendable {
                     logger.error("the new configuration was not loaded, the old one stays: \(error)")
                 }
             }
+            // Between the stretches of a long listing, the CRM's edits go first.
+            let pending = watcher.hasPendingChanges()
             let scope: SyncOptions.Scope? =
-                Date() >= nextFull ? .full : (watcher.hasPendingChanges() ? .localChanges : nil)
+                Date() >= nextFull && !(listingUnfinished && pending)
+                ? .full : (pending ? .localChanges : nil)
             if let scope {
-                await cycle(configuration, remote: remote, scope: scope)
-                if scope == .full { nextFull = Date().addingTimeInterval(configuration.sync.intervalSeconds) }
+                let deferred = await cycle(configuration, remote: remote, scope: scope)
+                if scope == .full {
+                    // A full cycle the budget cut short goes on at once from where it stopped:
+                    // the daemon lists at the budget's pace instead of idling to the next interval.
+                    listingUnfinished = deferred
+                    nextFull =
+                        deferred ? Date() : Date().addingTimeInterval(configuration.sync.intervalSeconds)
+                }
             }
             touch()
             try? await Task.sleep(nanoseconds: UInt64(watchInterval * 1_000_000_000))
@@ -120,11 +130,17 @@ public final class SyncDaemon: Sendable {
     /// One cycle in a child task. A stop signal cancels it (it stops before its next request);
     /// if it has not ended `stopGrace` seconds later, it is abandoned — every point a cycle
     /// can stop at is one the next run resumes from — so the process exits in time.
+    /// Returns whether the cycle was deferred by the request budget (to go on at once).
+    @discardableResult
     private func cycle(
         _ configuration: SyncdConfiguration, remote: any RemoteContactsAPI, scope: SyncOptions.Scope
-    ) async {
+    ) async -> Bool {
         let engine = SyncEngine(configuration: configuration, remote: remote)
-        let work = Task { try await engine.runOnce(SyncOptions(scope: scope)) }
+        // A full cycle waits for the budget in short stretches (each one's progress saved), so
+        // the CRM's edits are pushed between them within a couple of seconds.
+        var options = SyncOptions(scope: scope)
+        if scope == .full { options.maximumWait = min(Self.stretch, configuration.remote.maximumWaitSeconds) }
+        let work = Task { [options] in try await engine.runOnce(options) }
         let outcome: Result<SyncReport, any Error>? = await withCheckedContinuation { continuation in
             let resumed = Mutex(false)
             let finish: @Sendable (Result<SyncReport, any Error>?) -> Void = { value in
@@ -157,12 +173,14 @@ public final class SyncDaemon: Sendable {
         guard let outcome else {
             logger.notice(
                 "stopping now; the cycle in flight is left where it stood (the next run resumes it)")
-            return
+            return false
         }
         do {
             let report = try outcome.get()
             // A push cycle that found nothing to push is no news.
-            if scope != .full && report.wroteNothing && !report.isPartial && report.notes.isEmpty { return }
+            if scope != .full && report.wroteNothing && !report.isPartial && report.notes.isEmpty {
+                return false
+            }
             let level: Logger.Level =
                 report.isPartial || !report.notes.isEmpty ? .warning : (report.wroteNothing ? .info : .notice)
             logger.log(
@@ -178,8 +196,10 @@ public final class SyncDaemon: Sendable {
             if flags.withLock({ $0.stop }) {
                 logger.notice("the cycle in flight was stopped; what it finished is saved")
             } else if error.kind == .deferred {
-                logger.notice(error.message)
-                notifier.status("last cycle deferred by the rate limit; it goes on at the next one")
+                // Expected while a large book is listed at the budget's pace: not worth a notice.
+                logger.info(error.message)
+                notifier.status("listing at the request budget's pace; the full cycle goes on")
+                return true
             } else {
                 logger.error(error.message)
                 notifier.status("last cycle failed: \(error.message)")
@@ -187,7 +207,11 @@ public final class SyncDaemon: Sendable {
         } catch {
             logger.error("\(error)")
         }
+        return false
     }
+
+    /// How long a full cycle of the daemon waits for the budget before it lets pushes in.
+    static let stretch = 1.0
 
     private func touch() { lastProgress.withLock { $0 = Date() } }
 

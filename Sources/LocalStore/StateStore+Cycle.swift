@@ -211,25 +211,23 @@ extension StateStore {
     // MARK: - A listing that spans cycles
 
     /// Keeps a listing cut short (deferred by the request budget) for the next cycle: the
-    /// pages before `nextPage`, what they held that differs from the last sync, and the ids
-    /// they showed.
-    public func saveListing(key: String, nextPage: Int, seen: [String: Int], startedAt: Timestamp) throws {
+    /// pages from `fromPage` (where the saved part ended) up to `nextPage`, what they held
+    /// that differs from the last sync, and the ids they showed. Each stretch adds only its
+    /// own pages, so a listing saved in a thousand stretches costs no more than one.
+    public func saveListing(key: String, fromPage: Int, nextPage: Int, seen: [String: Int], startedAt: Timestamp) throws {
         try database.transaction(.immediate) {
-            try database.execute("DELETE FROM listing_rows; DELETE FROM listing_seen;")
+            if fromPage == 0 { try database.execute("DELETE FROM listing_rows; DELETE FROM listing_seen;") }
             try database.run(
                 """
-                INSERT INTO listing_rows (remote_id, phone, hash, updated_at, contact, partial, read_in_full, pristine, page)
+                INSERT OR REPLACE INTO listing_rows (remote_id, phone, hash, updated_at, contact, partial, read_in_full, pristine, page)
                 SELECT remote_id, phone, hash, updated_at, contact, partial, read_in_full, pristine, page FROM temp.remote_snapshot
-                WHERE page < ?
-                """, [.integer(Int64(nextPage))])
-            for (id, page) in seen where page < nextPage {
-                try database.run(
-                    "INSERT INTO listing_seen (remote_id, page) VALUES (?, ?)",
-                    [.text(id), .integer(Int64(page))])
+                WHERE page >= ? AND page < ?
+                """, [.integer(Int64(fromPage)), .integer(Int64(nextPage))])
+            for (id, page) in seen where page >= fromPage && page < nextPage {
+                try database.run("INSERT OR REPLACE INTO listing_seen (remote_id, page) VALUES (?, ?)", [.text(id), .integer(Int64(page))])
             }
             let progress: JSON = [
-                "key": .string(key), "next_page": .int(nextPage),
-                "started_at": .string(startedAt.iso8601(fractionalSeconds: true)),
+                "key": .string(key), "next_page": .int(nextPage), "started_at": .string(startedAt.iso8601(fractionalSeconds: true)),
             ]
             try setMeta("listing_progress", progress.text)
         }
@@ -237,7 +235,9 @@ extension StateStore {
 
     /// A listing an earlier cycle left unfinished for `key`, loaded into this cycle: the
     /// page to go on from, when it began, and the ids already seen.
-    public func resumeListing(key: String) throws -> (
+    /// `knownSeen`: the ids this process already holds for that listing (a daemon going on
+    /// with its own listing), so they are not read back.
+    public func resumeListing(key: String, knownSeen: [String: Int]? = nil) throws -> (
         nextPage: Int, startedAt: Timestamp, seen: [String: Int]
     )? {
         guard let text = meta("listing_progress"), let progress = try? JSON.parse(text),
@@ -250,6 +250,7 @@ extension StateStore {
             INSERT OR REPLACE INTO temp.remote_snapshot (remote_id, phone, hash, updated_at, contact, partial, read_in_full, pristine, page)
             SELECT remote_id, phone, hash, updated_at, contact, partial, read_in_full, pristine, page FROM listing_rows
             """)
+        if let knownSeen { return (next, started, knownSeen) }
         var seen: [String: Int] = [:]
         try database.forEachRow("SELECT remote_id, page FROM listing_seen") { row in
             if let id = row.string(0) { seen[id] = row.int(1) ?? 0 }

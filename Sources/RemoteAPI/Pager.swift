@@ -75,10 +75,19 @@ struct Pager: Sendable {
                     next += 1
                 }
                 for _ in 0..<max(1, concurrency) { launch() }
-                while let page = try await group.next() {
-                    yield(page)
-                    launch()
+                // When one page fails (the budget defers the cycle, say), the pages already
+                // on the wire are still taken: a listing that goes on later need not ask again.
+                var failure: (any Error)?
+                while true {
+                    do {
+                        guard let page = try await group.next() else { break }
+                        yield(page)
+                        if failure == nil { launch() }
+                    } catch {
+                        failure = failure ?? error
+                    }
                 }
+                if let failure { throw failure }
             }
         }
         var number = max(start + 1, firstPage + knownPages)
