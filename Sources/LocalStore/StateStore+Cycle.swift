@@ -214,7 +214,9 @@ extension StateStore {
     /// pages from `fromPage` (where the saved part ended) up to `nextPage`, what they held
     /// that differs from the last sync, and the ids they showed. Each stretch adds only its
     /// own pages, so a listing saved in a thousand stretches costs no more than one.
-    public func saveListing(key: String, fromPage: Int, nextPage: Int, seen: [String: Int], startedAt: Timestamp) throws {
+    public func saveListing(
+        key: String, fromPage: Int, nextPage: Int, seen: [String: Int], startedAt: Timestamp
+    ) throws {
         try database.transaction(.immediate) {
             if fromPage == 0 { try database.execute("DELETE FROM listing_rows; DELETE FROM listing_seen;") }
             try database.run(
@@ -224,10 +226,13 @@ extension StateStore {
                 WHERE page >= ? AND page < ?
                 """, [.integer(Int64(fromPage)), .integer(Int64(nextPage))])
             for (id, page) in seen where page >= fromPage && page < nextPage {
-                try database.run("INSERT OR REPLACE INTO listing_seen (remote_id, page) VALUES (?, ?)", [.text(id), .integer(Int64(page))])
+                try database.run(
+                    "INSERT OR REPLACE INTO listing_seen (remote_id, page) VALUES (?, ?)",
+                    [.text(id), .integer(Int64(page))])
             }
             let progress: JSON = [
-                "key": .string(key), "next_page": .int(nextPage), "started_at": .string(startedAt.iso8601(fractionalSeconds: true)),
+                "key": .string(key), "next_page": .int(nextPage),
+                "started_at": .string(startedAt.iso8601(fractionalSeconds: true)),
             ]
             try setMeta("listing_progress", progress.text)
         }

@@ -72,7 +72,8 @@ extension SyncCycle {
         } catch let error as RemoteError {
             if case .deferred = error, !options.dryRun, contiguous > 0 {
                 // Cut short by the budget: the next cycle goes on from the first page not read.
-                try? state.saveListing(key: key, fromPage: start, nextPage: contiguous, seen: listedIDs, startedAt: startedAt)
+                try? state.saveListing(
+                    key: key, fromPage: start, nextPage: contiguous, seen: listedIDs, startedAt: startedAt)
                 listingStopped = (contiguous, listedPages)
             }
             throw SyncEngine.remoteError(error)
