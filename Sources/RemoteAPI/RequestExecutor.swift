@@ -174,7 +174,7 @@ public final class RequestExecutor: Sendable {
         guard wait > 0 else { return }
         if wait > waitLeft {
             throw .deferred(
-                "the request budget (\(budget.currentLimit.map { "\($0) a minute" } ?? "vendor's limit")) would make this cycle wait over \(Int(maximumWait)) s"
+                "the request budget (\(budget.currentLimit.map { "\($0) a minute" } ?? "vendor's limit")) would make this cycle wait over \(maximumWait.formatted(.number.precision(.fractionLength(0...1)))) s"
             )
         }
         statistics.withLock { $0.budgetWaited += wait }

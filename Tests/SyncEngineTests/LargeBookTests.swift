@@ -1,0 +1,92 @@
+import Configuration
+import ContactsSim
+import Foundation
+import JSON
+import RemoteAPI
+import SyncEngine
+import TestSupport
+import Testing
+
+/// A book bigger than one budget window: cycles go on where the last one stopped, keep to
+/// the vendor's limit across runs, and stop rather than wait out a long 429.
+@Suite struct LargeBookTests {
+    /// Ten requests a two-second "minute", so the test need not wait for real ones.
+    func engine(_ fixture: SyncFixture) throws -> SyncEngine {
+        SyncEngine(
+            configuration: fixture.configuration,
+            remote: try RemoteClients.make(
+                fixture.configuration.remote, retry: SyncFixture.quickRetries, budgetWindow: 2))
+    }
+
+    func listRequests(_ fixture: SyncFixture) throws -> Int {
+        try fixture.sim.stats()["endpoints"]?["GET /v1/contacts"]?.object?.compactMap(\.value.int)
+            .reduce(0, +) ?? 0
+    }
+
+    @Test func aTwentyPageBookIsListedAcrossCyclesWithoutAskingForAPageTwice() async throws {
+        var fixture = try SyncFixture()
+        fixture.configuration.remote.requestsPerMinute = 10
+        fixture.configuration.remote.maximumWaitSeconds = 0.5
+        fixture.configuration.remote.concurrency = 4
+        try fixture.sim.seed(2000)
+        let (pull, cutShort) = try await runUntilFinished(fixture)
+        #expect(pull?.local.created == 2000 && cutShort >= 1, "cut short \(cutShort) time(s), then finished")
+        #expect(try fixture.localRows().count == 2000)
+        let pages = try listRequests(fixture)
+        #expect(pages >= 20 && pages <= 21, "\(pages) list requests for 20 pages: none asked twice")
+        // The next full cycle starts afresh from the first page, and goes on the same way.
+        try await fixture.wait(seconds: 2.1)
+        let (quiet, _) = try await runUntilFinished(fixture)
+        #expect(quiet?.wroteNothing == true && quiet?.pulled ?? 0 <= 2000)
+        let again = try listRequests(fixture) - pages
+        #expect(again >= 20 && again <= 21, "\(again) list requests for 20 pages")
+        #expect(try fixture.sim.stats()["endpoints"]?["GET /v1/contacts"]?["429"] == nil)
+    }
+
+    /// Runs cycles (each a fresh process's worth: a new client) until one finishes.
+    func runUntilFinished(_ fixture: SyncFixture) async throws -> (SyncReport?, cutShort: Int) {
+        var cutShort = 0
+        for _ in 0..<8 {
+            do {
+                return (try await engine(fixture).runOnce(), cutShort)
+            } catch let error as SyncError where error.kind == .deferred {
+                cutShort += 1
+                try await fixture.wait(seconds: 2.1)
+            }
+        }
+        return (nil, cutShort)
+    }
+
+    @Test func aSecondRunRightAfterTheFirstKnowsWhatTheFirstSpent() async throws {
+        var fixture = try SyncFixture(simulator: { $0.rateLimit = RateLimit(perMinute: 1000, perSecond: 50) })
+        fixture.configuration.remote.requestsPerMinute = 30
+        fixture.configuration.remote.maximumWaitSeconds = 0.2
+        try fixture.sim.control("PATCH", "/settings", json: ["rate_per_minute": 30])
+        for index in 0..<40 { try fixture.insertLocal("+2547920\(String(10_000 + index))") }
+        await #expect { try await fixture.sync() } throws: { ($0 as? SyncError)?.kind == .deferred }
+        #expect(try fixture.remoteContacts().count == 29)
+        // Another process (a fresh client) straight after: the minute is spent, so it waits
+        // for nothing and sends nothing, rather than drawing the vendor's 429.
+        let before = try fixture.sim.stats()["total"]
+        await #expect { try await fixture.sync() } throws: { ($0 as? SyncError)?.kind == .deferred }
+        #expect(try fixture.sim.stats()["total"] == before, "not one request more")
+        #expect(try fixture.sim.stats()["endpoints"]?["GET /v1/contacts"]?["429"] == nil)
+        #expect(try fixture.sim.stats()["endpoints"]?["POST /v1/contacts"]?["429"] == nil)
+    }
+
+    @Test func a429AskingForLongerThanTheCycleMayWaitDefersIt() async throws {
+        var fixture = try SyncFixture()
+        fixture.configuration.remote.maximumWaitSeconds = 2
+        for index in 0..<3 { try fixture.insertLocal("+2547930\(String(10_000 + index))") }
+        try fixture.sim.faults(["force_429_next": 1, "retry_after_seconds": 600])
+        await #expect {
+            try await fixture.sync()
+        } throws: { error in
+            guard let error = error as? SyncError, error.kind == .deferred else { return false }
+            return error.message.contains("600")
+        }
+        try fixture.sim.control("DELETE", "/faults")
+        try await fixture.sync()
+        #expect(try fixture.remoteContacts().count == 3, "the next cycle does the work")
+    }
+}
