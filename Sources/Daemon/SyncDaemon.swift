@@ -82,6 +82,7 @@ public final class SyncDaemon: Sendable {
         logger.notice(
             "syncd running: \(configuration.local.table) in \(configuration.local.database) with \(configuration.remote.provider.rawValue), a full cycle every \(Int(configuration.sync.intervalSeconds)) s"
         )
+        warnIfFullCyclesCannotRest(configuration)
         let heartbeat = startWatchdog()
         defer { heartbeat?.cancel() }
 
@@ -97,6 +98,7 @@ public final class SyncDaemon: Sendable {
                 do {
                     (configuration, remote, watcher) = try prepare()
                     logger.notice("configuration reloaded")
+                    warnIfFullCyclesCannotRest(configuration)
                     nextFull = Date()
                 } catch let error as StartError {
                     logger.error("the new configuration was not loaded, the old one stays: \(error.message)")
@@ -208,6 +210,15 @@ public final class SyncDaemon: Sendable {
             logger.error("\(error)")
         }
         return false
+    }
+
+    /// A book whose listing outlasts the interval gets full cycles back to back: said once,
+    /// at start and on reload, with the interval that would let them rest.
+    private func warnIfFullCyclesCannotRest(_ configuration: SyncdConfiguration) {
+        let cost = SyncEngine.fullCycleCost(configuration)
+        if let warning = cost?.warning(interval: configuration.sync.intervalSeconds) {
+            logger.warning(warning)
+        }
     }
 
     /// How long a full cycle of the daemon waits for the budget before it lets pushes in.

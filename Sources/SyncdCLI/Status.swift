@@ -42,6 +42,24 @@ enum Status {
             if let error = run.error { line += "  error: \(error)" }
             console.out(line)
         }
+        if let links = try? state.linkCount() {
+            let cost = FullCycleCost(
+                contacts: links, vendor: configuration.remote.provider,
+                requestsPerMinute: configuration.remote.effectiveRequestsPerMinute)
+            let pace =
+                cost.secondsAtBudget.map {
+                    ", at least \(FullCycleCost.describe($0)) at \(cost.requestsPerMinute ?? 0) a minute"
+                } ?? ""
+            console.out("full cycle: \(links) contacts linked, \(cost.requests) listing request(s)\(pace)")
+            if let warning = cost.warning(interval: configuration.sync.intervalSeconds) {
+                console.out("  warning: \(warning)")
+            }
+        }
+        if let progress = state.listingProgress() {
+            console.out(
+                "listing in progress: goes on from page \(progress.nextPage + 1) (started \(progress.startedAt.iso8601(fractionalSeconds: false)))"
+            )
+        }
         if let consumer = state.meta("consumer_id"),
             let crm = try? CRMDatabase(settings: configuration.local, consumer: consumer, readOnly: true)
         {

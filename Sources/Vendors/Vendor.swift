@@ -29,6 +29,19 @@ public enum Vendor: String, Sendable, CaseIterable {
     /// The published burst limit a second, where there is one besides the minute's.
     public var publishedRequestsPerSecond: Int? { self == .qlara ? 50 : nil }
 
+    /// How many contacts one listing request returns, at the most the vendor allows; for
+    /// SendyStack, its whole listing (the 500 most recently updated) in one request.
+    public var listPageSize: Int {
+        switch self {
+        case .waply, .superwaba: return 100
+        case .qlara: return 1000
+        case .sendystack: return 500
+        }
+    }
+
+    /// Whether the listing shows the whole book (SendyStack's shows only the most recent).
+    public var listsWholeBook: Bool { self != .sendystack }
+
     /// Whether syncd learns this vendor's limit from its 429s (it publishes none).
     public var learnsRequestLimit: Bool { publishedRequestsPerMinute == nil }
 }

@@ -20,12 +20,14 @@ final class CapturedConsole: Console {
 
 @Suite struct CommandLineTests {
     /// A config file for a fixture, token in the environment.
-    private func configFile(_ fixture: SyncFixture, extra: String = "") throws -> String {
+    private func configFile(
+        _ fixture: SyncFixture, extra: String = "", remote: String = #""requests_per_minute": 1000000"#
+    ) throws -> String {
         let path = fixture.directory + "/config.json"
         let json = """
             {"local": {"database": "crm.sqlite", "table": "customers", "key": "id", "default_country": "KE",
                        "columns": {"phone": "mobile", "name": "full_name", "email": "email", "tags": "tags", "attributes": "extra", "updated_at": "updated_at"}},
-             "remote": {"provider": "\(fixture.sim.dialect.rawValue)", "base_url": "\(fixture.sim.simulator.baseURL)", "token_env": "SYNCD_TOKEN", "requests_per_minute": 1000000}\(extra)}
+             "remote": {"provider": "\(fixture.sim.dialect.rawValue)", "base_url": "\(fixture.sim.simulator.baseURL)", "token_env": "SYNCD_TOKEN", \(remote)}\(extra)}
             """
         try json.write(toFile: path, atomically: true, encoding: .utf8)
         return path
@@ -256,6 +258,23 @@ final class CapturedConsole: Console {
                 == .success)
         #expect(console.stdout.contains("interrupted"))
         #expect(!console.stdout.contains("running"))
+    }
+
+    @Test func statusShowsWhatAFullCycleCostsAndAListingInProgress() async throws {
+        let fixture = try SyncFixture()
+        try fixture.sim.seed(300)
+        // Two requests a minute: the listing of three pages stops after two.
+        let config = try configFile(
+            fixture, extra: #", "sync": {"state": "state.sqlite"}"#,
+            remote: #""requests_per_minute": 2, "max_wait_seconds": 1"#)
+        #expect(
+            await Syncd.main(
+                arguments: ["--once", "--config", config], environment: ["SYNCD_TOKEN": "sim-token"],
+                console: CapturedConsole()) == .temporaryFailure)
+        let console = CapturedConsole()
+        _ = await Syncd.main(arguments: ["status", "--config", config], environment: [:], console: console)
+        #expect(console.stdout.contains("listing in progress: goes on from page 3"), "\(console.stdout)")
+        #expect(console.stdout.contains("full cycle: 0 contacts linked, 1 listing request(s)"))
     }
 
     @Test func eachCycleCountsItsOwnRequests() async throws {

@@ -20,7 +20,7 @@ struct QlaraClient: RemoteContactsAPI {
         capabilities.deleteBatchLimit = QlaraClient.batchLimit
         return capabilities
     }()
-    static let pageSize = 1000
+    static let pageSize = Vendor.qlara.listPageSize
     /// Ids per delete, and contacts per membership request.
     static let batchLimit = 1000
     /// Rows per CSV import.

@@ -14,7 +14,7 @@ struct SendyStackClient: RemoteContactsAPI {
         writableFields: [.name, .country, .tags, .attributes],
         canDelete: false, canChangePhone: false, listing: .recentWindow(size: listCap), canReadOne: false,
         batchCreateLimit: 1000)
-    static let listCap = 500
+    static let listCap = Vendor.sendystack.listPageSize
 
     let baseURL: URL
     let executor: RequestExecutor

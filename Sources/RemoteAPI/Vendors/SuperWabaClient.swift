@@ -19,7 +19,7 @@ struct SuperWabaClient: RemoteContactsAPI {
         capabilities.listPageSize = SuperWabaClient.pageSize
         return capabilities
     }()
-    static let pageSize = 100
+    static let pageSize = Vendor.superwaba.listPageSize
     static let bulkLimit = 1000
 
     let baseURL: URL

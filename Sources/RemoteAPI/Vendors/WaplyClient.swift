@@ -15,7 +15,7 @@ struct WaplyClient: RemoteContactsAPI {
         capabilities.listPageSize = WaplyClient.pageSize
         return capabilities
     }()
-    static let pageSize = 100
+    static let pageSize = Vendor.waply.listPageSize
 
     let baseURL: URL
     let executor: RequestExecutor
