@@ -100,6 +100,19 @@ extension StateStore {
         try database.run("DELETE FROM runs WHERE id <= (SELECT max(id) FROM runs) - 10000")
     }
 
+    /// Whether every run since the last one that synced (but `current`) ended cleanly. Only
+    /// then is each of syncd's own CRM writes since that sync known to be in the row index;
+    /// a run killed (or failed) between writing a CRM row and indexing it leaves one that is
+    /// not, and its own writes must be looked at again.
+    public func runsEndedCleanlySinceLastSync(current: Int64?) throws -> Bool {
+        try database.first(
+            """
+            SELECT count(*) FROM runs
+            WHERE id > coalesce((SELECT max(id) FROM runs WHERE outcome IN ('synced', 'partial')), 0)
+              AND id != ? AND (finished_at IS NULL OR outcome = 'failed')
+            """, [.integer(current ?? -1)])?.int(0) == 0
+    }
+
     /// The newest runs first: (started, finished, outcome, summary, error).
     public func recentRuns(limit: Int) throws -> [(
         started: Timestamp, finished: Timestamp?, outcome: RunOutcome?, summary: JSON?, error: String?

@@ -47,7 +47,9 @@ extension SyncCycle {
     }
 
     private func readCapturedChanges() throws {
-        let captured = try crm.changes(after: try crm.acknowledgedSequence(), upTo: coveredSequence)
+        let captured = try crm.changes(
+            after: try crm.acknowledgedSequence(), upTo: coveredSequence,
+            skippingOwn: try state.runsEndedCleanlySinceLastSync(current: runID))
         var keys = captured.map(\.key)
         // Rows the vendor rejected are tried again each cycle (up to a cap).
         for rejection in try state.rejections()

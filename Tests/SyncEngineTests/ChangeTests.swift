@@ -117,6 +117,30 @@ import Testing
         #expect(try fixture.writes() == 0)
     }
 
+    @Test func ownWritesAreLeftOutInSQLUnlessARunEndedUncleanly() async throws {
+        let fixture = try SyncFixture()
+        try fixture.insertLocal("+254700000001", name: "Ann")
+        try await fixture.sync()
+        try fixture.sim.seed(50)
+        try await fixture.sync()  // pulls 50 contacts: 50 of syncd's own inserts in the outbox
+        try fixture.updateLocal("+254700000001", "full_name", "Ann B")
+        let state = try StateStore(path: fixture.configuration.sync.state)
+        let crm = try CRMDatabase(
+            settings: fixture.configuration.local, consumer: try #require(state.meta("consumer_id")))
+        let newest = try #require(try fixture.crm.first("SELECT max(seq) FROM _syncd_outbox")?.int64(0))
+        let after = try crm.acknowledgedSequence()
+        #expect(try state.runsEndedCleanlySinceLastSync(current: nil))
+        #expect(
+            try crm.changes(after: after, upTo: newest, skippingOwn: true).count == 1, "only the CRM's edit")
+        #expect(try crm.changes(after: after, upTo: newest).count == 51)
+        // A run killed mid-way: its own writes may be missing from the index, so all count.
+        _ = try state.startRun(at: Timestamp(millisecondsSinceEpoch: 1))
+        #expect(try !state.runsEndedCleanlySinceLastSync(current: nil))
+        let report = try await fixture.sync()
+        #expect(report.remote.updated == 1 && report.local.created == 0)
+        #expect(try state.runsEndedCleanlySinceLastSync(current: nil), "a clean sync since")
+    }
+
     @Test(arguments: dialects) func aCRMWithoutUpdatedAtUsesTheCaptureTime(_ dialect: Dialect) async throws {
         let fixture = try SyncFixture(dialect, updatedAtColumn: false)
         try fixture.insertLocal("+254700000001", name: "Ann")

@@ -19,7 +19,7 @@ import Testing
 
     static let canMakeImmutable: Bool = {
         let probe = NSTemporaryDirectory() + "syncd-chattr-probe-\(UUID().uuidString.prefix(6))"
-        FileManager.default.createFile(atPath: probe, contents: Data())
+        _ = FileManager.default.createFile(atPath: probe, contents: Data())
         defer {
             _ = immutable(probe, false)
             try? FileManager.default.removeItem(atPath: probe)
