@@ -24,6 +24,8 @@ public final class SyncDaemon: Sendable {
     private let logger: Logger
     private let notifier: SystemdNotifier
     private let makeRemote: RemoteFactory
+    /// Whether the daemon answers SIGTERM, SIGINT and SIGHUP (not inside another program).
+    private let handlesSignals: Bool
     /// How often the CRM's change log is looked at.
     private let watchInterval: Double
     /// How long a stopping cycle may take before it is abandoned.
@@ -40,8 +42,10 @@ public final class SyncDaemon: Sendable {
 
     public init(
         configPath: String, environment: [String: String], logger: Logger, notifier: SystemdNotifier,
-        watchInterval: Double = 0.5, makeRemote: @escaping RemoteFactory
+        watchInterval: Double = 0.5, handlesSignals: Bool = true,
+        makeRemote: @escaping RemoteFactory
     ) {
+        self.handlesSignals = handlesSignals
         self.configPath = configPath
         self.environment = environment
         self.logger = logger
@@ -50,11 +54,14 @@ public final class SyncDaemon: Sendable {
         self.makeRemote = makeRemote
     }
 
+    /// Stops the daemon as SIGTERM does: after the current request, what it finished saved.
+    public func stop() { flags.withLock { $0.stop = true } }
+
     /// Runs until stopped; returns the process exit code.
     public func run() async -> Int32 {
-        let signals = Signals()
+        let listener = Signals(handlesSignals ? [SIGTERM, SIGINT, SIGHUP] : [])
         let signalTask = Task { [self] in
-            for await number in signals.stream {
+            for await number in listener.stream {
                 if number == SIGHUP {
                     logger.notice("SIGHUP: reloading \(configPath)")
                     flags.withLock { $0.reload = true }

@@ -52,6 +52,15 @@ public final class RequestBudget: Sendable {
         }
     }
 
+    /// Gives back a slot reserved for a request that will not be sent (its cycle deferred,
+    /// or cancelled while waiting), so it does not count against the window.
+    public func release(planned: Date) {
+        state.withLock { state in
+            guard let index = state.sent[state.head...].lastIndex(of: planned) else { return }
+            state.sent.remove(at: index)
+        }
+    }
+
     /// The send times still inside the window, to keep across processes (a timer's back-to-back
     /// runs share the vendor's limit as much as one process's requests do).
     public func recentSends(now: Date = Date()) -> [Date] {

@@ -170,15 +170,21 @@ public final class RequestExecutor: Sendable {
         let now = Date()
         let planned = budget.reserveSlot(now: now)
         let wait = planned.timeIntervalSince(now)
-        defer { budget.confirm(planned: planned, actual: Date()) }
-        guard wait > 0 else { return }
+        guard wait > 0 else { return budget.confirm(planned: planned, actual: Date()) }
         if wait > waitLeft {
+            budget.release(planned: planned)
             throw .deferred(
                 "the request budget (\(budget.currentLimit.map { "\($0) a minute" } ?? "vendor's limit")) would make this cycle wait over \(maximumWait.formatted(.number.precision(.fractionLength(0...1)))) s"
             )
         }
         statistics.withLock { $0.budgetWaited += wait }
-        try await Self.sleep(seconds: wait)
+        do {
+            try await Self.sleep(seconds: wait)
+        } catch {
+            budget.release(planned: planned)
+            throw error
+        }
+        budget.confirm(planned: planned, actual: Date())
     }
 
     /// Sends outside the caller's cancellation: a request already on the wire runs to its

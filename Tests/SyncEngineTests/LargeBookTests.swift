@@ -1,7 +1,9 @@
 import Configuration
 import ContactsSim
+import Daemon
 import Foundation
 import JSON
+import LocalStore
 import RemoteAPI
 import SyncEngine
 import TestSupport
@@ -25,7 +27,7 @@ import Vendors
     }
 
     @Test func aTwentyPageBookIsListedAcrossCyclesWithoutAskingForAPageTwice() async throws {
-        var fixture = try SyncFixture()
+        let fixture = try SyncFixture()
         // Five requests a window: twenty pages take four windows, however slow the machine.
         fixture.configuration.remote.requestsPerMinute = 5
         fixture.configuration.remote.maximumWaitSeconds = 0.5
@@ -60,7 +62,7 @@ import Vendors
     }
 
     @Test func aSecondRunRightAfterTheFirstKnowsWhatTheFirstSpent() async throws {
-        var fixture = try SyncFixture(simulator: { $0.rateLimit = RateLimit(perMinute: 1000, perSecond: 50) })
+        let fixture = try SyncFixture(simulator: { $0.rateLimit = RateLimit(perMinute: 1000, perSecond: 50) })
         fixture.configuration.remote.requestsPerMinute = 30
         fixture.configuration.remote.maximumWaitSeconds = 0.2
         try fixture.sim.control("PATCH", "/settings", json: ["rate_per_minute": 30])
@@ -77,7 +79,7 @@ import Vendors
     }
 
     @Test func a429AskingForLongerThanTheCycleMayWaitDefersIt() async throws {
-        var fixture = try SyncFixture()
+        let fixture = try SyncFixture()
         fixture.configuration.remote.maximumWaitSeconds = 2
         for index in 0..<3 { try fixture.insertLocal("+2547930\(String(10_000 + index))") }
         try fixture.sim.faults(["force_429_next": 1, "retry_after_seconds": 600])
@@ -109,5 +111,58 @@ import Vendors
         #expect(FullCycleCost(contacts: 0, vendor: .waply, requestsPerMinute: 100).requests == 1)
         let sendy = FullCycleCost(contacts: 100_000, vendor: .sendystack, requestsPerMinute: nil)
         #expect(sendy.requests == 1 && sendy.secondsAtBudget == nil && sendy.warning(interval: 5) == nil)
+    }
+}
+
+/// `syncd run` with a book that needs several budget windows: it lists at the budget's pace
+/// and lets the CRM's edits through between stretches.
+@Suite struct PacedDaemonTests {
+    @Test func aLongListingGoesOnAtTheBudgetsPaceAndCRMEditsGoOutMeanwhile() async throws {
+        let fixture = try SyncFixture()
+        try fixture.sim.seed(3000)  // thirty pages
+        try await fixture.sync()  // the first sync, unhurried (no pushes before it: nothing is matched yet)
+        try fixture.resetStats()
+        fixture.configuration.remote.requestsPerMinute = 6  // a window: six requests
+        fixture.configuration.sync.intervalSeconds = 3600  // idling to the interval would never finish
+        try fixture.writeConfig()
+        let daemon = SyncDaemon(
+            configPath: fixture.configPath, environment: ["SYNCD_TOKEN": fixture.sim.token],
+            logger: Logger(format: .plain, minimum: .error), notifier: SystemdNotifier(environment: [:]),
+            handlesSignals: false,
+            makeRemote: { try RemoteClients.make($0, retry: SyncFixture.quickRetries, budgetWindow: 2) })
+        let running = Task { await daemon.run() }
+        defer { daemon.stop() }
+        let statePath = fixture.configuration.sync.state
+        func listingUnderway() -> Bool {
+            (try? StateStore(path: statePath))?.listingProgress() != nil
+        }
+        try await until("the listing is under way", listingUnderway)
+        try fixture.insertLocal("+254799000001", name: "Typed in meanwhile")
+        try await until("the CRM's new row reaches the vendor") {
+            (try? fixture.remoteContacts()["+254799000001"]) != nil
+        }
+        #expect(listingUnderway(), "the push went out between the listing's stretches")
+        try await until("the full cycle finishes", seconds: 60) {
+            !listingUnderway()
+                && (try? StateStore(path: statePath).recentRuns(limit: 1).first?.outcome) == .synced
+        }
+        let pages =
+            try fixture.sim.stats()["endpoints"]?["GET /v1/contacts"]?.object?.compactMap(\.value.int)
+            .reduce(0, +) ?? 0
+        #expect(pages <= 33, "\(pages) list requests for 30 pages")
+        daemon.stop()
+        #expect(await running.value == 0)
+    }
+
+    /// Looks every tenth of a second until `condition` holds, for at most `seconds`.
+    func until(_ what: String, seconds: Double = 30, _ condition: () -> Bool) async throws {
+        let deadline = Date().addingTimeInterval(seconds)
+        while !condition() {
+            guard Date() < deadline else {
+                Issue.record("not within \(seconds) s: \(what)")
+                return
+            }
+            try await Task.sleep(nanoseconds: 100_000_000)
+        }
     }
 }

@@ -24,6 +24,16 @@ import Vendors
             "reservations queue, they do not all wake at once")
     }
 
+    @Test func aSlotGivenBackIsNotCounted() {
+        let budget = RequestBudget(perWindow: 2, window: 60, learns: false)
+        _ = budget.reserve(now: start)
+        _ = budget.reserve(now: start)
+        let planned = budget.reserveSlot(now: start)
+        #expect(planned == start.addingTimeInterval(60))
+        budget.release(planned: planned)
+        #expect(budget.reserve(now: start) == 60, "the same slot again, not the one after it")
+    }
+
     @Test func slowsDownAsRemainingRunsLow() {
         let budget = RequestBudget(perWindow: nil, window: 60, learns: false)
         budget.observe(

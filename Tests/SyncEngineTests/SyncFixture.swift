@@ -73,10 +73,13 @@ final class SyncFixture {
                 "provider": .string(configuration.remote.provider.rawValue),
                 "base_url": .string(configuration.remote.baseURL),
                 "org_id": JSON(configuration.remote.organizationID),
-                "token_env": "SYNCD_TOKEN", "requests_per_minute": 1_000_000,
+                "token_env": "SYNCD_TOKEN",
+                "requests_per_minute": .int(configuration.remote.requestsPerMinute ?? 1_000_000),
+                "max_wait_seconds": .double(configuration.remote.maximumWaitSeconds),
             ],
             "sync": [
                 "state": .string(configuration.sync.state),
+                "interval_seconds": .double(configuration.sync.intervalSeconds),
                 "deletes": .string(configuration.sync.deletes.rawValue),
             ],
         ]
