@@ -1,6 +1,6 @@
 public import ContactModel
 public import JSON
-public import SQLite
+import SQLite
 
 /// A remote contact as listed in the current cycle.
 public struct SnapshotRow: Sendable {
@@ -187,25 +187,16 @@ extension StateStore {
         ).compactMap { $0.string(0) }
     }
 
-    /// Linked remote contacts the listing did not show.
-    public func forEachLinkMissingFromSnapshot(_ body: (Link) throws -> Void) throws {
-        let links = try database.query(
-            "SELECT \(Self.linkColumns) FROM links l WHERE l.remote_id IS NOT NULL AND l.state = 'linked' AND NOT EXISTS (SELECT 1 FROM remote_snapshot s WHERE s.remote_id = l.remote_id)"
-        ).compactMap { Self.link($0) }
-        for link in links { try body(link) }
-    }
-
     /// What each linked vendor contact looked like when last synced: its listed hash and
     /// `updatedAt`, by id — what a listed contact is compared with before anything is stored.
-    public func linkedRemoteStates() throws -> [String: (hash: Int64?, updatedAt: Int64?)] {
-        var states: [String: (hash: Int64?, updatedAt: Int64?)] = [:]
+    public func forEachLinkedRemote(_ body: (_ id: String, _ hash: Int64?, _ updatedAt: Int64?) -> Void)
+        throws
+    {
         try database.forEachRow(
             "SELECT remote_id, remote_hash, remote_updated_at FROM links WHERE state = 'linked' AND remote_id IS NOT NULL"
-        ) {
-            row in
-            if let id = row.string(0) { states[id] = (row.int64(1), row.int64(2)) }
+        ) { row in
+            if let id = row.string(0) { body(id, row.int64(1), row.int64(2)) }
         }
-        return states
     }
 
     // MARK: - A listing that spans cycles

@@ -24,7 +24,7 @@ struct Pager: Sendable {
     /// Pages as they arrive, in any order, from the `start`th page on (counted from 0), each
     /// numbered the same way.
     func pages(from start: Int = 0, _ fetch: @escaping @Sendable (Int) async throws -> Answer)
-        -> AsyncThrowingStream<RemotePage, any Error>
+        -> RemotePages
     {
         let first = firstPage
         let size = pageSize
@@ -34,31 +34,24 @@ struct Pager: Sendable {
             if let total = answer.total { answer.page.pageCount = max(1, (total + size - 1) / size) }
             return answer
         }
-        return AsyncThrowingStream { continuation in
-            let task = Task {
-                do {
-                    try await walk(from: first + max(0, start), numbered) { continuation.yield($0) }
-                    continuation.finish()
-                } catch {
-                    continuation.finish(throwing: error)
-                }
-            }
-            continuation.onTermination = { _ in task.cancel() }
+        // As many pages wait unread as are on the wire: enough to keep the reader busy.
+        return RemotePages(ahead: max(1, concurrency)) { yield in
+            try await walk(from: first + max(0, start), numbered, yield: yield)
         }
     }
 
     private func walk(
         from start: Int, _ fetch: @escaping @Sendable (Int) async throws -> Answer,
-        yield: (RemotePage) -> Void
+        yield: @Sendable (RemotePage) async -> Void
     ) async throws {
         let first = try await fetch(start)
-        yield(first.page)
+        await yield(first.page)
         guard let total = first.total else {
             var answer = first
             var number = start + 1
             while answer.hasNext == true && answer.count > 0 {
                 answer = try await fetch(number)
-                yield(answer.page)
+                await yield(answer.page)
                 number += 1
             }
             return
@@ -81,7 +74,7 @@ struct Pager: Sendable {
                 while true {
                     do {
                         guard let page = try await group.next() else { break }
-                        yield(page)
+                        await yield(page)
                         if failure == nil { launch() }
                     } catch {
                         failure = failure ?? error
@@ -95,7 +88,7 @@ struct Pager: Sendable {
         while (number - firstPage) * pageSize < latestTotal {
             let extra = try await fetch(number)
             if extra.count == 0 { break }
-            yield(extra.page)
+            await yield(extra.page)
             latestTotal = extra.total ?? latestTotal
             number += 1
         }

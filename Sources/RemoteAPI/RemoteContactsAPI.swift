@@ -137,7 +137,7 @@ public protocol RemoteContactsAPI: Sendable {
     /// The whole listing from page `start` on (0: from the beginning, whatever the vendor's
     /// first page number), page by page as pages arrive (in any order); ends with an error
     /// if the listing cannot be completed.
-    func listAll(from start: Int) -> AsyncThrowingStream<RemotePage, any Error>
+    func listAll(from start: Int) -> RemotePages
     /// One contact by id; `nil` when the vendor says it does not exist.
     func fetch(id: String) async throws(RemoteError) -> RemoteContact?
     /// The contact with exactly this phone, if the vendor has one.
@@ -183,7 +183,7 @@ public struct RemoteUpdate: Sendable {
 }
 
 extension RemoteContactsAPI {
-    public func listAll() -> AsyncThrowingStream<RemotePage, any Error> { listAll(from: 0) }
+    public func listAll() -> RemotePages { listAll(from: 0) }
 
     public func beginCycle() async throws(RemoteError) {}
 

@@ -19,11 +19,15 @@ extension SyncCycle {
         var startedAt = now()
         var duplicates = 0
         do {
-            linkedRemote = try state.linkedRemoteStates()
+            linkedRemote.reserveCapacity(try state.linkCount())  // one allocation, not a dozen doublings
+            try state.forEachLinkedRemote { id, hash, updatedAt in
+                linkedRemote[id] = KnownRemote(hash: hash, updatedAt: updatedAt)
+            }
             if let resumed = try state.resumeListing(key: key),
                 now().millisecondsSinceEpoch - resumed.startedAt.millisecondsSinceEpoch < Self.listingLifetime
             {
-                (start, startedAt, listedIDs) = (resumed.nextPage, resumed.startedAt, resumed.seen)
+                (start, startedAt) = (resumed.nextPage, resumed.startedAt)
+                for (id, page) in resumed.seen { _ = markListed(id, page: page) }
                 report.notes.append(
                     "went on with the \(vendor) listing from page \(start + 1), where an earlier cycle stopped"
                 )
@@ -37,7 +41,7 @@ extension SyncCycle {
             for try await page in remote.listAll(from: start) {
                 var rows: [SnapshotRow] = []
                 for contact in page.contacts {
-                    if listedIDs.updateValue(page.number ?? 0, forKey: contact.id) != nil { duplicates += 1 }
+                    if !markListed(contact.id, page: page.number ?? 0) { duplicates += 1 }
                     var row = snapshotRow(contact, partial: listsPartially)
                     if isUnchanged(row) { continue }
                     row.page = page.number
@@ -73,7 +77,8 @@ extension SyncCycle {
             if case .deferred = error, !options.dryRun, contiguous > 0 {
                 // Cut short by the budget: the next cycle goes on from the first page not read.
                 try? state.saveListing(
-                    key: key, fromPage: start, nextPage: contiguous, seen: listedIDs, startedAt: startedAt)
+                    key: key, fromPage: start, nextPage: contiguous, seen: listed(pages: start..<contiguous),
+                    startedAt: startedAt)
                 listingStopped = (contiguous, listedPages)
             }
             throw SyncEngine.remoteError(error)
@@ -83,6 +88,24 @@ extension SyncCycle {
         if case .recentWindow(let size) = capabilities.listing {
             try noteFeedOverflow(window: size, newest: newest, oldest: oldest)
         }
+    }
+
+    /// Notes that the listing showed `id` on `page`; `false` when it had shown it already.
+    private func markListed(_ id: String, page: Int) -> Bool {
+        if let index = linkedRemote.index(forKey: id) {
+            defer { linkedRemote.values[index].listedOnPage = page }
+            return linkedRemote.values[index].listedOnPage == nil
+        }
+        return listedUnlinked.updateValue(page, forKey: id) == nil
+    }
+
+    /// The ids the listing showed on `pages`, with their page (to keep a listing cut short).
+    private func listed(pages: Range<Int>) -> [String: Int] {
+        var ids = listedUnlinked.filter { pages.contains($0.value) }
+        for (id, known) in linkedRemote {
+            if let page = known.listedOnPage, pages.contains(page) { ids[id] = page }
+        }
+        return ids
     }
 
     /// How long a listing cut short stays worth going on with (older: list again).
@@ -121,7 +144,7 @@ extension SyncCycle {
     /// find joins the snapshot; what they do not is marked gone, for planning.
     func readMissingFromListing() async throws(SyncError) {
         // Linked contacts the listing did not show (the snapshot holds only what changed).
-        let missing = linkedRemote.keys.filter { listedIDs[$0] == nil }.sorted()
+        let missing = linkedRemote.compactMap { $0.value.listedOnPage == nil ? $0.key : nil }.sorted()
         for id in missing {
             let fetched: RemoteContact?
             do {

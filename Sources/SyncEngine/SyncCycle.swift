@@ -21,10 +21,10 @@ final class SyncCycle {
     var fullScan = false
     /// CRM rows this cycle whose `updated_at` is no time.
     var unreadableTimes = 0
-    /// Linked vendor contacts as last synced (listed hash, `updatedAt`), by id.
-    var linkedRemote: [String: (hash: Int64?, updatedAt: Int64?)] = [:]
-    /// The ids this cycle's listing showed, with their page.
-    var listedIDs: [String: Int] = [:]
+    /// Linked vendor contacts as last synced, and where this cycle's listing showed them, by id.
+    var linkedRemote: [String: KnownRemote] = [:]
+    /// Contacts this cycle's listing showed that are not linked (new to syncd), with their page.
+    var listedUnlinked: [String: Int] = [:]
     /// Pages in the listing, as the vendor last said.
     var listedPages: Int?
     /// Where a listing cut short by the budget stopped: the next page, of how many.

@@ -9,7 +9,7 @@ import Testing
 
 @Suite struct DeleteTests {
     private func synced(deletes: SyncSettings.Deletes, count: Int = 3) async throws -> SyncFixture {
-        var fixture = try SyncFixture()
+        let fixture = try SyncFixture()
         fixture.configuration.sync.deletes = deletes
         for index in 1...count {
             try fixture.insertLocal("+2547000000\(String(format: "%02d", index))", name: "Person \(index)")

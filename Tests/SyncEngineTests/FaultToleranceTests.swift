@@ -14,7 +14,7 @@ import Testing
     static let dialects: [Dialect] = [.waply, .superwaba, .qlara]
 
     private func fixture(_ dialect: Dialect, timeout: Double = 5) throws -> SyncFixture {
-        var fixture = try SyncFixture(dialect)
+        let fixture = try SyncFixture(dialect)
         fixture.configuration.remote.timeoutSeconds = timeout
         try fixture.sim.seed(120)
         for index in 0..<120 {
@@ -77,7 +77,7 @@ import Testing
     }
 
     @Test(arguments: dialects) func contactsComeAndGoWhileListing(_ dialect: Dialect) async throws {
-        var fixture = try fixture(dialect)
+        let fixture = try fixture(dialect)
         fixture.configuration.sync.deletes = .both
         try fixture.sim.faults(["churn_insert_per_page": 2, "churn_delete_per_page": 1])
         for _ in 0..<2 { _ = try? await fixture.sync() }
@@ -92,7 +92,7 @@ import Testing
     }
 
     @Test(arguments: dialects) func malformedListingsApplyNoDeletes(_ dialect: Dialect) async throws {
-        var fixture = try fixture(dialect)
+        let fixture = try fixture(dialect)
         fixture.configuration.sync.deletes = .both
         try await fixture.sync()
         try fixture.sim.faults(["malformed_rate": 1, "methods": ["GET"]])

@@ -224,7 +224,7 @@ import Testing
         for index in 0..<150 { try fixture.insertLocal("+2547500\(10_000 + index)", name: "P\(index)") }
         // One client for both cycles: its budget knows what the first one sent.
         let engine = try fixture.engine()
-        try await engine.runOnce()
+        _ = try await engine.runOnce()
         try fixture.crm.run("UPDATE customers SET full_name = full_name || ' edited'")
         try fixture.resetStats()
         let report = try await engine.runOnce()

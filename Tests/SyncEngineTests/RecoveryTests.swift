@@ -67,7 +67,7 @@ import Testing
     }
 
     @Test func aRefusedCredentialEndsTheRunAndNeverShowsTheToken() async throws {
-        var fixture = try SyncFixture()
+        let fixture = try SyncFixture()
         fixture.configuration.remote.token = Secret("wrong-secret-value")
         try fixture.insertLocal("+254700000001")
         await #expect { try await fixture.sync() } throws: { error in

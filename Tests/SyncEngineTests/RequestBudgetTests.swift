@@ -89,7 +89,7 @@ import Vendors
 
 @Suite struct DeferredCycleTests {
     @Test func aCycleCutShortByTheBudgetIsDeferredAndTheNextGoesOn() async throws {
-        var fixture = try SyncFixture()
+        let fixture = try SyncFixture()
         // Ten requests a (two-second) window: a cycle outruns it even on a busy machine.
         fixture.configuration.remote.requestsPerMinute = 10
         fixture.configuration.remote.maximumWaitSeconds = 0.5
@@ -118,7 +118,7 @@ import Vendors
     }
 
     @Test func theEmulatorsLimitIsNeverHitWhenTheBudgetMatchesIt() async throws {
-        var fixture = try SyncFixture(simulator: { $0.rateLimit = RateLimit(perMinute: 1000, perSecond: 50) })
+        let fixture = try SyncFixture(simulator: { $0.rateLimit = RateLimit(perMinute: 1000, perSecond: 50) })
         fixture.configuration.remote.requestsPerMinute = 30
         fixture.configuration.remote.maximumWaitSeconds = 0.2
         try fixture.sim.control("PATCH", "/settings", json: ["rate_per_minute": 30])

@@ -104,7 +104,7 @@ import Testing
     }
 
     @Test func hasNoDeleteSoLocalDeletesStayLocal() async throws {
-        var fixture = try SyncFixture(.sendystack)
+        let fixture = try SyncFixture(.sendystack)
         fixture.configuration.sync.deletes = .both
         for index in 1...3 { try fixture.insertLocal("+25470000000\(index)") }
         try await fixture.sync()
@@ -118,7 +118,7 @@ import Testing
     }
 
     @Test func absenceFromTheRecentListNeverMeansDeletion() async throws {
-        var fixture = try SyncFixture(.sendystack)
+        let fixture = try SyncFixture(.sendystack)
         fixture.configuration.sync.deletes = .both
         try fixture.insertLocal("+254700000001", name: "Old contact")
         try await fixture.sync()

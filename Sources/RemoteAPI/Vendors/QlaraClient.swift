@@ -181,7 +181,7 @@ struct QlaraClient: RemoteContactsAPI {
     // MARK: - Listing
 
     /// In id order, 1,000 a page, the pages after the first fetched concurrently.
-    func listAll(from start: Int) -> AsyncThrowingStream<RemotePage, any Error> {
+    func listAll(from start: Int) -> RemotePages {
         Pager(firstPage: 0, pageSize: Self.pageSize, concurrency: concurrency).pages(from: start) { number in
             try await page(number)
         }

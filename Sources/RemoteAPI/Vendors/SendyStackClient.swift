@@ -1,4 +1,4 @@
-public import Configuration
+import Configuration
 import ContactModel
 import Foundation
 import JSON
@@ -59,25 +59,15 @@ struct SendyStackClient: RemoteContactsAPI {
 
     // MARK: - Listing
 
-    func listAll(from start: Int) -> AsyncThrowingStream<RemotePage, any Error> {
-        AsyncThrowingStream { continuation in
-            let task = Task {
-                do {
-                    let response = try await executor.send(
-                        request("GET", "internal/contacts"), repeatable: .yes)
-                    try VendorResponses.check(response, "GET /internal/contacts")
-                    guard
-                        let items = try JSONBody.decode(response, "GET /internal/contacts")["contacts"]?.array
-                    else {
-                        throw RemoteError.malformed("GET /internal/contacts has no contacts array")
-                    }
-                    continuation.yield(RemotePage(decoding: items, with: Self.decode))
-                    continuation.finish()
-                } catch {
-                    continuation.finish(throwing: error)
-                }
+    func listAll(from start: Int) -> RemotePages {
+        RemotePages(ahead: 1) { yield in
+            let response = try await executor.send(request("GET", "internal/contacts"), repeatable: .yes)
+            try VendorResponses.check(response, "GET /internal/contacts")
+            guard let items = try JSONBody.decode(response, "GET /internal/contacts")["contacts"]?.array
+            else {
+                throw RemoteError.malformed("GET /internal/contacts has no contacts array")
             }
-            continuation.onTermination = { _ in task.cancel() }
+            await yield(RemotePage(decoding: items, with: Self.decode))
         }
     }
 

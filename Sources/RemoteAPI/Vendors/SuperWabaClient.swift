@@ -115,7 +115,7 @@ struct SuperWabaClient: RemoteContactsAPI {
     // MARK: - Listing
 
     /// Oldest first (`created_at asc`), so contacts created while listing land on later pages.
-    func listAll(from start: Int) -> AsyncThrowingStream<RemotePage, any Error> {
+    func listAll(from start: Int) -> RemotePages {
         Pager(firstPage: 1, pageSize: Self.pageSize, concurrency: concurrency).pages(from: start) { number in
             try await page(number)
         }

@@ -65,7 +65,7 @@ struct WaplyClient: RemoteContactsAPI {
 
     // MARK: - Listing
 
-    func listAll(from start: Int) -> AsyncThrowingStream<RemotePage, any Error> {
+    func listAll(from start: Int) -> RemotePages {
         let pager = Pager(firstPage: 1, pageSize: Self.pageSize, concurrency: concurrency)
         return pager.pages(from: start) { number in try await page(number) }
     }
