@@ -37,7 +37,7 @@ JSON
     local start end
     start=$(date +%s.%N)
     curl -s --fail --parallel --parallel-max 8 -H "Authorization: Bearer sim-token" \
-      "$base/contacts?page=[1-$pages]&limit=100" -o /dev/null
+      "$base/contacts?page=[1-$pages]&limit=100" -o /dev/null 2>/dev/null
     end=$(date +%s.%N)
     echo "$end - $start" | bc -l
   }

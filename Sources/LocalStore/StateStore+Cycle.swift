@@ -189,14 +189,29 @@ extension StateStore {
 
     /// What each linked vendor contact looked like when last synced: its listed hash and
     /// `updatedAt`, by id — what a listed contact is compared with before anything is stored.
-    public func forEachLinkedRemote(_ body: (_ id: String, _ hash: Int64?, _ updatedAt: Int64?) -> Void)
-        throws
-    {
+    public func forEachLinkedRemote(
+        _ body: (_ id: String, _ linkID: Int64, _ hash: Int64?, _ updatedAt: Int64?) -> Void
+    ) throws {
         try database.forEachRow(
-            "SELECT remote_id, remote_hash, remote_updated_at FROM links WHERE state = 'linked' AND remote_id IS NOT NULL"
+            "SELECT remote_id, link_id, remote_hash, remote_updated_at FROM links WHERE state = 'linked' AND remote_id IS NOT NULL"
         ) { row in
-            if let id = row.string(0) { body(id, row.int64(1), row.int64(2)) }
+            if let id = row.string(0), let link = row.int64(1) { body(id, link, row.int64(2), row.int64(3)) }
         }
+    }
+
+    /// The vendor ids of these links, by link.
+    public func remoteIDs(linkIDs: [Int64]) throws -> [Int64: String] {
+        var ids: [Int64: String] = [:]
+        for chunk in stride(from: 0, to: linkIDs.count, by: 500) {
+            let part = linkIDs[chunk..<min(chunk + 500, linkIDs.count)]
+            try database.forEachRow(
+                "SELECT link_id, remote_id FROM links WHERE link_id IN (\(part.map { _ in "?" }.joined(separator: ",")))",
+                part.map { .integer($0) }
+            ) { row in
+                if let link = row.int64(0), let id = row.string(1) { ids[link] = id }
+            }
+        }
+        return ids
     }
 
     // MARK: - A listing that spans cycles

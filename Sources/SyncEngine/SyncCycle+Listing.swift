@@ -19,9 +19,12 @@ extension SyncCycle {
         var startedAt = now()
         var duplicates = 0
         do {
-            linkedRemote.reserveCapacity(try state.linkCount())  // one allocation, not a dozen doublings
-            try state.forEachLinkedRemote { id, hash, updatedAt in
-                linkedRemote[id] = KnownRemote(hash: hash, updatedAt: updatedAt)
+            linkedRemote.reserveCapacity(try state.linkCount())
+            try state.forEachLinkedRemote { id, linkID, hash, updatedAt in
+                linkedRemote.add(id: id, linkID: linkID, hash: hash, updatedAt: updatedAt)
+            }
+            guard linkedRemote.seal() else {
+                throw SyncError(.listing, "two linked \(vendor) ids share a fingerprint; nothing is applied")
             }
             if let resumed = try state.resumeListing(key: key),
                 now().millisecondsSinceEpoch - resumed.startedAt.millisecondsSinceEpoch < Self.listingLifetime
@@ -32,6 +35,8 @@ extension SyncCycle {
                     "went on with the \(vendor) listing from page \(start + 1), where an earlier cycle stopped"
                 )
             }
+        } catch let error as SyncError {
+            throw error
         } catch {
             throw SyncEngine.storageError(error)
         }
@@ -77,7 +82,8 @@ extension SyncCycle {
             if case .deferred = error, !options.dryRun, contiguous > 0 {
                 // Cut short by the budget: the next cycle goes on from the first page not read.
                 try? state.saveListing(
-                    key: key, fromPage: start, nextPage: contiguous, seen: listed(pages: start..<contiguous),
+                    key: key, fromPage: start, nextPage: contiguous,
+                    seen: try listed(pages: start..<contiguous),
                     startedAt: startedAt)
                 listingStopped = (contiguous, listedPages)
             }
@@ -92,19 +98,18 @@ extension SyncCycle {
 
     /// Notes that the listing showed `id` on `page`; `false` when it had shown it already.
     private func markListed(_ id: String, page: Int) -> Bool {
-        if let index = linkedRemote.index(forKey: id) {
-            defer { linkedRemote.values[index].listedOnPage = page }
-            return linkedRemote.values[index].listedOnPage == nil
+        if let index = linkedRemote.index(of: id) {
+            defer { linkedRemote[index].listedOnPage = page }
+            return linkedRemote[index].listedOnPage == nil
         }
         return listedUnlinked.updateValue(page, forKey: id) == nil
     }
 
     /// The ids the listing showed on `pages`, with their page (to keep a listing cut short).
-    private func listed(pages: Range<Int>) -> [String: Int] {
+    private func listed(pages: Range<Int>) throws -> [String: Int] {
         var ids = listedUnlinked.filter { pages.contains($0.value) }
-        for (id, known) in linkedRemote {
-            if let page = known.listedOnPage, pages.contains(page) { ids[id] = page }
-        }
+        let links = linkedRemote.listed(pages: pages)
+        for (linkID, id) in try state.remoteIDs(linkIDs: Array(links.keys)) { ids[id] = links[linkID] }
         return ids
     }
 
@@ -114,7 +119,9 @@ extension SyncCycle {
     /// Whether a listed contact is what syncd last synced: its hash (over the listed fields)
     /// and, where list items lack fields a read has, its `updatedAt` too.
     private func isUnchanged(_ row: SnapshotRow) -> Bool {
-        guard let known = linkedRemote[row.remoteID], known.hash == row.hash else { return false }
+        guard let index = linkedRemote.index(of: row.remoteID) else { return false }
+        let known = linkedRemote[index]
+        guard known.hash == row.hash else { return false }
         guard row.partial && needsDetails else { return true }
         if let updated = known.updatedAt { return updated == row.updatedAt?.millisecondsSinceEpoch }
         return row.unchangedSinceCreated
@@ -144,7 +151,8 @@ extension SyncCycle {
     /// find joins the snapshot; what they do not is marked gone, for planning.
     func readMissingFromListing() async throws(SyncError) {
         // Linked contacts the listing did not show (the snapshot holds only what changed).
-        let missing = linkedRemote.compactMap { $0.value.listedOnPage == nil ? $0.key : nil }.sorted()
+        let missing = try SyncEngine.storage { try state.remoteIDs(linkIDs: linkedRemote.unlisted()) }.values
+            .sorted()
         for id in missing {
             let fetched: RemoteContact?
             do {

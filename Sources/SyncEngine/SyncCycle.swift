@@ -22,7 +22,7 @@ final class SyncCycle {
     /// CRM rows this cycle whose `updated_at` is no time.
     var unreadableTimes = 0
     /// Linked vendor contacts as last synced, and where this cycle's listing showed them, by id.
-    var linkedRemote: [String: KnownRemote] = [:]
+    var linkedRemote = KnownRemotes()
     /// Contacts this cycle's listing showed that are not linked (new to syncd), with their page.
     var listedUnlinked: [String: Int] = [:]
     /// Pages in the listing, as the vendor last said.
