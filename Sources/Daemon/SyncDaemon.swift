@@ -121,11 +121,14 @@ public final class SyncDaemon: Sendable {
             if let scope {
                 let deferred = await cycle(configuration, remote: remote, scope: scope)
                 if scope == .full {
-                    // A full cycle the budget cut short goes on at once from where it stopped:
-                    // the daemon lists at the budget's pace instead of idling to the next interval.
+                    // A full cycle the budget cut short goes on from where it stopped as soon as
+                    // the budget has room again: the daemon lists at the budget's pace instead
+                    // of idling to the next interval (and the CRM's edits go out meanwhile).
                     listingUnfinished = deferred
                     nextFull =
-                        deferred ? Date() : Date().addingTimeInterval(configuration.sync.intervalSeconds)
+                        deferred
+                        ? remote.executor.nextSlot.addingTimeInterval(-Self.stretch)
+                        : Date().addingTimeInterval(configuration.sync.intervalSeconds)
                 }
             }
             touch()
@@ -148,7 +151,10 @@ public final class SyncDaemon: Sendable {
         // A full cycle waits for the budget in short stretches (each one's progress saved), so
         // the CRM's edits are pushed between them within a couple of seconds.
         var options = SyncOptions(scope: scope)
-        if scope == .full { options.maximumWait = min(Self.stretch, configuration.remote.maximumWaitSeconds) }
+        if scope == .full {
+            options.maximumWait = min(Self.stretch, configuration.remote.maximumWaitSeconds)
+            options.leavesRoomForPushes = true
+        }
         let work = Task { [options] in try await engine.runOnce(options) }
         let outcome: Result<SyncReport, any Error>? = await withCheckedContinuation { continuation in
             let resumed = Mutex(false)

@@ -88,34 +88,17 @@ public final class RequestBudget: Sendable {
         reserveSlot(now: now).timeIntervalSince(now)
     }
 
-    /// Reserves a slot; returns when the caller may send.
-    public func reserveSlot(now: Date = Date()) -> Date {
+    /// When a request could leave if one were asked for now (nothing is reserved): a daemon
+    /// whose listing the budget cut short sleeps until then instead of asking again and again.
+    public func nextSlot(now: Date = Date(), leaving room: Int = 0) -> Date {
+        state.withLock { state in earliest(&state, now: now, leaving: room) }
+    }
+
+    /// Reserves a slot; returns when the caller may send. `room`: slots of the window left
+    /// free for others (a daemon's long listing leaves some for the CRM's pushes).
+    public func reserveSlot(now: Date = Date(), leaving room: Int = 0) -> Date {
         state.withLock { state in
-            let cutoff = now.addingTimeInterval(-window)
-            while state.head < state.sent.count && state.sent[state.head] <= cutoff { state.head += 1 }
-            if state.head > 1024 && state.head * 2 > state.sent.count {
-                state.sent.removeFirst(state.head)
-                state.head = 0
-            }
-            let inWindow = state.sent.count - state.head
-            if learns, let limit = state.limit,
-                now.timeIntervalSince(state.lastLimited ?? .distantPast) > window,
-                now.timeIntervalSince(state.lastRaise) > window
-            {
-                state.limit = limit + max(1, limit / 10)
-                state.lastRaise = now
-            }
-            var start = max(now, state.pauseUntil)
-            if let limit = state.limit, inWindow >= limit {
-                start = max(start, state.sent[state.sent.count - limit].addingTimeInterval(window))
-            }
-            if let perSecond, inWindow >= perSecond {
-                // A tenth of a second to spare: requests sent a second apart can arrive closer.
-                start = max(start, state.sent[state.sent.count - perSecond].addingTimeInterval(1.1))
-            }
-            if state.spacing > 0, let last = state.sent.last {
-                start = max(start, last.addingTimeInterval(state.spacing))
-            }
+            let start = earliest(&state, now: now, leaving: room)
             if let last = state.sent.last, start < last {
                 // Rare (a pause ended early for an earlier reservation): keep the order.
                 let position = state.sent[state.head...].firstIndex { $0 > start } ?? state.sent.endIndex
@@ -125,6 +108,39 @@ public final class RequestBudget: Sendable {
             }
             return start
         }
+    }
+
+    /// The first moment the window, the per-second burst, the spacing and any pause allow.
+    private func earliest(_ state: inout State, now: Date, leaving room: Int) -> Date {
+        let cutoff = now.addingTimeInterval(-window)
+        while state.head < state.sent.count && state.sent[state.head] <= cutoff { state.head += 1 }
+        if state.head > 1024 && state.head * 2 > state.sent.count {
+            state.sent.removeFirst(state.head)
+            state.head = 0
+        }
+        let inWindow = state.sent.count - state.head
+        if learns, let limit = state.limit,
+            now.timeIntervalSince(state.lastLimited ?? .distantPast) > window,
+            now.timeIntervalSince(state.lastRaise) > window
+        {
+            state.limit = limit + max(1, limit / 10)
+            state.lastRaise = now
+        }
+        var start = max(now, state.pauseUntil)
+        if let whole = state.limit {
+            let limit = max(1, whole - max(0, room))
+            if inWindow >= limit {
+                start = max(start, state.sent[state.sent.count - limit].addingTimeInterval(window))
+            }
+        }
+        if let perSecond, inWindow >= perSecond {
+            // A tenth of a second to spare: requests sent a second apart can arrive closer.
+            start = max(start, state.sent[state.sent.count - perSecond].addingTimeInterval(1.1))
+        }
+        if state.spacing > 0, let last = state.sent.last {
+            start = max(start, last.addingTimeInterval(state.spacing))
+        }
+        return start
     }
 
     /// Reads a response's rate-limit signals.

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 import Synchronization
 
 /// Sends vendor requests through the transport, retrying what may be retried, and counts
@@ -36,7 +36,7 @@ public final class RequestExecutor: Sendable {
     private let maximumWait: Double
     /// What the current cycle may still wait for the budget, and what it had waited when it
     /// began (the client of a daemon lives across cycles).
-    private let allowance = Mutex((limit: Double?.none, waitedBefore: 0.0))
+    private let allowance = Mutex((limit: Double?.none, waitedBefore: 0.0, room: 0))
     private let statistics = Mutex(Statistics())
 
     public init(
@@ -56,15 +56,20 @@ public final class RequestExecutor: Sendable {
 
     /// Starts a cycle's allowance of waiting for the budget: `seconds`, or the configured
     /// `remote.max_wait_seconds` when `nil`. A cycle that would wait longer stops as deferred.
-    public func startCycle(maximumWait seconds: Double? = nil) {
+    /// `leavingRoom`: the cycle leaves a tenth of the window (at least one request) to others.
+    public func startCycle(maximumWait seconds: Double? = nil, leavingRoom: Bool = false) {
         let waited = statistics.withLock { $0.budgetWaited }
-        allowance.withLock { $0 = (seconds, waited) }
+        let room = leavingRoom ? max(1, (budget.currentLimit ?? 0) / 10) : 0
+        allowance.withLock { $0 = (seconds, waited, room) }
     }
+
+    /// When the current cycle could send its next request (a deferred one: when to go on).
+    public var nextSlot: Date { budget.nextSlot(leaving: allowance.withLock { $0.room }) }
 
     /// Seconds this cycle may still wait.
     private var waitLeft: Double {
         let waited = statistics.withLock { $0.budgetWaited }
-        let (limit, before) = allowance.withLock { $0 }
+        let (limit, before, _) = allowance.withLock { $0 }
         return (limit ?? maximumWait) - (waited - before)
     }
 
@@ -168,13 +173,14 @@ public final class RequestExecutor: Sendable {
     /// stops it as deferred (its progress is saved; the next cycle goes on from there).
     private func waitForBudget() async throws(RemoteError) {
         let now = Date()
-        let planned = budget.reserveSlot(now: now)
+        let planned = budget.reserveSlot(now: now, leaving: allowance.withLock { $0.room })
         let wait = planned.timeIntervalSince(now)
         guard wait > 0 else { return budget.confirm(planned: planned, actual: Date()) }
         if wait > waitLeft {
             budget.release(planned: planned)
+            let allowed = allowance.withLock { $0.limit } ?? maximumWait
             throw .deferred(
-                "the request budget (\(budget.currentLimit.map { "\($0) a minute" } ?? "vendor's limit")) would make this cycle wait over \(maximumWait.formatted(.number.precision(.fractionLength(0...1)))) s"
+                "the request budget (\(budget.currentLimit.map { "\($0) a minute" } ?? "vendor's limit")) would make this cycle wait over \(allowed.formatted(.number.precision(.fractionLength(0...1)))) s"
             )
         }
         statistics.withLock { $0.budgetWaited += wait }

@@ -76,7 +76,8 @@ final class SyncCycle {
         do {
             try SyncEngine.storage { try state.beginCycle() }
             try collectLocalChanges()
-            remote.executor.startCycle(maximumWait: options.maximumWait)
+            remote.executor.startCycle(
+                maximumWait: options.maximumWait, leavingRoom: options.leavesRoomForPushes)
             restoreBudget()
             try await beginRemoteCycle()
             if readsWholeListing {

@@ -11,6 +11,9 @@ public struct SyncOptions: Sendable {
     /// (progress saved); `nil`: `remote.max_wait_seconds`. The daemon lists in short stretches
     /// so that CRM edits are pushed between them.
     public var maximumWait: Double?
+    /// Leave a tenth of the request budget's window to the CRM's pushes (the daemon's long
+    /// listings), so an edit made meanwhile goes out in seconds.
+    public var leavesRoomForPushes = false
 
     /// How much of the vendor's side a cycle reads.
     public enum Scope: String, Sendable {

@@ -24,6 +24,17 @@ import Vendors
             "reservations queue, they do not all wake at once")
     }
 
+    @Test func aListingLeavesRoomForPushes() {
+        let budget = RequestBudget(perWindow: 10, window: 60, learns: false)
+        for _ in 0..<9 { #expect(budget.reserve(now: start) == 0) }
+        let planned = budget.reserveSlot(now: start, leaving: 1)
+        #expect(
+            planned == start.addingTimeInterval(60), "the listing's next request waits for the next window")
+        budget.release(planned: planned)  // its stretch defers rather than wait a minute
+        #expect(budget.nextSlot(now: start, leaving: 1) == start.addingTimeInterval(60))
+        #expect(budget.reserve(now: start.addingTimeInterval(1)) == 0, "a push takes the room left at once")
+    }
+
     @Test func aSlotGivenBackIsNotCounted() {
         let budget = RequestBudget(perWindow: 2, window: 60, learns: false)
         _ = budget.reserve(now: start)
