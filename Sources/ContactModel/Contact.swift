@@ -35,7 +35,14 @@ public struct Contact: Sendable, Hashable {
 
     /// Sorted, without duplicates or blanks: tag order carries no meaning anywhere.
     public static func normalizedTags(_ tags: [String]) -> [String] {
-        Array(Set(tags.map { $0.trimmingSpaces }.filter { !$0.isEmpty }.map(String.init))).sorted()
+        // Most contacts' tags are few, clean and in order already (a vendor echoes what syncd
+        // sent): returned as they are, without building a set.
+        let clean = tags.allSatisfy { tag in
+            guard let first = tag.first, let last = tag.last else { return false }
+            return !first.isWhitespace && !last.isWhitespace
+        }
+        if clean && zip(tags, tags.dropFirst()).allSatisfy({ $0 < $1 }) { return tags }
+        return Array(Set(tags.map { $0.trimmingSpaces }.filter { !$0.isEmpty }.map(String.init))).sorted()
     }
 }
 

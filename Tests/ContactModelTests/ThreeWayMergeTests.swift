@@ -134,3 +134,19 @@ import Testing
         #expect(changed.contentHash != contact.contentHash)
     }
 }
+
+@Suite struct TagNormalizingTests {
+    @Test(arguments: [
+        (["vip"], ["vip"]),
+        (["a", "b", "c"], ["a", "b", "c"]),
+        (["b", "a"], ["a", "b"]),
+        (["a", "a"], ["a"]),
+        ([" vip ", "lead"], ["lead", "vip"]),
+        (["", "  ", "x"], ["x"]),
+        (["Zoë", "zoe"], ["Zoë", "zoe"]),
+        ([], []),
+    ])
+    func tagsAreTrimmedDeduplicatedAndSorted(_ tags: [String], _ expected: [String]) {
+        #expect(Contact.normalizedTags(tags) == expected)
+    }
+}
