@@ -61,14 +61,14 @@ final class NotifyListener {
             "syncd")
     }
 
-    private func writeConfig(_ fixture: SyncFixture, interval: Int = 3600, table: String = "customers") throws
-        -> String
-    {
+    private func writeConfig(
+        _ fixture: SyncFixture, interval: Int = 3600, table: String = "customers", perMinute: Int = 1_000_000
+    ) throws -> String {
         let path = fixture.directory + "/config.json"
         try """
         {"local": {"database": "crm.sqlite", "table": "\(table)", "key": "id", "default_country": "KE",
                    "columns": {"phone": "mobile", "name": "full_name", "updated_at": "updated_at"}},
-         "remote": {"provider": "waply", "base_url": "\(fixture.sim.simulator.baseURL)", "token_env": "SYNCD_TOKEN", "requests_per_minute": 1000000},
+         "remote": {"provider": "waply", "base_url": "\(fixture.sim.simulator.baseURL)", "token_env": "SYNCD_TOKEN", "requests_per_minute": \(perMinute)},
          "sync": {"state": "state.sqlite", "interval_seconds": \(interval)}}
         """.write(toFile: path, atomically: true, encoding: .utf8)
         return path
@@ -261,6 +261,27 @@ final class NotifyListener {
         }
         #expect(killedMidCycle >= 15)
         #expect(try fixture.remoteContacts().count == 280)
+    }
+
+    @Test func warnsAtStartWhenFullCyclesCannotRestBetweenIntervals() async throws {
+        let fixture = try SyncFixture(simulator: { $0.token = "sim-token-secret" })
+        for index in 0..<250 { try fixture.insertLocal("+2547950\(String(10_000 + index))") }
+        // 250 contacts are three Waply pages: at once under a large budget, two minutes at one
+        // request a minute — longer than a 30-second interval.
+        func start(_ config: String) throws -> String {
+            let logs = Pipe()
+            let notify = try NotifyListener()
+            let daemon = try launch(config, notify: notify, logs: logs)
+            _ = notify.receive(for: 20) { $0.hasPrefix("STATUS=") }
+            daemon.terminate()
+            daemon.waitUntilExit()
+            return String(decoding: logs.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        }
+        let roomy = try start(try writeConfig(fixture, interval: 30))
+        #expect(roomy.contains("syncd running") && !roomy.contains("back to back"), "\(roomy)")
+        let tight = try start(try writeConfig(fixture, interval: 30, perMinute: 1))
+        #expect(tight.contains("a full cycle lists 250 contacts in 3 requests"), "\(tight)")
+        #expect(tight.contains("raise sync.interval_seconds to 120"))
     }
 
     @Test func aConfigErrorAtStartExits78() async throws {

@@ -21,11 +21,6 @@ import Vendors
                 fixture.configuration.remote, retry: SyncFixture.quickRetries, budgetWindow: 2))
     }
 
-    func listRequests(_ fixture: SyncFixture) throws -> Int {
-        try fixture.sim.stats()["endpoints"]?["GET /v1/contacts"]?.object?.compactMap(\.value.int)
-            .reduce(0, +) ?? 0
-    }
-
     @Test func aTwentyPageBookIsListedAcrossCyclesWithoutAskingForAPageTwice() async throws {
         let fixture = try SyncFixture()
         // Five requests a window: twenty pages take four windows, however slow the machine.
@@ -36,13 +31,13 @@ import Vendors
         let (pull, cutShort) = try await runUntilFinished(fixture)
         #expect(pull?.local.created == 2000 && cutShort >= 2, "cut short \(cutShort) time(s), then finished")
         #expect(try fixture.localRows().count == 2000)
-        let pages = try listRequests(fixture)
+        let pages = try fixture.requests("GET /v1/contacts")
         #expect(pages >= 20 && pages <= 21, "\(pages) list requests for 20 pages: none asked twice")
         // The next full cycle starts afresh from the first page, and goes on the same way.
         try await fixture.wait(seconds: 2.1)
         let (quiet, _) = try await runUntilFinished(fixture)
         #expect(quiet?.wroteNothing == true && quiet?.pulled ?? 0 <= 2000)
-        let again = try listRequests(fixture) - pages
+        let again = try fixture.requests("GET /v1/contacts") - pages
         #expect(again >= 20 && again <= 21, "\(again) list requests for 20 pages")
         #expect(try fixture.sim.stats()["endpoints"]?["GET /v1/contacts"]?["429"] == nil)
     }
@@ -59,23 +54,6 @@ import Vendors
             }
         }
         return (nil, cutShort)
-    }
-
-    @Test func aSecondRunRightAfterTheFirstKnowsWhatTheFirstSpent() async throws {
-        let fixture = try SyncFixture(simulator: { $0.rateLimit = RateLimit(perMinute: 1000, perSecond: 50) })
-        fixture.configuration.remote.requestsPerMinute = 30
-        fixture.configuration.remote.maximumWaitSeconds = 0.2
-        try fixture.sim.control("PATCH", "/settings", json: ["rate_per_minute": 30])
-        for index in 0..<40 { try fixture.insertLocal("+2547920\(String(10_000 + index))") }
-        await #expect { try await fixture.sync() } throws: { ($0 as? SyncError)?.kind == .deferred }
-        #expect(try fixture.remoteContacts().count == 29)
-        // Another process (a fresh client) straight after: the minute is spent, so it waits
-        // for nothing and sends nothing, rather than drawing the vendor's 429.
-        let before = try fixture.sim.stats()["total"]
-        await #expect { try await fixture.sync() } throws: { ($0 as? SyncError)?.kind == .deferred }
-        #expect(try fixture.sim.stats()["total"] == before, "not one request more")
-        #expect(try fixture.sim.stats()["endpoints"]?["GET /v1/contacts"]?["429"] == nil)
-        #expect(try fixture.sim.stats()["endpoints"]?["POST /v1/contacts"]?["429"] == nil)
     }
 
     @Test func a429AskingForLongerThanTheCycleMayWaitDefersIt() async throws {
@@ -146,9 +124,7 @@ import Vendors
             !listingUnderway()
                 && (try? StateStore(path: statePath).recentRuns(limit: 1).first?.outcome) == .synced
         }
-        let pages =
-            try fixture.sim.stats()["endpoints"]?["GET /v1/contacts"]?.object?.compactMap(\.value.int)
-            .reduce(0, +) ?? 0
+        let pages = try fixture.requests("GET /v1/contacts")
         #expect(pages <= 33, "\(pages) list requests for 30 pages")
         daemon.stop()
         #expect(await running.value == 0)

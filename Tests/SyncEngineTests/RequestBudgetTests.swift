@@ -139,5 +139,12 @@ import Vendors
         #expect(
             try fixture.sim.stats()["endpoints"]?["POST /v1/contacts"]?["429"] == nil,
             "no 429: the budget kept syncd inside the limit")
+        // Another process (a fresh client) straight after: the minute is spent, so it waits
+        // for nothing and sends nothing, rather than drawing the vendor's 429.
+        let before = try fixture.sim.stats()["total"]
+        await #expect { try await fixture.sync() } throws: { ($0 as? SyncError)?.kind == .deferred }
+        #expect(try fixture.sim.stats()["total"] == before, "not one request more")
+        #expect(try fixture.sim.stats()["endpoints"]?["GET /v1/contacts"]?["429"] == nil)
+        #expect(try fixture.sim.stats()["endpoints"]?["POST /v1/contacts"]?["429"] == nil)
     }
 }

@@ -191,6 +191,11 @@ final class SyncFixture {
 
     func resetStats() throws { try sim.control("DELETE", "/stats") }
 
+    /// Requests the emulator answered on `endpoint` ("GET /v1/contacts"), whatever the status.
+    func requests(_ endpoint: String) throws -> Int {
+        try sim.stats()["endpoints"]?[endpoint]?.object?.compactMap(\.value.int).reduce(0, +) ?? 0
+    }
+
     func wait(seconds: Double) async throws {
         try await Task.sleep(nanoseconds: UInt64(seconds * 1_000_000_000))
     }
