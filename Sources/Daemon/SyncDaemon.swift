@@ -142,8 +142,7 @@ public final class SyncDaemon: Sendable {
     /// One cycle in a child task. A stop signal cancels it (it stops before its next request);
     /// if it has not ended `stopGrace` seconds later, it is abandoned — every point a cycle
     /// can stop at is one the next run resumes from — so the process exits in time.
-    /// Returns whether the cycle was deferred by the request budget (to go on at once).
-    @discardableResult
+    /// Returns whether the request budget deferred the cycle (it goes on when the budget has room).
     private func cycle(
         _ configuration: SyncdConfiguration, remote: any RemoteContactsAPI, scope: SyncOptions.Scope
     ) async -> Bool {

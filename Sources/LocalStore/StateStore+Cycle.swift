@@ -246,22 +246,15 @@ extension StateStore {
 
     /// A listing an earlier cycle left unfinished for `key`, loaded into this cycle: the
     /// page to go on from, when it began, and the ids already seen.
-    /// `knownSeen`: the ids this process already holds for that listing (a daemon going on
-    /// with its own listing), so they are not read back.
-    public func resumeListing(key: String, knownSeen: [String: Int]? = nil) throws -> (
+    public func resumeListing(key: String) throws -> (
         nextPage: Int, startedAt: Timestamp, seen: [String: Int]
     )? {
-        guard let text = meta("listing_progress"), let progress = try? JSON.parse(text),
-            progress["key"]?.string == key,
-            let next = progress["next_page"]?.int,
-            let started = progress["started_at"]?.string.flatMap(Timestamp.init(iso8601:))
-        else { return nil }
+        guard let (listed, next, started) = storedListing(), listed == key else { return nil }
         try database.execute(
             """
             INSERT OR REPLACE INTO temp.remote_snapshot (remote_id, phone, hash, updated_at, contact, partial, read_in_full, pristine, page)
             SELECT remote_id, phone, hash, updated_at, contact, partial, read_in_full, pristine, page FROM listing_rows
             """)
-        if let knownSeen { return (next, started, knownSeen) }
         var seen: [String: Int] = [:]
         try database.forEachRow("SELECT remote_id, page FROM listing_seen") { row in
             if let id = row.string(0) { seen[id] = row.int(1) ?? 0 }
@@ -271,11 +264,15 @@ extension StateStore {
 
     /// Where an unfinished listing stands, for `syncd status`.
     public func listingProgress() -> (nextPage: Int, startedAt: Timestamp)? {
+        storedListing().map { ($0.nextPage, $0.startedAt) }
+    }
+
+    private func storedListing() -> (key: String, nextPage: Int, startedAt: Timestamp)? {
         guard let text = meta("listing_progress"), let progress = try? JSON.parse(text),
-            let next = progress["next_page"]?.int,
+            let key = progress["key"]?.string, let next = progress["next_page"]?.int,
             let started = progress["started_at"]?.string.flatMap(Timestamp.init(iso8601:))
         else { return nil }
-        return (next, started)
+        return (key, next, started)
     }
 
     public func clearListing() throws {

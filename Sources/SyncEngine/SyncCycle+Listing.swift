@@ -46,9 +46,10 @@ extension SyncCycle {
             for try await page in remote.listAll(from: start) {
                 var rows: [SnapshotRow] = []
                 for contact in page.contacts {
-                    if !markListed(contact.id, page: page.number ?? 0) { duplicates += 1 }
+                    let (firstTime, known) = markListed(contact.id, page: page.number ?? 0)
+                    if !firstTime { duplicates += 1 }
                     var row = snapshotRow(contact, partial: listsPartially)
-                    if isUnchanged(row) { continue }
+                    if let known, isUnchanged(row, known) { continue }
                     row.page = page.number
                     rows.append(row)
                 }
@@ -96,13 +97,15 @@ extension SyncCycle {
         }
     }
 
-    /// Notes that the listing showed `id` on `page`; `false` when it had shown it already.
-    private func markListed(_ id: String, page: Int) -> Bool {
+    /// Notes that the listing showed `id` on `page`: whether this is the first time, and
+    /// what syncd last synced for it when it is linked.
+    private func markListed(_ id: String, page: Int) -> (firstTime: Bool, known: KnownRemote?) {
         if let index = linkedRemote.index(of: id) {
-            defer { linkedRemote[index].listedOnPage = page }
-            return linkedRemote[index].listedOnPage == nil
+            let known = linkedRemote[index]
+            linkedRemote[index].listedOnPage = page
+            return (known.listedOnPage == nil, known)
         }
-        return listedUnlinked.updateValue(page, forKey: id) == nil
+        return (listedUnlinked.updateValue(page, forKey: id) == nil, nil)
     }
 
     /// The ids the listing showed on `pages`, with their page (to keep a listing cut short).
@@ -118,9 +121,7 @@ extension SyncCycle {
 
     /// Whether a listed contact is what syncd last synced: its hash (over the listed fields)
     /// and, where list items lack fields a read has, its `updatedAt` too.
-    private func isUnchanged(_ row: SnapshotRow) -> Bool {
-        guard let index = linkedRemote.index(of: row.remoteID) else { return false }
-        let known = linkedRemote[index]
+    private func isUnchanged(_ row: SnapshotRow, _ known: KnownRemote) -> Bool {
         guard known.hash == row.hash else { return false }
         guard row.partial && needsDetails else { return true }
         if let updated = known.updatedAt { return updated == row.updatedAt?.millisecondsSinceEpoch }
