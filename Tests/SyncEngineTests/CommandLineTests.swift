@@ -33,6 +33,14 @@ final class CapturedConsole: Console {
         return path
     }
 
+    /// `syncd --once` with the fixture's token; what it prints is dropped.
+    @discardableResult
+    private func once(_ config: String) async -> ExitCode {
+        await Syncd.main(
+            arguments: ["--once", "--config", config], environment: ["SYNCD_TOKEN": "sim-token"],
+            console: CapturedConsole())
+    }
+
     @Test func onceSyncsAndPrintsOneSummaryLine() async throws {
         let fixture = try SyncFixture()
         try fixture.insertLocal("+254700000001", name: "Ann")
@@ -51,10 +59,7 @@ final class CapturedConsole: Console {
         try fixture.insertLocal("+254700000001", name: "Ann")
         let config = try configFile(
             fixture, extra: #", "sync": {"state": "state.sqlite", "metrics_file": "syncd.prom"}"#)
-        #expect(
-            await Syncd.main(
-                arguments: ["--once", "--config", config], environment: ["SYNCD_TOKEN": "sim-token"],
-                console: CapturedConsole()) == .success)
+        #expect(await once(config) == .success)
         let text = try String(contentsOfFile: fixture.directory + "/syncd.prom", encoding: .utf8)
         #expect(text.contains(#"syncd_contacts_changed{vendor="waply",side="remote",kind="created"} 1"#))
         #expect(text.contains(#"syncd_cycle_outcome{vendor="waply",outcome="synced"} 1"#))
@@ -114,9 +119,7 @@ final class CapturedConsole: Console {
         let fixture = try SyncFixture()
         try fixture.insertLocal("+254700000001", name: "Ann")
         let config = try configFile(fixture)
-        _ = await Syncd.main(
-            arguments: ["--once", "--config", config], environment: ["SYNCD_TOKEN": "sim-token"],
-            console: CapturedConsole())
+        await once(config)
         try fixture.updateLocal("+254700000001", "full_name", "Ann CRM")
         let console = CapturedConsole()
         let code = await Syncd.main(
@@ -163,9 +166,7 @@ final class CapturedConsole: Console {
         let fixture = try SyncFixture()
         try fixture.insertLocal("+254700000001", name: "Ann")
         let config = try configFile(fixture)
-        _ = await Syncd.main(
-            arguments: ["--once", "--config", config], environment: ["SYNCD_TOKEN": "sim-token"],
-            console: CapturedConsole())
+        await once(config)
         fixture.sim.simulator.stop()
         let console = CapturedConsole()
         let code = await Syncd.main(
@@ -245,9 +246,7 @@ final class CapturedConsole: Console {
     @Test func statusShowsARunKilledMidwayAsInterrupted() async throws {
         let fixture = try SyncFixture()
         let config = try configFile(fixture, extra: #", "sync": {"state": "state.sqlite"}"#)
-        _ = await Syncd.main(
-            arguments: ["--once", "--config", config], environment: ["SYNCD_TOKEN": "sim-token"],
-            console: CapturedConsole())
+        await once(config)
         let state = try Database(path: fixture.directory + "/state.sqlite")
         try state.run(
             "INSERT INTO runs (started_at) VALUES (?)", [.integer(Int64(Date().timeIntervalSince1970 * 1000))]
@@ -267,10 +266,7 @@ final class CapturedConsole: Console {
         let config = try configFile(
             fixture, extra: #", "sync": {"state": "state.sqlite"}"#,
             remote: #""requests_per_minute": 2, "max_wait_seconds": 1"#)
-        #expect(
-            await Syncd.main(
-                arguments: ["--once", "--config", config], environment: ["SYNCD_TOKEN": "sim-token"],
-                console: CapturedConsole()) == .temporaryFailure)
+        #expect(await once(config) == .temporaryFailure)
         let console = CapturedConsole()
         _ = await Syncd.main(arguments: ["status", "--config", config], environment: [:], console: console)
         #expect(console.stdout.contains("listing in progress: goes on from page 3"), "\(console.stdout)")

@@ -233,35 +233,27 @@ struct QlaraClient: RemoteContactsAPI {
     /// the phone up, never by posting blindly again.
     func create(_ contact: Contact, key: String) async throws(RemoteError) -> CreateOutcome {
         let what = "POST /contacts"
-        var lastProblem = ""
-        for _ in 0..<3 {
-            let response: RemoteResponse
-            do {
-                response = try await executor.send(
+        return try await CreateByPhone.run(
+            what, phone: contact.phone,
+            send: { () async throws(RemoteError) in
+                try await executor.send(
                     request("POST", "contacts", body: body(contact, gender: nil)), repeatable: .no)
-            } catch .outcomeUnknown(let problem) {
-                if let found = try await find(phone: contact.phone) { return .created(found) }
-                lastProblem = problem
-                continue
-            }
-            if response.status == 409, let existing = try await find(phone: contact.phone) {
-                return .existing(existing)
-            }
-            try VendorResponses.check(response, what)
-            guard let id = try JSONBody.decode(response, what)["id"]?.int else {
-                throw .malformed("\(what) answered no id")
-            }
-            if !contact.tags.isEmpty {
-                try await changeMemberships(
-                    Dictionary(uniqueKeysWithValues: contact.tags.map { ($0, ([id], [])) }))
-            }
-            guard let created = try await fetch(id: String(id)) else {
-                throw .malformed("\(what) created contact \(id), which then could not be read")
-            }
-            return .created(created)
-        }
-        throw .unavailable(
-            "\(what) for \(contact.phone): \(lastProblem), and the contact was not found by its phone")
+            },
+            find: find(phone:),
+            created: { response async throws(RemoteError) in
+                try VendorResponses.check(response, what)
+                guard let id = try JSONBody.decode(response, what)["id"]?.int else {
+                    throw .malformed("\(what) answered no id")
+                }
+                if !contact.tags.isEmpty {
+                    try await changeMemberships(
+                        Dictionary(uniqueKeysWithValues: contact.tags.map { ($0, ([id], [])) }))
+                }
+                guard let created = try await fetch(id: String(id)) else {
+                    throw .malformed("\(what) created contact \(id), which then could not be read")
+                }
+                return created
+            })
     }
 
     /// Many creates as one CSV import (create-or-update by phone, so replaying a lost import

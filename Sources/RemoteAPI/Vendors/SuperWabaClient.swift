@@ -165,25 +165,15 @@ struct SuperWabaClient: RemoteContactsAPI {
     /// looking the phone up before anything is sent again.
     func create(_ contact: Contact, key: String) async throws(RemoteError) -> CreateOutcome {
         let what = "POST /api/whatsapp/contacts"
-        var lastProblem = ""
-        for _ in 0..<3 {
-            let response: RemoteResponse
-            do {
-                response = try await executor.send(
-                    request("POST", "", body: Self.createBody(contact)), repeatable: .no)
-            } catch .outcomeUnknown(let problem) {
-                if let found = try await find(phone: contact.phone) { return .created(found) }
-                lastProblem = problem
-                continue
-            }
-            if response.status == 409, let existing = try await find(phone: contact.phone) {
-                return .existing(existing)
-            }
-            return .created(
-                try ContactFieldsReading.answeredContact(try data(response, what), what, decode: Self.decode))
-        }
-        throw .unavailable(
-            "\(what) for \(contact.phone): \(lastProblem), and the contact was not found by its phone")
+        return try await CreateByPhone.run(
+            what, phone: contact.phone,
+            send: { () async throws(RemoteError) in
+                try await executor.send(request("POST", "", body: Self.createBody(contact)), repeatable: .no)
+            },
+            find: find(phone:),
+            created: { response throws(RemoteError) in
+                try ContactFieldsReading.answeredContact(try data(response, what), what, decode: Self.decode)
+            })
     }
 
     /// Up to 1,000 rows; a row SuperWaba skips as a duplicate is found by its phone and

@@ -112,27 +112,17 @@ struct WaplyClient: RemoteContactsAPI {
         if let email = contact.email { body["email"] = .string(email) }
         if !contact.tags.isEmpty { body["tags"] = JSON(contact.tags) }
         if !contact.attributes.isEmpty { body["custom_fields"] = JSON(contact.attributeTexts) }
-        var lastProblem = ""
-        for _ in 0..<3 {
-            let response: RemoteResponse
-            do {
-                response = try await executor.send(
-                    request("POST", "contacts", body: .object(body)), repeatable: .no)
-            } catch .outcomeUnknown(let problem) {
-                // The answer was lost: the contact may exist now. Look before posting again.
-                if let found = try await find(phone: contact.phone) { return .created(found) }
-                lastProblem = problem
-                continue
-            }
-            if response.status == 409 || response.status == 422 {
-                // A duplicate phone (409, or 422 on some accounts) — or a validation error.
-                if let existing = try await find(phone: contact.phone) { return .existing(existing) }
-            }
-            try VendorResponses.check(response, "POST /contacts")
-            return .created(try decodeOne(response, "POST /contacts"))
-        }
-        throw .unavailable(
-            "POST /contacts for \(contact.phone): the answer was lost three times (last: \(lastProblem))")
+        // A duplicate phone is 409, or 422 on some accounts.
+        return try await CreateByPhone.run(
+            "POST /contacts", phone: contact.phone, duplicateStatuses: [409, 422],
+            send: { () async throws(RemoteError) in
+                try await executor.send(request("POST", "contacts", body: .object(body)), repeatable: .no)
+            },
+            find: find(phone:),
+            created: { response throws(RemoteError) in
+                try VendorResponses.check(response, "POST /contacts")
+                return try decodeOne(response, "POST /contacts")
+            })
     }
 
     func update(id: String, from old: Contact, to new: Contact, key: String) async throws(RemoteError)
