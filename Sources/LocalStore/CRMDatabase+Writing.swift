@@ -34,7 +34,7 @@ extension CRMDatabase {
         do {
             return try database.transaction(.immediate) {
                 try database.run("INSERT INTO _syncd_writer (consumer) VALUES (?)", [.text(consumer)])
-                defer { try? database.run("DELETE FROM _syncd_writer") }
+                defer { _ = try? database.run("DELETE FROM _syncd_writer") }
                 var results: [LocalWriteResult] = []
                 for write in writes {
                     try database.execute("SAVEPOINT syncd_row")

@@ -92,11 +92,21 @@ public final class RequestExecutor: Sendable {
             var request = unsigned
             request.freshConnection = repeatable == .no || request.body != nil
             try await authorizer.authorize(&request)
-            try await waitForBudget()
+            let leftAt = try await waitForBudget()
             statistics.withLock { $0.requests += 1 }
             let hint: Double?
             do {
-                let response = try await Self.sendShielded(request, timeout: timeout, over: transport)
+                let sent: Result<RemoteResponse, TransportError>
+                do throws(TransportError) {
+                    sent = .success(try await Self.sendShielded(request, timeout: timeout, over: transport))
+                } catch {
+                    sent = .failure(error)
+                }
+                // The vendor had the request by the time it answered (or failed): the budget
+                // counts it from then, so a loaded machine whose requests sat in a queue on the
+                // way cannot bunch more of them into the vendor's second than it allows.
+                budget.confirm(planned: leftAt, actual: Date())
+                let response = try sent.get()
                 budget.observe(response)
                 statistics.withLock { $0.byStatus[response.status, default: 0] += 1 }
                 if response.status == 401 && !renewed {
@@ -171,11 +181,12 @@ public final class RequestExecutor: Sendable {
 
     /// Waits for a slot in the budget; a wait that would take the cycle past its allowance
     /// stops it as deferred (its progress is saved; the next cycle goes on from there).
-    private func waitForBudget() async throws(RemoteError) {
+    /// Returns when the request left, as the budget recorded it.
+    private func waitForBudget() async throws(RemoteError) -> Date {
         let now = Date()
         let planned = budget.reserveSlot(now: now, leaving: allowance.withLock { $0.room })
         let wait = planned.timeIntervalSince(now)
-        guard wait > 0 else { return budget.confirm(planned: planned, actual: Date()) }
+        guard wait > 0 else { return leaving(planned: planned) }
         if wait > waitLeft {
             budget.release(planned: planned)
             let allowed = allowance.withLock { $0.limit } ?? maximumWait
@@ -190,7 +201,14 @@ public final class RequestExecutor: Sendable {
             budget.release(planned: planned)
             throw error
         }
-        budget.confirm(planned: planned, actual: Date())
+        return leaving(planned: planned)
+    }
+
+    /// Records that a request planned for `planned` leaves now.
+    private func leaving(planned: Date) -> Date {
+        let now = Date()
+        budget.confirm(planned: planned, actual: now)
+        return max(planned, now)
     }
 
     /// Sends outside the caller's cancellation: a request already on the wire runs to its

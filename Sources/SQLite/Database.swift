@@ -1,4 +1,5 @@
 import CSQLite
+import Glibc
 
 /// One SQLite connection.
 ///
@@ -129,7 +130,7 @@ public final class Database {
 
     /// Runs `body` in a transaction, committing when it returns and rolling back when it throws.
     public func transaction<T>(_ kind: TransactionKind = .immediate, _ body: () throws -> T) throws -> T {
-        try execute("BEGIN \(kind.rawValue)")
+        try begin(kind)
         do {
             let result = try body()
             try execute("COMMIT")
@@ -141,6 +142,21 @@ public final class Database {
     }
 
     // MARK: - Internals
+
+    /// BEGIN, tried again on SQLITE_PROTOCOL: a WAL race SQLite itself gave up retrying
+    /// (seen when many connections open the same file at once); nothing has happened yet.
+    private func begin(_ kind: TransactionKind) throws {
+        var attempt = 0
+        while true {
+            do {
+                return try execute("BEGIN \(kind.rawValue)")
+            } catch {
+                guard error.code == SQLITE_PROTOCOL && attempt < 5 else { throw error }
+                attempt += 1
+                usleep(UInt32(10_000 * attempt))
+            }
+        }
+    }
 
     private func prepared(_ sql: String) throws(DatabaseError) -> Statement {
         if let statement = statements[sql] { return statement }

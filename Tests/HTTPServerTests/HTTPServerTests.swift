@@ -55,6 +55,15 @@ struct EchoResponder: HTTPResponder {
         server.stop()
     }
 
+    @Test func acceptsAChunkedBodyThatArrivesWithItsHeaders() throws {
+        let client = try LoopbackClient(port: port)
+        try client.send(
+            "POST /c HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nTransfer-Encoding: chunked\r\n\r\n"
+                + "4\r\nwiki\r\n5\r\npedia\r\n0\r\n\r\n")
+        #expect(try client.readResponse().text == "POST /c 9wikipedia")
+        server.stop()
+    }
+
     @Test func closesAfterConnectionCloseAndHTTP10() throws {
         let first = try LoopbackClient(port: port)
         let response = try first.request("GET", "/x", headers: ["Connection": "close"])
