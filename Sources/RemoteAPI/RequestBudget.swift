@@ -47,7 +47,8 @@ public final class RequestBudget: Sendable {
         state.withLock { state in
             guard let index = state.sent[state.head...].lastIndex(of: planned) else { return }
             state.sent.remove(at: index)
-            let position = state.sent[state.head...].firstIndex { $0 > actual } ?? state.sent.endIndex
+            // Searched from the end: a request is confirmed soon after it left, among the newest.
+            let position = state.sent[state.head...].lastIndex { $0 <= actual }.map { $0 + 1 } ?? state.head
             state.sent.insert(actual, at: position)
         }
     }
