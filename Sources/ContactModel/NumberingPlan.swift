@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// One country's numbering plan, as far as syncd reads phone numbers: its calling code, how
 /// its people dial abroad and at home, and which national numbers are in use.
@@ -32,17 +33,18 @@ final class NumberingPlan: Sendable {
 
     private init?(line: Substring) {
         let fields = line.split(separator: " ", maxSplits: 11, omittingEmptySubsequences: false)
-        guard fields.count == 12, let general = Pattern(String(fields[6])) else { return nil }
+        guard fields.count == 12 else { return nil }
+        let general = Pattern(String(fields[6]))
         func text(_ index: Int) -> String? { fields[index] == "-" ? nil : String(fields[index]) }
         country = String(fields[0])
         callingCode = String(fields[1])
-        internationalPrefix = text(2).flatMap(Pattern.init)
+        internationalPrefix = text(2).map(Pattern.init)
         nationalPrefix = text(3)
-        nationalPrefixForParsing = text(4).flatMap(Pattern.init)
+        nationalPrefixForParsing = text(4).map(Pattern.init)
         nationalPrefixTransform = text(5)
         self.general = general
         lengths = text(7)?.split(separator: ",").compactMap { Int($0) } ?? []
-        inUse = text(8).flatMap(Pattern.init)
+        inUse = text(8).map(Pattern.init)
         isMainForCallingCode = fields[9] == "1"
         name = String(fields[11])
     }
@@ -109,27 +111,50 @@ final class NumberingPlan: Sendable {
 }
 
 /// A regular expression from the metadata, matched against ASCII digits only.
-struct Pattern: Sendable {
-    private let whole: NSRegularExpression
-    private let prefix: NSRegularExpression
-
-    init?(_ pattern: String) {
-        guard let whole = try? NSRegularExpression(pattern: "^(?:" + pattern + ")$"),
-            let prefix = try? NSRegularExpression(pattern: "^(?:" + pattern + ")")
-        else { return nil }
-        self.whole = whole
-        self.prefix = prefix
+///
+/// Compiled on first use: a run reads the numbers of a few countries, and compiling every
+/// country's patterns up front cost each start some 30 ms. A pattern that does not compile
+/// (the tests compile them all) matches nothing.
+final class Pattern: Sendable {
+    private struct Compiled: Sendable {
+        let whole: NSRegularExpression
+        let prefix: NSRegularExpression
     }
+
+    let source: String
+    /// `nil` until first used; then the compiled pair, or `.some(nil)` when it does not compile.
+    private let compiled = Mutex<Compiled??>(nil)
+
+    init(_ source: String) { self.source = source }
+
+    private var regexes: Compiled? {
+        compiled.withLock { state in
+            if let state { return state }
+            var made: Compiled?
+            if let whole = try? NSRegularExpression(pattern: "^(?:" + source + ")$"),
+                let prefix = try? NSRegularExpression(pattern: "^(?:" + source + ")")
+            {
+                made = Compiled(whole: whole, prefix: prefix)
+            }
+            state = .some(made)
+            return made
+        }
+    }
+
+    /// Whether the pattern compiles (for the tests of the generated table).
+    var compiles: Bool { regexes != nil }
 
     func matchesWhole(_ digits: Substring) -> Bool {
         let text = String(digits)
+        guard let whole = regexes?.whole else { return false }
         return whole.firstMatch(in: text, range: NSRange(location: 0, length: text.utf16.count)) != nil
     }
 
     /// How many leading digits the pattern matches, if it matches at the start.
     func prefixLength(_ digits: Substring) -> Int? {
         let text = String(digits)
-        guard let match = prefix.firstMatch(in: text, range: NSRange(location: 0, length: text.utf16.count))
+        guard let prefix = regexes?.prefix,
+            let match = prefix.firstMatch(in: text, range: NSRange(location: 0, length: text.utf16.count))
         else {
             return nil
         }
@@ -141,7 +166,8 @@ struct Pattern: Sendable {
     /// matches nothing.
     func replacingPrefix(of digits: Substring, with template: String?) -> Substring? {
         let text = String(digits)
-        guard let match = prefix.firstMatch(in: text, range: NSRange(location: 0, length: text.utf16.count)),
+        guard let prefix = regexes?.prefix,
+            let match = prefix.firstMatch(in: text, range: NSRange(location: 0, length: text.utf16.count)),
             match.range.length > 0 || match.numberOfRanges > 1
         else { return nil }
         let rest = text.dropFirst(match.range.length)

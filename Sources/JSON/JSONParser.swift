@@ -10,10 +10,19 @@ struct JSONParser {
     private let rejectsDuplicateNames: Bool
     private var index = 0
     private var depth = 0
+    /// Member names leading from the top-level object to an array left unparsed.
+    private let deferredPath: [String]
+    /// How many of `deferredPath`'s names lead to the object being parsed.
+    private var deferredDepth = 0
+    /// The unparsed array's elements, as byte ranges; `nil` until the array is met.
+    private(set) var deferredElements: [Range<Int>]?
 
-    init(bytes: UnsafeBufferPointer<UInt8>, rejectsDuplicateNames: Bool = false) {
+    init(
+        bytes: UnsafeBufferPointer<UInt8>, rejectsDuplicateNames: Bool = false, deferring path: [String] = []
+    ) {
         self.bytes = bytes
         self.rejectsDuplicateNames = rejectsDuplicateNames
+        deferredPath = path
     }
 
     mutating func parseDocument() throws(JSONError) -> JSON {
@@ -68,7 +77,13 @@ struct JSONParser {
             guard peek(UInt8(ascii: ":")) else { throw error("expected ':'") }
             index += 1
             skipWhitespace()
-            object[key] = try parseValue()
+            if deferredDepth < deferredPath.count, depth == deferredDepth + 1,
+                key == deferredPath[deferredDepth]
+            {
+                object[key] = try parseOnDeferredPath()
+            } else {
+                object[key] = try parseValue()
+            }
             skipWhitespace()
             guard index < bytes.count else { throw error("unexpected end of input in an object") }
             if bytes[index] == UInt8(ascii: ",") {
@@ -83,30 +98,169 @@ struct JSONParser {
     }
 
     private mutating func parseArray() throws(JSONError) -> JSON {
+        var elements: [JSON] = []
+        try forEachElement { parser throws(JSONError) in elements.append(try parser.parseValue()) }
+        return .array(elements)
+    }
+
+    /// Walks the array starting here, calling `element` at the start of each element (which
+    /// must step over it), and the commas, whitespace and brackets between.
+    private mutating func forEachElement(_ element: (inout JSONParser) throws(JSONError) -> Void)
+        throws(JSONError)
+    {
         try enterContainer()
         defer { depth -= 1 }
         index += 1
-        var elements: [JSON] = []
         skipWhitespace()
         if peek(UInt8(ascii: "]")) {
             index += 1
-            return .array(elements)
+            return
         }
         while true {
             skipWhitespace()
-            elements.append(try parseValue())
+            try element(&self)
             skipWhitespace()
             guard index < bytes.count else { throw error("unexpected end of input in an array") }
             if bytes[index] == UInt8(ascii: ",") {
                 index += 1
             } else if bytes[index] == UInt8(ascii: "]") {
                 index += 1
-                return .array(elements)
+                return
             } else {
                 throw error("expected ',' or ']'")
             }
         }
     }
+
+    /// A member on the way to the deferred array: the array itself is skipped element by
+    /// element (left as an empty array in the document), an object on the way is parsed
+    /// looking one name further.
+    private mutating func parseOnDeferredPath() throws(JSONError) -> JSON {
+        if deferredDepth + 1 == deferredPath.count, peek(UInt8(ascii: "[")), deferredElements == nil {
+            deferredElements = try skipArrayElements()
+            return .array([])
+        }
+        deferredDepth += 1
+        defer { deferredDepth -= 1 }
+        return try parseValue()
+    }
+
+    private mutating func skipArrayElements() throws(JSONError) -> [Range<Int>] {
+        var elements: [Range<Int>] = []
+        try forEachElement { parser throws(JSONError) in
+            let start = parser.index
+            try parser.skipValue()
+            elements.append(start..<parser.index)
+        }
+        return elements
+    }
+
+    /// Steps over one value without building it: strings to their closing quote, containers
+    /// to their matching end. Only the value's extent is checked; its content is checked when
+    /// it is parsed.
+    mutating func skipValue() throws(JSONError) {
+        guard index < bytes.count else { throw error("unexpected end of input") }
+        switch bytes[index] {
+        case UInt8(ascii: "\""):
+            try skipString()
+        case UInt8(ascii: "{"), UInt8(ascii: "["):
+            var nesting = 0
+            repeat {
+                guard index < bytes.count else { throw error("unexpected end of input") }
+                switch bytes[index] {
+                case UInt8(ascii: "\""):
+                    try skipString()
+                    continue
+                case UInt8(ascii: "{"), UInt8(ascii: "["):
+                    nesting += 1
+                    if depth + nesting > Self.maximumDepth {
+                        throw error("nesting deeper than \(Self.maximumDepth)")
+                    }
+                case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                    nesting -= 1
+                default:
+                    break
+                }
+                index += 1
+            } while nesting > 0
+        default:
+            let start = index
+            while index < bytes.count {
+                switch bytes[index] {
+                case UInt8(ascii: ","), UInt8(ascii: "]"), UInt8(ascii: "}"), 0x20, 0x09, 0x0A, 0x0D:
+                    guard index > start else { throw error("unexpected character") }
+                    return
+                default:
+                    index += 1
+                }
+            }
+        }
+    }
+
+    private mutating func skipString() throws(JSONError) {
+        index += 1
+        while index < bytes.count {
+            switch bytes[index] {
+            case UInt8(ascii: "\""):
+                index += 1
+                return
+            case UInt8(ascii: "\\"):
+                index += 2
+            default:
+                index += 1
+            }
+        }
+        throw error("unterminated string")
+    }
+
+    /// Within the object starting here: the bytes of member `name`'s value when it is a
+    /// string without escapes (inside its quotes) or a number; `nil` otherwise.
+    mutating func scalarMember(_ name: String) -> Range<Int>? {
+        guard peek(UInt8(ascii: "{")) else { return nil }
+        index += 1
+        while true {
+            skipWhitespace()
+            guard peek(UInt8(ascii: "\"")), let key = try? parseString() else { return nil }
+            skipWhitespace()
+            guard peek(UInt8(ascii: ":")) else { return nil }
+            index += 1
+            skipWhitespace()
+            guard index < bytes.count else { return nil }
+            if key == name {
+                let start = index
+                switch bytes[index] {
+                case UInt8(ascii: "\""):
+                    index += 1
+                    while index < bytes.count, bytes[index] != UInt8(ascii: "\""),
+                        bytes[index] != UInt8(ascii: "\\")
+                    {
+                        index += 1
+                    }
+                    return peek(UInt8(ascii: "\"")) ? start + 1..<index : nil
+                case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+                    // An integer as the parser would print it back: no sign of zero, no
+                    // leading zero, no fraction or exponent.
+                    if peek(UInt8(ascii: "-")) { index += 1 }
+                    let digits = index
+                    while index < bytes.count, isDigit(bytes[index]) { index += 1 }
+                    let count = index - digits
+                    guard count > 0, count < 19,
+                        bytes[digits] != UInt8(ascii: "0") || (count == 1 && digits == start),
+                        index < bytes.count, !isNumberPart(bytes[index])
+                    else { return nil }
+                    return start..<index
+                default:
+                    return nil
+                }
+            }
+            guard (try? skipValue()) != nil else { return nil }
+            skipWhitespace()
+            guard peek(UInt8(ascii: ",")) else { return nil }
+            index += 1
+        }
+    }
+
+    mutating func seek(to offset: Int) { index = offset }
 
     private mutating func enterContainer() throws(JSONError) {
         depth += 1
@@ -249,6 +403,10 @@ struct JSONParser {
     // MARK: - Helpers
 
     private func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
+
+    private func isNumberPart(_ byte: UInt8) -> Bool {
+        isDigit(byte) || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E")
+    }
 
     private func peek(_ byte: UInt8) -> Bool { index < bytes.count && bytes[index] == byte }
 

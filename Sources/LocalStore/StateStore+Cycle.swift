@@ -14,6 +14,9 @@ public struct SnapshotRow: Sendable {
     public var unchangedSinceCreated = false
     /// The listed page it came from (for a listing resumed in a later cycle).
     public var page: Int?
+    /// The fingerprint of the listed item it was decoded from (a listing that keeps items
+    /// as bytes); `nil` for a contact read or written.
+    public var listedItem: Int64?
     /// The contact's stored form, serialized once for both the hash and the row.
     var storedText: String
 
@@ -44,6 +47,19 @@ public struct SnapshotRow: Sendable {
         self.updatedAt = updatedAt
         self.partial = partial
         self.storedText = storedText
+    }
+}
+
+/// A linked contact listed unchanged, with the fingerprint of the item it was listed as and
+/// what its link held when they were compared.
+public struct ListedItemMatch: Sendable {
+    public var linkID: Int64
+    public var fingerprint: Int64
+    public var hash: Int64?
+    public var updatedAt: Int64?
+
+    public init(linkID: Int64, fingerprint: Int64, hash: Int64?, updatedAt: Int64?) {
+        (self.linkID, self.fingerprint, self.hash, self.updatedAt) = (linkID, fingerprint, hash, updatedAt)
     }
 }
 
@@ -86,7 +102,7 @@ extension StateStore {
             PRAGMA temp_store = FILE;
             CREATE TEMP TABLE IF NOT EXISTS remote_snapshot (remote_id TEXT PRIMARY KEY, phone TEXT NOT NULL, hash INTEGER NOT NULL,
                 updated_at INTEGER, contact TEXT NOT NULL, partial INTEGER NOT NULL DEFAULT 0, read_in_full INTEGER NOT NULL DEFAULT 0,
-                pristine INTEGER NOT NULL DEFAULT 0, page INTEGER);
+                pristine INTEGER NOT NULL DEFAULT 0, page INTEGER, listed_item INTEGER);
             CREATE INDEX IF NOT EXISTS temp.remote_snapshot_phone ON remote_snapshot (phone);
             CREATE TEMP TABLE IF NOT EXISTS local_changes (local_key TEXT PRIMARY KEY, phone TEXT, contact TEXT, problem TEXT, problem_kind TEXT,
                 changed_at INTEGER, deleted INTEGER NOT NULL, replaced INTEGER NOT NULL DEFAULT 0);
@@ -106,12 +122,12 @@ extension StateStore {
         try database.transaction(.immediate) {
             for row in rows {
                 try database.run(
-                    "INSERT OR REPLACE INTO remote_snapshot (remote_id, phone, hash, updated_at, contact, partial, pristine, page) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT OR REPLACE INTO remote_snapshot (remote_id, phone, hash, updated_at, contact, partial, pristine, page, listed_item) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [
                         .text(row.remoteID), .text(row.contact.phone.e164), .integer(row.hash),
                         DatabaseValue(row.updatedAt?.millisecondsSinceEpoch), .text(row.storedText),
                         .integer(row.partial ? 1 : 0), .integer(row.unchangedSinceCreated ? 1 : 0),
-                        DatabaseValue(row.page.map(Int64.init)),
+                        DatabaseValue(row.page.map(Int64.init)), DatabaseValue(row.listedItem),
                     ])
             }
         }
@@ -150,24 +166,41 @@ extension StateStore {
     public func forEachRemoteChange(_ body: (SnapshotRow, Link?) throws -> Void) throws {
         try database.forEachRow(
             """
-            SELECT s.remote_id, s.phone, s.hash, s.updated_at, s.contact, s.partial, \(Self.joinedLinkColumns)
+            SELECT s.remote_id, s.phone, s.hash, s.updated_at, s.contact, s.partial, s.listed_item, \(Self.joinedLinkColumns)
             FROM remote_snapshot s LEFT JOIN links l ON l.remote_id = s.remote_id
             WHERE l.link_id IS NULL OR l.remote_hash IS NOT s.hash OR s.read_in_full = 1
             ORDER BY s.remote_id
             """
         ) { row in
-            guard let snapshot = Self.snapshotRow(row) else { return }
-            try body(snapshot, Self.link(row, offset: 6))
+            guard var snapshot = Self.snapshotRow(row) else { return }
+            snapshot.listedItem = row.int64(6)
+            try body(snapshot, Self.link(row, offset: 7))
         }
     }
 
     /// Replaces listed items with the contacts as read in full (their hash unchanged, for it
-    /// covers the listed fields only); planning compares these with their links in full.
+    /// covers the listed fields only); planning compares these with their links in full. The
+    /// listed item's fingerprint stays only while the read shows the same hash and
+    /// `updatedAt` as the item did (the contact did not change in between).
     public func storeReadInFull(_ rows: [SnapshotRow]) throws {
-        try storeSnapshot(rows)
-        for row in rows {
-            try database.run(
-                "UPDATE remote_snapshot SET read_in_full = 1 WHERE remote_id = ?", [.text(row.remoteID)])
+        try database.transaction(.immediate) {
+            for row in rows {
+                try database.run(
+                    """
+                    INSERT INTO remote_snapshot (remote_id, phone, hash, updated_at, contact, partial, pristine, page, read_in_full)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1)
+                    ON CONFLICT (remote_id) DO UPDATE SET
+                        listed_item = CASE WHEN hash = excluded.hash AND updated_at IS excluded.updated_at THEN listed_item END,
+                        phone = excluded.phone, hash = excluded.hash, updated_at = excluded.updated_at,
+                        contact = excluded.contact, partial = excluded.partial, pristine = excluded.pristine, read_in_full = 1
+                    """,
+                    [
+                        .text(row.remoteID), .text(row.contact.phone.e164), .integer(row.hash),
+                        DatabaseValue(row.updatedAt?.millisecondsSinceEpoch), .text(row.storedText),
+                        .integer(row.partial ? 1 : 0), .integer(row.unchangedSinceCreated ? 1 : 0),
+                        DatabaseValue(row.page.map(Int64.init)),
+                    ])
+            }
         }
     }
 
@@ -189,13 +222,37 @@ extension StateStore {
 
     /// What each linked vendor contact looked like when last synced: its listed hash and
     /// `updatedAt`, by id — what a listed contact is compared with before anything is stored.
+    /// The id comes as its UTF-8 bytes, valid during the call: a book's worth of links is
+    /// read without copying a string.
     public func forEachLinkedRemote(
-        _ body: (_ id: String, _ linkID: Int64, _ hash: Int64?, _ updatedAt: Int64?) -> Void
+        _ body: (
+            _ id: UnsafeRawBufferPointer, _ linkID: Int64, _ hash: Int64?, _ updatedAt: Int64?,
+            _ listedItem: Int64?
+        ) -> Void
     ) throws {
-        try database.forEachRow(
-            "SELECT remote_id, link_id, remote_hash, remote_updated_at FROM links WHERE state = 'linked' AND remote_id IS NOT NULL"
+        try database.forEachRowInPlace(
+            "SELECT remote_id, link_id, remote_hash, remote_updated_at, listed_item FROM links WHERE state = 'linked' AND remote_id IS NOT NULL"
         ) { row in
-            if let id = row.string(0), let link = row.int64(1) { body(id, link, row.int64(2), row.int64(3)) }
+            guard let link = row.int64(1) else { return }
+            row.withText(0) { id in
+                if let id { body(id, link, row.int64(2), row.int64(3), row.int64(4)) }
+            }
+        }
+    }
+
+    /// Remembers the listed item each of these links was found unchanged in — only while
+    /// the link still holds the hash and `updatedAt` it was compared with.
+    public func recordListedItems(_ items: [ListedItemMatch]) throws {
+        guard !items.isEmpty else { return }
+        try database.transaction(.immediate) {
+            for item in items {
+                try database.run(
+                    "UPDATE links SET listed_item = ? WHERE link_id = ? AND remote_hash IS ? AND remote_updated_at IS ?",
+                    [
+                        .integer(item.fingerprint), .integer(item.linkID), DatabaseValue(item.hash),
+                        DatabaseValue(item.updatedAt),
+                    ])
+            }
         }
     }
 
@@ -342,12 +399,14 @@ extension StateStore {
     }
 
     /// Links whose CRM row this cycle is deleted or holds another phone: the person they
-    /// follow may have moved to another row, or left the CRM.
+    /// follow may have moved to another row, or left the CRM. (`CROSS JOIN` keeps this
+    /// cycle's changes, usually few, as the outer loop: ordered by link, SQLite would
+    /// otherwise scan every link.)
     public func displacedLinks() throws -> [(link: Link, change: LocalChange)] {
         try database.query(
             """
             SELECT c.local_key, c.phone, c.contact, c.problem, c.changed_at, c.deleted, c.replaced, c.problem_kind, \(Self.joinedLinkColumns)
-            FROM local_changes c JOIN links l ON l.local_key = c.local_key
+            FROM local_changes c CROSS JOIN links l ON l.local_key = c.local_key
             WHERE l.state != 'detached' AND (c.deleted = 1 OR c.phone IS NOT l.phone)
             ORDER BY l.link_id
             """

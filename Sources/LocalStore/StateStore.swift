@@ -13,7 +13,7 @@ public import SQLite
 public final class StateStore {
     public let database: Database
     public let path: String
-    static let schemaVersion = 3
+    static let schemaVersion = 4
 
     public init(path: String) throws(LocalStoreError) {
         self.path = path
@@ -35,6 +35,10 @@ public final class StateStore {
         let version = try database.first("PRAGMA user_version")?.int(0) ?? 0
         guard version < Self.schemaVersion else { return }
         try database.transaction(.immediate) {
+            let linkColumns = try database.query("PRAGMA table_info(links)").compactMap { $0.string(1) }
+            if !linkColumns.isEmpty && !linkColumns.contains("listed_item") {
+                try database.execute("ALTER TABLE links ADD COLUMN listed_item INTEGER")
+            }
             try database.execute(
                 """
                 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -47,7 +51,8 @@ public final class StateStore {
                     remote_hash INTEGER,
                     remote_updated_at INTEGER,
                     state TEXT NOT NULL DEFAULT 'linked',
-                    synced_at INTEGER NOT NULL);
+                    synced_at INTEGER NOT NULL,
+                    listed_item INTEGER);
                 CREATE INDEX IF NOT EXISTS links_phone ON links (phone);
                 CREATE TABLE IF NOT EXISTS local_index (local_key TEXT PRIMARY KEY, phone TEXT, hash INTEGER NOT NULL, problem TEXT);
                 CREATE INDEX IF NOT EXISTS local_index_phone ON local_index (phone);
@@ -117,10 +122,14 @@ public struct Link: Sendable, Equatable {
     public var remoteHash: Int64?
     public var remoteUpdatedAt: Timestamp?
     public var state: State
+    /// The fingerprint of the vendor's listed item that `remoteHash` was taken from: the
+    /// same bytes listed again mean the contact has not changed. Saved only with that hash;
+    /// any other save forgets it. Not read back into a `Link`.
+    public var listedItem: Int64?
 
     public init(
         id: Int64 = 0, localKey: String?, remoteID: String?, phone: String, base: Contact?,
-        remoteHash: Int64?, remoteUpdatedAt: Timestamp?, state: State = .linked
+        remoteHash: Int64?, remoteUpdatedAt: Timestamp?, state: State = .linked, listedItem: Int64? = nil
     ) {
         self.id = id
         self.localKey = localKey
@@ -130,6 +139,7 @@ public struct Link: Sendable, Equatable {
         self.remoteHash = remoteHash
         self.remoteUpdatedAt = remoteUpdatedAt
         self.state = state
+        self.listedItem = listedItem
     }
 }
 
@@ -186,16 +196,16 @@ extension StateStore {
             DatabaseValue(link.localKey), DatabaseValue(link.remoteID), .text(link.phone),
             DatabaseValue(link.base?.json.text), DatabaseValue(link.remoteHash),
             DatabaseValue(link.remoteUpdatedAt?.millisecondsSinceEpoch),
-            .text(link.state.rawValue), .integer(now.millisecondsSinceEpoch),
+            .text(link.state.rawValue), .integer(now.millisecondsSinceEpoch), DatabaseValue(link.listedItem),
         ]
         if link.id > 0 {
             try database.run(
-                "UPDATE links SET local_key = ?, remote_id = ?, phone = ?, base = ?, remote_hash = ?, remote_updated_at = ?, state = ?, synced_at = ? WHERE link_id = ?",
+                "UPDATE links SET local_key = ?, remote_id = ?, phone = ?, base = ?, remote_hash = ?, remote_updated_at = ?, state = ?, synced_at = ?, listed_item = ? WHERE link_id = ?",
                 values + [.integer(link.id)])
             return link.id
         }
         try database.run(
-            "INSERT INTO links (local_key, remote_id, phone, base, remote_hash, remote_updated_at, state, synced_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO links (local_key, remote_id, phone, base, remote_hash, remote_updated_at, state, synced_at, listed_item) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             values)
         return database.lastInsertRowID
     }

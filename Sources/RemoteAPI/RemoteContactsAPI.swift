@@ -1,4 +1,3 @@
-public import Configuration
 public import ContactModel
 import JSON
 public import Vendors
@@ -27,10 +26,13 @@ public struct UnusableRemoteContact: Error, Sendable, Equatable {
     public var reason: String
 }
 
-/// One page of a listing, decoded.
+/// One page of a listing: its contacts decoded, or its items kept for the reader to decode
+/// (`listed`).
 public struct RemotePage: Sendable {
     public var contacts: [RemoteContact]
     public var unusable: [UnusableRemoteContact]
+    /// Items not decoded yet, beside `contacts`.
+    public var listed: ListedItems?
     /// The page's number in a paged listing (where a listing can resume).
     public var number: Int?
     /// Pages in the whole listing, as far as the vendor said when this page was read.
@@ -51,6 +53,15 @@ public struct RemotePage: Sendable {
             }
         }
     }
+
+    /// A page whose items stay undecoded until the reader asks.
+    init(listed: ListedItems) {
+        self.init(contacts: [])
+        self.listed = listed
+    }
+
+    /// Items on the page, decoded or not, usable or not.
+    public var itemCount: Int { contacts.count + unusable.count + (listed?.count ?? 0) }
 }
 
 /// What a vendor's API can and cannot do; the engine plans around it.

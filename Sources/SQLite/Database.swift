@@ -107,12 +107,20 @@ public final class Database {
     public func forEachRow(
         _ sql: String, _ arguments: [DatabaseValue] = [], _ body: (Row) throws -> Void
     ) throws(DatabaseError) {
+        try forEachRowInPlace(sql, arguments) { try body($0.row()) }
+    }
+
+    /// Steps through the rows handing each to `body` where SQLite holds it, copying nothing:
+    /// for scans of many rows read once. The columns are valid only during the call.
+    public func forEachRowInPlace(
+        _ sql: String, _ arguments: [DatabaseValue] = [], _ body: (ColumnReader) throws -> Void
+    ) throws(DatabaseError) {
         let statement = try prepared(sql)
         try statement.bind(arguments)
         defer { statement.reset() }
         while try statement.step() {
             do {
-                try body(statement.row())
+                try body(ColumnReader(handle: statement.handle))
             } catch let error as DatabaseError {
                 throw error
             } catch {

@@ -64,30 +64,7 @@ final class Statement {
         }
     }
 
-    func row() -> Row {
-        let count = sqlite3_column_count(handle)
-        var values: [DatabaseValue] = []
-        values.reserveCapacity(Int(count))
-        for column in 0..<count { values.append(value(at: column)) }
-        return Row(values: values)
-    }
-
-    func value(at column: Int32) -> DatabaseValue {
-        switch sqlite3_column_type(handle, column) {
-        case SQLITE_INTEGER: return .integer(sqlite3_column_int64(handle, column))
-        case SQLITE_FLOAT: return .real(sqlite3_column_double(handle, column))
-        case SQLITE_TEXT:
-            // Length-delimited: String(cString:) would stop at an embedded NUL.
-            let count = Int(sqlite3_column_bytes(handle, column))
-            guard count > 0, let text = sqlite3_column_text(handle, column) else { return .text("") }
-            return .text(String(decoding: UnsafeBufferPointer(start: text, count: count), as: UTF8.self))
-        case SQLITE_BLOB:
-            let count = Int(sqlite3_column_bytes(handle, column))
-            guard count > 0, let blob = sqlite3_column_blob(handle, column) else { return .blob([]) }
-            return .blob(Array(UnsafeRawBufferPointer(start: blob, count: count)))
-        default: return .null
-        }
-    }
+    func row() -> Row { ColumnReader(handle: handle).row() }
 
     func reset() { sqlite3_reset(handle) }
 }

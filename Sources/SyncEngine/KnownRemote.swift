@@ -1,24 +1,29 @@
-/// A linked vendor contact as last synced — its listed hash and `updatedAt` — and the page
-/// this cycle's listing showed it on. 48 bytes with its key: a cycle holds one for every
-/// linked contact of the book.
+/// A linked vendor contact as last synced — its listed hash and `updatedAt`, and the
+/// fingerprint of the listed item they came from — and the page this cycle's listing showed
+/// it on. 56 bytes with its key: a cycle holds one for every linked contact of the book.
 struct KnownRemote {
     fileprivate var key: KnownRemotes.Key
     let linkID: Int64
     private var rawHash: Int64
     private var rawUpdatedAt: Int64
+    private var rawListedItem: Int64
     private var rawPage: Int32 = -1
     private var present: UInt8
 
-    fileprivate init(key: KnownRemotes.Key, linkID: Int64, hash: Int64?, updatedAt: Int64?) {
+    fileprivate init(
+        key: KnownRemotes.Key, linkID: Int64, hash: Int64?, updatedAt: Int64?, listedItem: Int64?
+    ) {
         self.key = key
         self.linkID = linkID
         rawHash = hash ?? 0
         rawUpdatedAt = updatedAt ?? 0
-        present = (hash == nil ? 0 : 1) | (updatedAt == nil ? 0 : 2)
+        rawListedItem = listedItem ?? 0
+        present = (hash == nil ? 0 : 1) | (updatedAt == nil ? 0 : 2) | (listedItem == nil ? 0 : 4)
     }
 
     var hash: Int64? { present & 1 != 0 ? rawHash : nil }
     var updatedAt: Int64? { present & 2 != 0 ? rawUpdatedAt : nil }
+    var listedItem: Int64? { present & 4 != 0 ? rawListedItem : nil }
 
     /// The listing page it was seen on this cycle (counted from 0); `nil`: not (yet) seen.
     var listedOnPage: Int? {
@@ -27,53 +32,85 @@ struct KnownRemote {
     }
 }
 
-/// The linked vendor contacts, found by id: one sorted array keyed by a 128-bit fingerprint
-/// of the id. A dictionary of `String` ids costs about three times as much (each 30-byte
-/// id is its own heap allocation), which a million-contact book feels; a fingerprint shared
-/// by two ids (odds around 10⁻²⁶ for a million) is caught when the table is sealed.
+/// The linked vendor contacts, found by id: an array of entries keyed by a 128-bit
+/// fingerprint of the id, and an open-addressed table of their positions. A dictionary of
+/// `String` ids costs about three times as much (each 30-byte id is its own heap
+/// allocation), which a million-contact book feels; a fingerprint shared by two ids (odds
+/// around 10⁻²⁶ for a million) is caught when the table is sealed.
 struct KnownRemotes {
-    struct Key: Comparable {
+    struct Key: Equatable {
         var high: UInt64
         var low: UInt64
-        static func < (a: Key, b: Key) -> Bool { (a.high, a.low) < (b.high, b.low) }
     }
 
     private var entries: [KnownRemote] = []
+    /// Positions in `entries` plus one (0: empty), at the slot a key's top bits name or the
+    /// next free one; at most half full, so a lookup reads about one slot and one entry.
+    private var slots: [Int32] = [0]
+    private var slotBits = 0
 
     var count: Int { entries.count }
 
-    /// Two differently salted SipHashes of the id (the process's seed; never stored).
-    static func key(_ id: String) -> Key {
+    /// Two differently salted SipHashes of the id's UTF-8 bytes (the process's seed; never
+    /// stored).
+    static func key(_ id: UnsafeRawBufferPointer) -> Key {
         var high = Hasher()
         high.combine(0x5EED as UInt16)
-        high.combine(id)
+        high.combine(bytes: id)
         var low = Hasher()
         low.combine(0xF00D as UInt16)
-        low.combine(id)
+        low.combine(bytes: id)
         return Key(
             high: UInt64(bitPattern: Int64(high.finalize())), low: UInt64(bitPattern: Int64(low.finalize())))
     }
 
-    mutating func reserveCapacity(_ count: Int) { entries.reserveCapacity(count) }
-
-    mutating func add(id: String, linkID: Int64, hash: Int64?, updatedAt: Int64?) {
-        entries.append(KnownRemote(key: Self.key(id), linkID: linkID, hash: hash, updatedAt: updatedAt))
+    static func key(_ id: String) -> Key {
+        var id = id
+        return id.withUTF8 { key(UnsafeRawBufferPointer($0)) }
     }
 
-    /// Sorts for lookups; `false` when two ids share a fingerprint (then nothing can be trusted).
+    /// Adds a linked contact by the UTF-8 bytes of its id.
+    mutating func add(
+        id: UnsafeRawBufferPointer, linkID: Int64, hash: Int64?, updatedAt: Int64?, listedItem: Int64?
+    ) {
+        entries.append(
+            KnownRemote(
+                key: Self.key(id), linkID: linkID, hash: hash, updatedAt: updatedAt, listedItem: listedItem))
+    }
+
+    /// Builds the table for lookups; `false` when two ids share a fingerprint (then nothing
+    /// can be trusted).
     mutating func seal() -> Bool {
-        entries.sort { $0.key < $1.key }
-        return !zip(entries, entries.dropFirst()).contains { $0.key == $1.key }
+        slotBits = 1
+        while 1 << slotBits < 2 * entries.count { slotBits += 1 }
+        slots = Array(repeating: 0, count: 1 << slotBits)
+        for index in entries.indices {
+            let key = entries[index].key
+            var slot = firstSlot(key)
+            while slots[slot] != 0 {
+                if entries[Int(slots[slot]) - 1].key == key { return false }
+                slot = (slot + 1) & (slots.count - 1)
+            }
+            slots[slot] = Int32(index + 1)
+        }
+        return true
     }
 
-    func index(of id: String) -> Int? {
-        let key = Self.key(id)
-        var (low, high) = (0, entries.count)
-        while low < high {
-            let middle = (low + high) / 2
-            if entries[middle].key < key { low = middle + 1 } else { high = middle }
+    private func firstSlot(_ key: Key) -> Int { Int(key.high >> (64 - UInt64(slotBits))) }
+
+    func index(of id: String) -> Int? { index(of: Self.key(id)) }
+
+    /// The entry of the id whose UTF-8 bytes these are.
+    func index(ofUTF8 id: UnsafeRawBufferPointer) -> Int? { index(of: Self.key(id)) }
+
+    private func index(of key: Key) -> Int? {
+        var slot = firstSlot(key)
+        while slots[slot] != 0 {
+            let index = Int(slots[slot]) - 1
+            if entries[index].key == key { return index }
+            slot = (slot + 1) & (slots.count - 1)
         }
-        return low < entries.count && entries[low].key == key ? low : nil
+        return nil
     }
 
     subscript(index: Int) -> KnownRemote {

@@ -73,6 +73,8 @@ public struct PlanItem: Sendable, Equatable {
     public var remoteTime: Timestamp?
     /// The hash of the remote contact as listed (or as the link last saw it).
     public var remoteHash: Int64?
+    /// The fingerprint of the listed item `remoteHash` was taken from, when it was.
+    public var listedItem: Int64?
     public var crmWrite: LocalWrite?
     public var remoteWrite: RemoteWrite?
     /// The link's state after this item (a tombstone keeps a delete from coming back).
@@ -122,6 +124,7 @@ extension PlanItem {
         if let localTime { object["local_time"] = .int(Int(localTime.millisecondsSinceEpoch)) }
         if let remoteTime { object["remote_time"] = .int(Int(remoteTime.millisecondsSinceEpoch)) }
         if let remoteHash { object["remote_hash"] = .int(Int(remoteHash)) }
+        if let listedItem { object["listed_item"] = .int(Int(listedItem)) }
         if let crmWrite { object["crm_write"] = Self.json(crmWrite) }
         if let remoteWrite { object["remote_write"] = Self.json(remoteWrite) }
         if dropLink { object["drop_link"] = true }
@@ -166,6 +169,7 @@ extension PlanItem {
         localTime = json["local_time"]?.int.map { Timestamp(millisecondsSinceEpoch: Int64($0)) }
         remoteTime = json["remote_time"]?.int.map { Timestamp(millisecondsSinceEpoch: Int64($0)) }
         remoteHash = json["remote_hash"]?.int.map(Int64.init)
+        listedItem = json["listed_item"]?.int.map(Int64.init)
         crmWrite = json["crm_write"].flatMap(Self.crmWrite)
         remoteWrite = json["remote_write"].flatMap(Self.remoteWrite)
         linkState = json["link_state"]?.string.flatMap(Link.State.init(rawValue:)) ?? .linked

@@ -502,7 +502,8 @@ extension SyncCycle {
             id: item.linkID ?? 0,
             localKey: item.linkState == .localDeleted ? nil : localKey,
             remoteID: item.linkState == .remoteDeleted ? nil : remoteID, phone: phone, base: base,
-            remoteHash: remoteHash, remoteUpdatedAt: remoteUpdatedAt, state: item.linkState)
+            remoteHash: remoteHash, remoteUpdatedAt: remoteUpdatedAt, state: item.linkState,
+            listedItem: remoteContact == nil ? item.listedItem : nil)
         try state.save(link, at: stamp)
         if case .recreate(_, let old, let oldContact) = item.remoteWrite, remoteContact != nil {
             try state.save(

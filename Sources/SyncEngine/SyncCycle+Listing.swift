@@ -7,8 +7,10 @@ import RemoteAPI
 /// Reading the vendor's side into the state file, page by page.
 extension SyncCycle {
     /// Reads the listing page by page as pages arrive, comparing each contact with what was
-    /// last synced: one that has not changed costs a hash comparison and nothing is stored;
-    /// what changed (or is new) goes to the snapshot table. A listing the request budget cuts
+    /// last synced: a listed item byte for byte the one its link was synced from is not even
+    /// decoded; one that decodes to what was synced costs a hash comparison (and its item is
+    /// remembered for next time); only what changed (or is new) goes to the snapshot table.
+    /// A listing the request budget cuts
     /// short is kept — its place, what it found, the ids it saw — and the next cycle goes on
     /// from there. A listing that shows a contact twice is not trusted.
     func listRemote() async throws(SyncError) {
@@ -19,9 +21,9 @@ extension SyncCycle {
         var startedAt = now()
         var duplicates = 0
         do {
-            linkedRemote.reserveCapacity(try state.linkCount())
-            try state.forEachLinkedRemote { id, linkID, hash, updatedAt in
-                linkedRemote.add(id: id, linkID: linkID, hash: hash, updatedAt: updatedAt)
+            try state.forEachLinkedRemote { id, linkID, hash, updatedAt, listedItem in
+                linkedRemote.add(
+                    id: id, linkID: linkID, hash: hash, updatedAt: updatedAt, listedItem: listedItem)
             }
             guard linkedRemote.seal() else {
                 throw SyncError(.listing, "two linked \(vendor) ids share a fingerprint; nothing is applied")
@@ -44,27 +46,60 @@ extension SyncCycle {
         var contiguous = start
         do {
             for try await page in remote.listAll(from: start) {
+                let number = page.number ?? 0
+                var contacts = page.contacts.map { (contact: $0, listedItem: Int64?.none) }
+                var unusable = page.unusable
+                if let listed = page.listed {
+                    for item in 0..<listed.count {
+                        if let known = listed.withID(item, { $0.flatMap(linkedRemote.index(ofUTF8:)) }),
+                            let fingerprint = linkedRemote[known].listedItem,
+                            fingerprint == listed.fingerprint(item)
+                        {
+                            // Byte for byte the item its link was last synced from (the id
+                            // only finds the candidate; the fingerprint settles it).
+                            if !markListed(at: known, page: number) { duplicates += 1 }
+                            report.pulled += 1
+                            continue
+                        }
+                        switch try listed.decode(item) {
+                        case .success(let contact): contacts.append((contact, listed.fingerprint(item)))
+                        case .failure(let reason): unusable.append(reason)
+                        }
+                    }
+                }
                 var rows: [SnapshotRow] = []
-                for contact in page.contacts {
-                    let (firstTime, known) = markListed(contact.id, page: page.number ?? 0)
+                var matches: [ListedItemMatch] = []
+                for (contact, listedItem) in contacts {
+                    let (firstTime, known) = markListed(contact.id, page: number)
                     if !firstTime { duplicates += 1 }
                     var row = snapshotRow(contact, partial: listsPartially)
-                    if let known, isUnchanged(row, known) { continue }
+                    if let known, isUnchanged(row, known) {
+                        if let listedItem, listedItem != known.listedItem {
+                            matches.append(
+                                ListedItemMatch(
+                                    linkID: known.linkID, fingerprint: listedItem, hash: known.hash,
+                                    updatedAt: known.updatedAt))
+                        }
+                        continue
+                    }
                     row.page = page.number
+                    row.listedItem = listedItem
                     rows.append(row)
                 }
                 try state.storeSnapshot(rows)
-                report.pulled += page.contacts.count
+                if !options.dryRun { try state.recordListedItems(matches) }
+                report.pulled += contacts.count
                 if let number = page.number {
                     done.insert(number)
                     while done.contains(contiguous) { contiguous += 1 }
                 }
                 listedPages = page.pageCount ?? listedPages
-                for unusable in page.unusable {
+                for unusable in unusable {
                     report.skip("\(vendor) contact without a usable phone")
                     report.notes.append("\(vendor) contact \(unusable.id) skipped: \(unusable.reason)")
                 }
-                for stamp in page.contacts.compactMap(\.updatedAt) {
+                // (Vendors that list a recent window decode every item, so no stamp is missed.)
+                for stamp in contacts.compactMap(\.contact.updatedAt) {
                     newest = max(newest ?? stamp, stamp)
                     oldest = min(oldest ?? stamp, stamp)
                 }
@@ -101,11 +136,16 @@ extension SyncCycle {
     /// what syncd last synced for it when it is linked.
     private func markListed(_ id: String, page: Int) -> (firstTime: Bool, known: KnownRemote?) {
         if let index = linkedRemote.index(of: id) {
-            let known = linkedRemote[index]
-            linkedRemote[index].listedOnPage = page
-            return (known.listedOnPage == nil, known)
+            return (markListed(at: index, page: page), linkedRemote[index])
         }
         return (listedUnlinked.updateValue(page, forKey: id) == nil, nil)
+    }
+
+    /// Notes that the listing showed the linked contact at `index`; whether for the first time.
+    private func markListed(at index: Int, page: Int) -> Bool {
+        let firstTime = linkedRemote[index].listedOnPage == nil
+        linkedRemote[index].listedOnPage = page
+        return firstTime
     }
 
     /// The ids the listing showed on `pages`, with their page (to keep a listing cut short).

@@ -63,6 +63,7 @@ extension SyncCycle {
                     link: link, local: try localState(for: link, tally),
                     remote: .present(listed, updatedAt: snapshot.updatedAt))
                 item.remoteHash = snapshot.hash
+                item.listedItem = snapshot.listedItem
                 try emit(item, &tally, releasing: link)
                 return
             }
@@ -77,6 +78,7 @@ extension SyncCycle {
                     localKey: key, local: local, localTime: row.updatedAt, remoteID: snapshot.remoteID,
                     remote: snapshot.contact, remoteTime: snapshot.updatedAt)
                 item.remoteHash = snapshot.hash
+                item.listedItem = snapshot.listedItem
                 if keys.count > 1 {
                     item.reasons.append(
                         "CRM rows \(keys.joined(separator: ", ")) share this phone; row \(key) was linked")
@@ -92,6 +94,7 @@ extension SyncCycle {
                 item.merged = snapshot.contact
                 item.remoteTime = snapshot.updatedAt
                 item.remoteHash = snapshot.hash
+                item.listedItem = snapshot.listedItem
                 item.crmWrite = .insert(snapshot.contact.projected(onto: localFields))
                 item.reasons.append("new on \(vendor)")
                 try emit(item, &tally)
@@ -302,6 +305,8 @@ extension SyncCycle {
     /// Stops a cycle that would delete more than `sync.max_delete_share` of either side
     /// (and more than 5 contacts), unless forced. Nothing has been changed at this point.
     func checkDeleteGuard(_ deletes: PlannedDeletes) throws(SyncError) {
+        // Five deletes or fewer never trip it: no need to count either side (a scan of each).
+        guard deletes.local > 5 || deletes.remote > 5 else { return }
         let share = configuration.sync.maxDeleteShare
         let localTotal = (try? crm.count()) ?? 0
         let remoteTotal = max(report.pulled, (try? state.linkCount()) ?? 0)

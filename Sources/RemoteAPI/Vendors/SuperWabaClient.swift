@@ -127,11 +127,14 @@ struct SuperWabaClient: RemoteContactsAPI {
             ("page", String(number)), ("limit", String(Self.pageSize)), ("sortBy", "created_at"),
             ("sortOrder", "asc"),
         ]
-        let data = try data(try await executor.send(request("GET", "", query: query), repeatable: .yes), what)
-        guard let items = data["contacts"]?.array else { throw .malformed("\(what) has no contacts array") }
+        let response = try await executor.send(request("GET", "", query: query), repeatable: .yes)
+        try VendorResponses.check(response, what)
+        let body = try JSONBody.decode(response, what, deferringArrayAt: ["data", "contacts"])
+        guard let data = body.document["data"] else { throw .malformed("\(what) has no data") }
+        guard data["contacts"]?.array != nil else { throw .malformed("\(what) has no contacts array") }
+        let items = ListedItems(body, what: what, decoder: Self.decode)
         return Pager.Answer(
-            page: RemotePage(decoding: items, with: Self.decode), count: items.count,
-            total: data["total"]?.int,
+            page: RemotePage(listed: items), count: items.count, total: data["total"]?.int,
             hasNext: data["hasNext"]?.bool)
     }
 

@@ -1,4 +1,4 @@
-public import Configuration
+import Configuration
 import ContactModel
 import Foundation
 import JSON
@@ -75,12 +75,13 @@ struct WaplyClient: RemoteContactsAPI {
             request("GET", "contacts", query: [("page", String(number)), ("limit", String(Self.pageSize))]),
             repeatable: .yes)
         try VendorResponses.check(response, "GET /contacts page \(number)")
-        let body = try JSONBody.decode(response, "GET /contacts page \(number)")
-        guard let items = body["data"]?.array, let total = body["total"]?.int else {
-            throw .malformed("GET /contacts page \(number) has no data array or total")
+        let what = "GET /contacts page \(number)"
+        let body = try JSONBody.decode(response, what, deferringArrayAt: ["data"])
+        guard body.document["data"]?.array != nil, let total = body.document["total"]?.int else {
+            throw .malformed("\(what) has no data array or total")
         }
-        return Pager.Answer(
-            page: RemotePage(decoding: items, with: Self.decode), count: items.count, total: total)
+        let items = ListedItems(body, what: what, decoder: Self.decode)
+        return Pager.Answer(page: RemotePage(listed: items), count: items.count, total: total)
     }
 
     // MARK: - One contact

@@ -1,0 +1,117 @@
+import Configuration
+import ContactModel
+import ContactsSim
+import Foundation
+import JSON
+import LocalStore
+import SQLite
+import SyncEngine
+import TestSupport
+import Testing
+
+/// A listed contact byte for byte as last synced is passed over without being decoded:
+/// each link remembers a fingerprint of the vendor's item it was synced from. Anything
+/// else is decoded and compared as before.
+@Suite struct ListedItemTests {
+    /// 120 contacts on the vendor, 120 other people in the CRM.
+    func fixture(_ dialect: Dialect = .waply) throws -> SyncFixture {
+        let fixture = try SyncFixture(dialect)
+        try fixture.sim.seed(120)
+        for index in 0..<120 {
+            try fixture.insertLocal("+2547600\(String(10_000 + index))", name: "Local \(index)")
+        }
+        return fixture
+    }
+
+    /// Linked contacts, and how many of them remember their listed item.
+    func remembered(_ fixture: SyncFixture) throws -> (links: Int, remembered: Int) {
+        let state = try Database(path: fixture.configuration.sync.state)
+        let row = try state.first(
+            "SELECT count(*), count(listed_item) FROM links WHERE state = 'linked' AND remote_id IS NOT NULL")
+        return (row?.int(0) ?? -1, row?.int(1) ?? -1)
+    }
+
+    @Test(arguments: [Dialect.waply, .superwaba])
+    func aPullRemembersTheItemsItTookAndAnEditIsStillSeen(_ dialect: Dialect) async throws {
+        let fixture = try fixture(dialect)
+        try await fixture.sync()
+        let pulled = try remembered(fixture)
+        #expect(pulled.links == 240)
+        // Pulled contacts were synced from their listed items (or from reads that showed the
+        // same version): the next cycle has nothing to decode.
+        #expect(
+            pulled.remembered == 120, "the 120 pulled; the 120 syncd created are learned when next listed")
+        #expect(try await fixture.sync().wroteNothing)
+        #expect(try remembered(fixture).remembered == 240)
+
+        // A dashboard edit changes the item's bytes: decoded, pulled, remembered anew.
+        let phone = try #require(try fixture.remoteContacts().keys.sorted().first)
+        try fixture.editRemote(phone, ["name": "Edited On The Dashboard"])
+        let report = try await fixture.sync()
+        #expect(report.local.updated == 1)
+        #expect(try fixture.localRows()[phone]?.name == "Edited On The Dashboard")
+        #expect(try remembered(fixture).remembered == 240)
+        #expect(try await fixture.sync().wroteNothing)
+    }
+
+    @Test func aLinkSyncdChangesForgetsItsItemUntilListedAgain() async throws {
+        let fixture = try fixture()
+        try await fixture.sync()
+        try await fixture.sync()
+        let phone = try #require(try fixture.localRows().keys.sorted().last)
+        try fixture.updateLocal(phone, "full_name", .text("Renamed In The CRM"))
+        let push = try await fixture.sync()
+        #expect(push.remote.updated == 1)
+        #expect(try remembered(fixture).remembered == 239, "the pushed contact's old item is forgotten")
+        #expect(try await fixture.sync().wroteNothing)
+        #expect(try remembered(fixture).remembered == 240)
+        #expect(try fixture.remoteContacts()[phone]?["name"] == "Renamed In The CRM")
+    }
+
+    @Test func aStateFileFromBeforeListedItemsIsUpgradedAndLearnsThem() async throws {
+        let fixture = try fixture()
+        try await fixture.sync()
+        do {
+            let state = try Database(path: fixture.configuration.sync.state)
+            try state.execute("ALTER TABLE links DROP COLUMN listed_item; PRAGMA user_version = 3;")
+        }
+        let report = try await fixture.sync()
+        #expect(report.wroteNothing)
+        #expect(try remembered(fixture) == (240, 240))
+        #expect(try await fixture.sync().wroteNothing)
+    }
+
+    @Test func anItemIsRememberedOnlyWhileItsLinkHoldsWhatItWasComparedWith() throws {
+        let directory = NSTemporaryDirectory() + "syncd-listed-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let state = try StateStore(path: directory + "/state.sqlite")
+        let now = Timestamp(millisecondsSinceEpoch: 1_700_000_000_000)
+        let link = Link(
+            localKey: "7", remoteID: "con_7", phone: "+254712345678", base: nil, remoteHash: 11,
+            remoteUpdatedAt: now)
+        let id = try state.save(link, at: now)
+        func listedItem() throws -> Int64? {
+            try state.database.first("SELECT listed_item FROM links WHERE link_id = ?", [.integer(id)])?
+                .int64(0)
+        }
+        // Compared with another version (a push saved a new one meanwhile): not remembered.
+        try state.recordListedItems([
+            ListedItemMatch(linkID: id, fingerprint: 99, hash: 10, updatedAt: now.millisecondsSinceEpoch)
+        ])
+        #expect(try listedItem() == nil)
+        try state.recordListedItems([
+            ListedItemMatch(linkID: id, fingerprint: 99, hash: 11, updatedAt: now.millisecondsSinceEpoch - 1)
+        ])
+        #expect(try listedItem() == nil)
+        try state.recordListedItems([
+            ListedItemMatch(linkID: id, fingerprint: 99, hash: 11, updatedAt: now.millisecondsSinceEpoch)
+        ])
+        #expect(try listedItem() == 99)
+        // Any other save of the link forgets it.
+        var saved = link
+        saved.id = id
+        try state.save(saved, at: now)
+        #expect(try listedItem() == nil)
+    }
+}
