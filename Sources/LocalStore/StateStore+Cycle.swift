@@ -302,11 +302,14 @@ extension StateStore {
     }
 
     /// A listing an earlier cycle left unfinished for `key`, loaded into this cycle: the
-    /// page to go on from, when it began, and the ids already seen.
-    public func resumeListing(key: String) throws -> (
+    /// page to go on from, when it began, and the ids already seen. One begun before
+    /// `earliest` is not: its rows would stand for contacts as they were back then.
+    public func resumeListing(key: String, startedAfter earliest: Timestamp) throws -> (
         nextPage: Int, startedAt: Timestamp, seen: [String: Int]
     )? {
-        guard let (listed, next, started) = storedListing(), listed == key else { return nil }
+        guard let (listed, next, started) = storedListing(), listed == key, started > earliest else {
+            return nil
+        }
         try database.execute(
             """
             INSERT OR REPLACE INTO temp.remote_snapshot (remote_id, phone, hash, updated_at, contact, partial, read_in_full, pristine, page)

@@ -34,8 +34,10 @@ struct Pager: Sendable {
             if let total = answer.total { answer.page.pageCount = max(1, (total + size - 1) / size) }
             return answer
         }
-        // As many pages wait unread as are on the wire: enough to keep the reader busy.
-        return RemotePages(ahead: max(1, concurrency)) { yield in
+        // Up to 10,000 contacts (at least as many pages as are on the wire) wait unread: the
+        // listing goes on while the reader is busy with something else for a moment (loading
+        // its links at the start), without piling a big book up in memory.
+        return RemotePages(ahead: max(1, concurrency, 10_000 / max(1, size))) { yield in
             try await walk(from: first + max(0, start), numbered, yield: yield)
         }
     }

@@ -103,6 +103,17 @@ struct KnownRemotes {
     /// The entry of the id whose UTF-8 bytes these are.
     func index(ofUTF8 id: UnsafeRawBufferPointer) -> Int? { index(of: Self.key(id)) }
 
+    /// The entries of many keys at once (`nil`: not linked, or no key). Looking a page's
+    /// contacts up together lets the processor fetch their scattered slots and entries from
+    /// memory side by side instead of one after another.
+    func indices(of keys: [Key?]) -> [Int?] {
+        let firstSlots = keys.map { key in key.map { Int(slots[firstSlot($0)]) } ?? 0 }
+        return zip(keys, firstSlots).map { key, slot in
+            guard let key, slot != 0 else { return nil }
+            return entries[slot - 1].key == key ? slot - 1 : index(of: key)
+        }
+    }
+
     private func index(of key: Key) -> Int? {
         var slot = firstSlot(key)
         while slots[slot] != 0 {

@@ -20,6 +20,21 @@ extension SyncCycle {
         var start = 0
         var startedAt = now()
         var duplicates = 0
+        var seen: [String: Int] = [:]
+        do {
+            let earliest = Timestamp(
+                millisecondsSinceEpoch: now().millisecondsSinceEpoch - Self.listingLifetime)
+            if let resumed = try state.resumeListing(key: key, startedAfter: earliest) {
+                (start, startedAt, seen) = (resumed.nextPage, resumed.startedAt, resumed.seen)
+                report.notes.append(
+                    "went on with the \(vendor) listing from page \(start + 1), where an earlier cycle stopped"
+                )
+            }
+        } catch {
+            throw SyncEngine.storageError(error)
+        }
+        // The first pages are on their way while the linked contacts load.
+        let pages = remote.listAll(from: start)
         do {
             try state.forEachLinkedRemote { id, linkID, hash, updatedAt, listedItem in
                 linkedRemote.add(
@@ -28,15 +43,7 @@ extension SyncCycle {
             guard linkedRemote.seal() else {
                 throw SyncError(.listing, "two linked \(vendor) ids share a fingerprint; nothing is applied")
             }
-            if let resumed = try state.resumeListing(key: key),
-                now().millisecondsSinceEpoch - resumed.startedAt.millisecondsSinceEpoch < Self.listingLifetime
-            {
-                (start, startedAt) = (resumed.nextPage, resumed.startedAt)
-                for (id, page) in resumed.seen { _ = markListed(id, page: page) }
-                report.notes.append(
-                    "went on with the \(vendor) listing from page \(start + 1), where an earlier cycle stopped"
-                )
-            }
+            for (id, page) in seen { _ = markListed(id, page: page) }
         } catch let error as SyncError {
             throw error
         } catch {
@@ -45,14 +52,16 @@ extension SyncCycle {
         var done = Set<Int>()
         var contiguous = start
         do {
-            for try await page in remote.listAll(from: start) {
+            for try await page in pages {
                 let number = page.number ?? 0
                 var contacts = page.contacts.map { (contact: $0, listedItem: Int64?.none) }
                 var unusable = page.unusable
                 if let listed = page.listed {
-                    for item in 0..<listed.count {
-                        if let known = listed.withID(item, { $0.flatMap(linkedRemote.index(ofUTF8:)) }),
-                            let fingerprint = linkedRemote[known].listedItem,
+                    let keys = (0..<listed.count).map { item in
+                        listed.withID(item) { $0.map(KnownRemotes.key) }
+                    }
+                    for (item, known) in linkedRemote.indices(of: keys).enumerated() {
+                        if let known, let fingerprint = linkedRemote[known].listedItem,
                             fingerprint == listed.fingerprint(item)
                         {
                             // Byte for byte the item its link was last synced from (the id

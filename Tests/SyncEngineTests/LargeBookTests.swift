@@ -1,10 +1,12 @@
 import Configuration
+import ContactModel
 import ContactsSim
 import Daemon
 import Foundation
 import JSON
 import LocalStore
 import RemoteAPI
+import SQLite
 import SyncEngine
 import TestSupport
 import Testing
@@ -54,6 +56,35 @@ import Vendors
             }
         }
         return (nil, cutShort)
+    }
+
+    @Test func aListingCutShortMoreThanADayAgoIsListedAfreshWithoutItsOldRows() async throws {
+        let fixture = try SyncFixture()
+        try fixture.sim.seed(150)
+        try await fixture.sync()
+        let names = try fixture.remoteContacts().mapValues { $0["name"]?.string ?? "" }
+        for phone in names.keys { try fixture.editRemote(phone, ["name": "Edited For A While"]) }
+        // One request a window: the listing stops after its first page, which it keeps.
+        fixture.configuration.remote.requestsPerMinute = 1
+        fixture.configuration.remote.maximumWaitSeconds = 0.5
+        try await fixture.wait(seconds: 2.1)  // the first sync's requests leave the window
+        await #expect { try await engine(fixture).runOnce() } throws: {
+            ($0 as? SyncError)?.kind == .deferred
+        }
+        // The edits are undone, and the kept listing is two days old when the next cycle runs.
+        for (phone, name) in names { try fixture.editRemote(phone, ["name": .string(name)]) }
+        let state = try Database(path: fixture.configuration.sync.state)
+        let twoDaysAgo = Timestamp(
+            millisecondsSinceEpoch: SystemClock().now().millisecondsSinceEpoch - 172_800_000)
+        #expect(
+            try state.run(
+                "UPDATE meta SET value = json_set(value, '$.started_at', ?) WHERE name = 'listing_progress'",
+                [.text(twoDaysAgo.iso8601(fractionalSeconds: false))]) == 1)
+        fixture.configuration.remote.requestsPerMinute = 1_000_000
+        let report = try await fixture.sync()
+        #expect(report.notes.allSatisfy { !$0.contains("went on with") })
+        #expect(report.wroteNothing, "the old listing's edits, undone since, are not applied")
+        #expect(try fixture.localRows().values.allSatisfy { $0.name != "Edited For A While" })
     }
 
     @Test func a429AskingForLongerThanTheCycleMayWaitDefersIt() async throws {
