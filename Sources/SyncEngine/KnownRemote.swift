@@ -1,6 +1,7 @@
 /// A linked vendor contact as last synced — its listed hash and `updatedAt`, and the
 /// fingerprint of the listed item they came from — and the page this cycle's listing showed
-/// it on. 56 bytes with its key: a cycle holds one for every linked contact of the book.
+/// it on. 56 bytes with its key, and 16 to 32 bytes of slots: a cycle holds one for every
+/// linked contact of the book.
 struct KnownRemote {
     fileprivate var key: KnownRemotes.Key
     let linkID: Int64
@@ -44,9 +45,11 @@ struct KnownRemotes {
     }
 
     private var entries: [KnownRemote] = []
-    /// Positions in `entries` plus one (0: empty), at the slot a key's top bits name or the
-    /// next free one; at most half full, so a lookup reads about one slot and one entry.
-    private var slots: [Int32] = [0]
+    /// Where each key's entry is: at the slot the key's top bits name or the next taken one,
+    /// the entry's position plus one in the low 32 bits (0: empty) and 32 other bits of its
+    /// key above them, so a lookup passes over other keys' slots without reading their
+    /// entries. At most half full: a lookup reads about one slot and one entry.
+    private var slots: [UInt64] = [0]
     private var slotBits = 0
 
     var count: Int { entries.count }
@@ -86,39 +89,48 @@ struct KnownRemotes {
         slots = Array(repeating: 0, count: 1 << slotBits)
         for index in entries.indices {
             let key = entries[index].key
+            if self.index(of: key) != nil { return false }
             var slot = firstSlot(key)
-            while slots[slot] != 0 {
-                if entries[Int(slots[slot]) - 1].key == key { return false }
-                slot = (slot + 1) & (slots.count - 1)
-            }
-            slots[slot] = Int32(index + 1)
+            while slots[slot] != 0 { slot = (slot + 1) & (slots.count - 1) }
+            slots[slot] = Self.tag(key) | UInt64(index + 1)
         }
         return true
     }
 
     private func firstSlot(_ key: Key) -> Int { Int(key.high >> (64 - UInt64(slotBits))) }
 
-    func index(of id: String) -> Int? { index(of: Self.key(id)) }
+    private static func tag(_ key: Key) -> UInt64 { key.low & 0xFFFF_FFFF_0000_0000 }
 
-    /// The entry of the id whose UTF-8 bytes these are.
-    func index(ofUTF8 id: UnsafeRawBufferPointer) -> Int? { index(of: Self.key(id)) }
+    /// The entry a key's tag points to (position plus one; 0: none), reading slots only.
+    private func candidate(_ key: Key) -> Int {
+        let tag = Self.tag(key)
+        var slot = firstSlot(key)
+        while slots[slot] != 0 {
+            if slots[slot] & 0xFFFF_FFFF_0000_0000 == tag { return Int(slots[slot] & 0xFFFF_FFFF) }
+            slot = (slot + 1) & (slots.count - 1)
+        }
+        return 0
+    }
+
+    func index(of id: String) -> Int? { index(of: Self.key(id)) }
 
     /// The entries of many keys at once (`nil`: not linked, or no key). Looking a page's
     /// contacts up together lets the processor fetch their scattered slots and entries from
     /// memory side by side instead of one after another.
     func indices(of keys: [Key?]) -> [Int?] {
-        let firstSlots = keys.map { key in key.map { Int(slots[firstSlot($0)]) } ?? 0 }
-        return zip(keys, firstSlots).map { key, slot in
-            guard let key, slot != 0 else { return nil }
-            return entries[slot - 1].key == key ? slot - 1 : index(of: key)
+        let candidates = keys.map { key in key.map(candidate) ?? 0 }
+        return zip(keys, candidates).map { key, candidate in
+            guard let key, candidate != 0 else { return nil }
+            return entries[candidate - 1].key == key ? candidate - 1 : index(of: key)
         }
     }
 
     private func index(of key: Key) -> Int? {
+        let tag = Self.tag(key)
         var slot = firstSlot(key)
         while slots[slot] != 0 {
-            let index = Int(slots[slot]) - 1
-            if entries[index].key == key { return index }
+            let index = Int(slots[slot] & 0xFFFF_FFFF) - 1
+            if slots[slot] & 0xFFFF_FFFF_0000_0000 == tag, entries[index].key == key { return index }
             slot = (slot + 1) & (slots.count - 1)
         }
         return nil
