@@ -1,3 +1,5 @@
+import ContactModel
+
 /// A linked vendor contact as last synced — its listed hash and `updatedAt`, and the
 /// fingerprint of the listed item they came from — and the page this cycle's listing showed
 /// it on. 56 bytes with its key, and 16 to 32 bytes of slots: a cycle holds one for every
@@ -54,17 +56,14 @@ struct KnownRemotes {
 
     var count: Int { entries.count }
 
-    /// Two differently salted SipHashes of the id's UTF-8 bytes (the process's seed; never
-    /// stored).
+    /// The id's UTF-8 bytes hashed twice: by SipHash with the process's seed (so nobody can
+    /// pick ids that collide), and by the faster `StableHash.ofBlock`. Never stored.
     static func key(_ id: UnsafeRawBufferPointer) -> Key {
         var high = Hasher()
-        high.combine(0x5EED as UInt16)
         high.combine(bytes: id)
-        var low = Hasher()
-        low.combine(0xF00D as UInt16)
-        low.combine(bytes: id)
         return Key(
-            high: UInt64(bitPattern: Int64(high.finalize())), low: UInt64(bitPattern: Int64(low.finalize())))
+            high: UInt64(bitPattern: Int64(high.finalize())),
+            low: UInt64(bitPattern: StableHash.ofBlock(id)))
     }
 
     static func key(_ id: String) -> Key {
