@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Measures syncd against the emulator (rate limits off): a first push of a CRM of N
-# contacts to an empty vendor, a quiet cycle, then a cycle after 1% of the contacts were
-# edited on the vendor's side, for each N and vendor given.
+# contacts to an empty vendor, a quiet cycle and another, then a cycle after 1% of the
+# contacts were edited on the vendor's side, for each N and vendor given.
 # Prints one line a run: vendor, N, phase, wall seconds, requests, peak RSS in MB.
 #
 #   bench/sync.sh [N...]            default: 10000 100000   (needs python3, GNU time)
@@ -34,7 +34,7 @@ for vendor in $vendors; do
  "remote": {"provider": "$vendor", "base_url": "$base", "token_env": "SYNCD_TOKEN", "concurrency": 8, "requests_per_minute": 100000000$extra},
  "sync": {"state": "state.sqlite"}}
 JSON
-    for phase in first-push quiet edits-1%; do
+    for phase in first-push quiet quiet-again edits-1%; do
       out="$dir/$phase.out"
       [ "$phase" = edits-1% ] && python3 bench/edit-remote.py "$port" 0.01 >/dev/null
       SYNCD_TOKEN=sim-token /usr/bin/time -f "%e %M" -o "$dir/$phase.time" .build/release/syncd --once --config "$dir/config.json" >"$out" 2>"$dir/$phase.err" || { cat "$dir/$phase.err" >&2; exit 1; }
