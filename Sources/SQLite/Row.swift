@@ -41,8 +41,9 @@ public struct ColumnReader {
     }
 
     public func int64(_ index: Int) -> Int64? {
-        sqlite3_column_type(handle, Int32(index)) == SQLITE_NULL
-            ? nil : sqlite3_column_int64(handle, Int32(index))
+        // NULL reads as 0: only a 0 needs a second call to tell them apart.
+        let value = sqlite3_column_int64(handle, Int32(index))
+        return value == 0 && sqlite3_column_type(handle, Int32(index)) == SQLITE_NULL ? nil : value
     }
 
     /// The column's text as UTF-8 bytes; `nil` when it is NULL.

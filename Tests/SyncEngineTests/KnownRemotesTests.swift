@@ -19,7 +19,7 @@ import Testing
     }
 
     @Test func findsEveryLinkedIdAndNoOther() {
-        let ids = (0..<50_000).map { "con_\($0)" }
+        let ids = (0..<20_000).map { "con_\($0)" }
         var known = table(ids)
         let sealed = known.seal()
         #expect(sealed)
@@ -31,10 +31,10 @@ import Testing
             #expect(known[found].linkID == Int64(index) && known[found].hash == Int64(index) * 7)
             #expect(known[found].listedItem == (index.isMultiple(of: 2) ? Int64(index) : nil))
         }
-        #expect((50_000..<60_000).allSatisfy { known.index(of: "con_\($0)") == nil })
+        #expect((20_000..<25_000).allSatisfy { known.index(of: "con_\($0)") == nil })
         #expect(known.index(of: "") == nil)
         // Looked up a page at a time: the same answers.
-        let page = ["con_7", "nobody", "con_49999", "con_0", "con_7"]
+        let page = ["con_7", "nobody", "con_19999", "con_0", "con_7"]
         let keys = page.map { Optional(KnownRemotes.key($0)) } + [nil]
         #expect(known.indices(of: keys) == page.map { known.index(of: $0) } + [nil])
     }

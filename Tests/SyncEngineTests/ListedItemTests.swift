@@ -13,11 +13,11 @@ import Testing
 /// each link remembers a fingerprint of the vendor's item it was synced from. Anything
 /// else is decoded and compared as before.
 @Suite struct ListedItemTests {
-    /// 120 contacts on the vendor, 120 other people in the CRM.
+    /// 30 contacts on the vendor, 30 other people in the CRM.
     func fixture(_ dialect: Dialect = .waply) throws -> SyncFixture {
         let fixture = try SyncFixture(dialect)
-        try fixture.sim.seed(120)
-        for index in 0..<120 {
+        try fixture.sim.seed(30)
+        for index in 0..<30 {
             try fixture.insertLocal("+2547600\(String(10_000 + index))", name: "Local \(index)")
         }
         return fixture
@@ -36,13 +36,13 @@ import Testing
         let fixture = try fixture(dialect)
         try await fixture.sync()
         let pulled = try remembered(fixture)
-        #expect(pulled.links == 240)
+        #expect(pulled.links == 60)
         // Pulled contacts were synced from their listed items (or from reads that showed the
         // same version): the next cycle has nothing to decode.
         #expect(
-            pulled.remembered == 120, "the 120 pulled; the 120 syncd created are learned when next listed")
+            pulled.remembered == 30, "the 30 pulled; the 30 syncd created are learned when next listed")
         #expect(try await fixture.sync().wroteNothing)
-        #expect(try remembered(fixture).remembered == 240)
+        #expect(try remembered(fixture).remembered == 60)
 
         // A dashboard edit changes the item's bytes: decoded, pulled, remembered anew.
         let phone = try #require(try fixture.remoteContacts().keys.sorted().first)
@@ -50,7 +50,7 @@ import Testing
         let report = try await fixture.sync()
         #expect(report.local.updated == 1)
         #expect(try fixture.localRows()[phone]?.name == "Edited On The Dashboard")
-        #expect(try remembered(fixture).remembered == 240)
+        #expect(try remembered(fixture).remembered == 60)
         #expect(try await fixture.sync().wroteNothing)
     }
 
@@ -62,9 +62,9 @@ import Testing
         try fixture.updateLocal(phone, "full_name", .text("Renamed In The CRM"))
         let push = try await fixture.sync()
         #expect(push.remote.updated == 1)
-        #expect(try remembered(fixture).remembered == 239, "the pushed contact's old item is forgotten")
+        #expect(try remembered(fixture).remembered == 59, "the pushed contact's old item is forgotten")
         #expect(try await fixture.sync().wroteNothing)
-        #expect(try remembered(fixture).remembered == 240)
+        #expect(try remembered(fixture).remembered == 60)
         #expect(try fixture.remoteContacts()[phone]?["name"] == "Renamed In The CRM")
     }
 
@@ -77,7 +77,7 @@ import Testing
         }
         let report = try await fixture.sync()
         #expect(report.wroteNothing)
-        #expect(try remembered(fixture) == (240, 240))
+        #expect(try remembered(fixture) == (60, 60))
         #expect(try await fixture.sync().wroteNothing)
     }
 
