@@ -262,10 +262,11 @@ final class CapturedConsole: Console {
     @Test func statusShowsWhatAFullCycleCostsAndAListingInProgress() async throws {
         let fixture = try SyncFixture()
         try fixture.sim.seed(300)
-        // Two requests a minute: the listing of three pages stops after two.
+        // Two requests a minute: the listing of three pages stops after two (one page at a
+        // time, so the third cannot take the second's turn).
         let config = try configFile(
             fixture, extra: #", "sync": {"state": "state.sqlite"}"#,
-            remote: #""requests_per_minute": 2, "max_wait_seconds": 1"#)
+            remote: #""requests_per_minute": 2, "max_wait_seconds": 1, "concurrency": 1"#)
         #expect(await once(config) == .temporaryFailure)
         let console = CapturedConsole()
         _ = await Syncd.main(arguments: ["status", "--config", config], environment: [:], console: console)
