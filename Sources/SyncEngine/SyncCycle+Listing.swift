@@ -10,9 +10,9 @@ extension SyncCycle {
     /// last synced: a listed item byte for byte the one its link was synced from is not even
     /// decoded; one that decodes to what was synced costs a hash comparison (and its item is
     /// remembered for next time); only what changed (or is new) goes to the snapshot table.
-    /// A listing the request budget cuts
-    /// short is kept — its place, what it found, the ids it saw — and the next cycle goes on
-    /// from there. A listing that shows a contact twice is not trusted.
+    /// A listing the request budget cuts short is kept — its place, what it found, the ids it
+    /// saw — and the next cycle goes on from there. A listing that shows a contact twice is
+    /// not trusted.
     func listRemote() async throws(SyncError) {
         var newest: Timestamp?
         var oldest: Timestamp?
@@ -54,28 +54,7 @@ extension SyncCycle {
         do {
             for try await page in pages {
                 let number = page.number ?? 0
-                var contacts = page.contacts.map { (contact: $0, listedItem: Int64?.none) }
-                var unusable = page.unusable
-                if let listed = page.listed {
-                    let keys = (0..<listed.count).map { item in
-                        listed.withID(item) { $0.map(KnownRemotes.key) }
-                    }
-                    for (item, known) in linkedRemote.indices(of: keys).enumerated() {
-                        if let known, let fingerprint = linkedRemote[known].listedItem,
-                            fingerprint == listed.fingerprint(item)
-                        {
-                            // Byte for byte the item its link was last synced from (the id
-                            // only finds the candidate; the fingerprint settles it).
-                            if !markListed(at: known, page: number) { duplicates += 1 }
-                            report.pulled += 1
-                            continue
-                        }
-                        switch try listed.decode(item) {
-                        case .success(let contact): contacts.append((contact, listed.fingerprint(item)))
-                        case .failure(let reason): unusable.append(reason)
-                        }
-                    }
-                }
+                let (contacts, unusable) = try decodeChanged(page, number: number, duplicates: &duplicates)
                 var rows: [SnapshotRow] = []
                 var matches: [ListedItemMatch] = []
                 for (contact, listedItem) in contacts {
@@ -139,6 +118,35 @@ extension SyncCycle {
         if case .recentWindow(let size) = capabilities.listing {
             try noteFeedOverflow(window: size, newest: newest, oldest: oldest)
         }
+    }
+
+    /// The page's contacts to compare with their links, each with the fingerprint of the
+    /// item it was decoded from, and the items syncd cannot use. A listed item byte for byte
+    /// the one its link was last synced from is only noted as listed (the id finds the
+    /// candidate; the fingerprint settles it).
+    private func decodeChanged(_ page: RemotePage, number: Int, duplicates: inout Int) throws(RemoteError)
+        -> (
+            contacts: [(contact: RemoteContact, listedItem: Int64?)], unusable: [UnusableRemoteContact]
+        )
+    {
+        var contacts = page.contacts.map { (contact: $0, listedItem: Int64?.none) }
+        var unusable = page.unusable
+        guard let listed = page.listed else { return (contacts, unusable) }
+        let keys = (0..<listed.count).map { item in listed.withID(item) { $0.map(KnownRemotes.key) } }
+        for (item, known) in linkedRemote.indices(of: keys).enumerated() {
+            if let known, let fingerprint = linkedRemote[known].listedItem,
+                fingerprint == listed.fingerprint(item)
+            {
+                if !markListed(at: known, page: number) { duplicates += 1 }
+                report.pulled += 1
+                continue
+            }
+            switch try listed.decode(item) {
+            case .success(let contact): contacts.append((contact, listed.fingerprint(item)))
+            case .failure(let reason): unusable.append(reason)
+            }
+        }
+        return (contacts, unusable)
     }
 
     /// Notes that the listing showed `id` on `page`: whether this is the first time, and
