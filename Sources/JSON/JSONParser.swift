@@ -185,13 +185,10 @@ struct JSONParser {
                 } else if folded == UInt8(ascii: "}") {
                     nesting -= 1
                 } else if byte == UInt8(ascii: "\"") {
-                    position += 1
-                    while position < end {
-                        let inner = bytes[position]
-                        if inner == UInt8(ascii: "\"") { break }
-                        position += inner == UInt8(ascii: "\\") ? 2 : 1
+                    guard let close = Self.closingQuote(in: bytes, after: position) else {
+                        throw JSONError(offset: end, reason: "unterminated string")
                     }
-                    guard position < end else { throw JSONError(offset: end, reason: "unterminated string") }
+                    position = close
                 }
                 position += 1
             } while nesting > 0
@@ -210,19 +207,21 @@ struct JSONParser {
     }
 
     private mutating func skipString() throws(JSONError) {
-        index += 1
-        while index < bytes.count {
-            switch bytes[index] {
-            case UInt8(ascii: "\""):
-                index += 1
-                return
-            case UInt8(ascii: "\\"):
-                index += 2
-            default:
-                index += 1
-            }
+        guard let close = Self.closingQuote(in: bytes, after: index) else {
+            throw error("unterminated string")
         }
-        throw error("unterminated string")
+        index = close + 1
+    }
+
+    /// The closing quote of the string whose opening quote is at `quote`, if it has one.
+    private static func closingQuote(in bytes: UnsafeBufferPointer<UInt8>, after quote: Int) -> Int? {
+        var position = quote + 1
+        while position < bytes.count {
+            let byte = bytes[position]
+            if byte == UInt8(ascii: "\"") { return position }
+            position += byte == UInt8(ascii: "\\") ? 2 : 1
+        }
+        return nil
     }
 
     /// Within the object starting here: the bytes of member `name`'s value when it is a
