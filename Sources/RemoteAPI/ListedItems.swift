@@ -13,7 +13,8 @@ public struct ListedItems: Sendable {
     private let what: String
     private let decoder: @Sendable (JSON) -> Result<RemoteContact, UnusableRemoteContact>
 
-    /// The items of the array at `path` in `page`; `what` names the request in errors.
+    /// The items of `page`'s deferred array, decoded by `decoder`; `what` names the request
+    /// in errors.
     init(
         _ page: PartlyParsedJSON, what: String,
         decoder: @escaping @Sendable (JSON) -> Result<RemoteContact, UnusableRemoteContact>
@@ -25,8 +26,9 @@ public struct ListedItems: Sendable {
 
     public var count: Int { page.elements.count }
 
-    /// The item's id as the vendor wrote it, when its bytes are exactly the id decoding
-    /// would give (text without escapes, or an integer); `nil`: decode the item to know.
+    /// The item's id as the vendor wrote it, when its bytes are the id decoding would give
+    /// (text without escapes, or an integer); `nil`: decode the item to know. Only a hint to
+    /// find the item by: its fingerprint says whether it is the one remembered.
     public func withID<Result>(_ index: Int, _ body: (UnsafeRawBufferPointer?) -> Result) -> Result {
         page.withScalarMember("id", ofElement: index, body)
     }
