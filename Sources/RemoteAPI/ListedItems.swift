@@ -33,11 +33,17 @@ public struct ListedItems: Sendable {
         page.withScalarMember("id", ofElement: index, body)
     }
 
-    /// A fingerprint of the item's bytes, the same in every run: the same fingerprint, the
-    /// same item.
+    /// A fingerprint of the item's bytes and of how syncd reads them, the same in every run:
+    /// the same fingerprint, the same item read the same way.
     public func fingerprint(_ index: Int) -> Int64 {
-        page.withElementBytes(index, StableHash.ofBlock)
+        page.withElementBytes(index, StableHash.ofBlock) ^ Self.reading
     }
+
+    /// How syncd reads list items into contacts. Change it with any change to that reading (a
+    /// field read anew, a value normalized otherwise): items remembered under the old reading
+    /// then no longer match, and the next cycle decodes and compares each one again instead
+    /// of trusting what an older syncd made of it.
+    static let reading = StableHash.of("list items, reading 1")
 
     /// The item decoded. An item that is not JSON makes the page a malformed answer.
     public func decode(_ index: Int) throws(RemoteError) -> Result<RemoteContact, UnusableRemoteContact> {

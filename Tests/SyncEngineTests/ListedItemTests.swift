@@ -81,6 +81,32 @@ import Testing
         #expect(try await fixture.sync().wroteNothing)
     }
 
+    @Test func itemsRememberedUnderAnotherReadingAreDecodedAndLearnedAgain() async throws {
+        let fixture = try fixture()
+        try await fixture.sync()
+        let state = try Database(path: fixture.configuration.sync.state)
+        func fingerprints() throws -> [Int64: Int64] {
+            var byLink: [Int64: Int64] = [:]
+            for row in try state.query("SELECT link_id, listed_item FROM links WHERE listed_item IS NOT NULL")
+            {
+                if let link = row.int64(0), let fingerprint = row.int64(1) { byLink[link] = fingerprint }
+            }
+            return byLink
+        }
+        let learned = try fingerprints()
+        #expect(learned.count == 30)
+        // As an older syncd that read items another way would have left them.
+        try state.execute("UPDATE links SET listed_item = listed_item + 1 WHERE listed_item IS NOT NULL")
+        try fixture.editRemote(
+            try #require(try fixture.remoteContacts().keys.sorted().first), ["name": "Edited"])
+        let report = try await fixture.sync()
+        #expect(report.local.updated == 1, "the edit is pulled; the others compare equal once decoded")
+        let relearned = try fingerprints()
+        #expect(relearned.count == 60)
+        #expect(learned.filter { relearned[$0.key] == $0.value }.count == 29, "learned again as they were")
+        #expect(learned.allSatisfy { relearned[$0.key] != $0.value + 1 }, "no mismatched one kept")
+    }
+
     @Test func anItemIsRememberedOnlyWhileItsLinkHoldsWhatItWasComparedWith() throws {
         let directory = NSTemporaryDirectory() + "syncd-listed-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
