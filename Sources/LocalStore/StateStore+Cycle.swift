@@ -119,18 +119,25 @@ extension StateStore {
     /// Stores one listed page, in one transaction. A contact listed twice keeps its later
     /// copy; `snapshotCount()` below the number stored tells that the listing repeated itself.
     public func storeSnapshot(_ rows: [SnapshotRow]) throws {
+        let sql =
+            "INSERT OR REPLACE INTO remote_snapshot (\(Self.snapshotColumns), listed_item) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
         try database.transaction(.immediate) {
             for row in rows {
-                try database.run(
-                    "INSERT OR REPLACE INTO remote_snapshot (remote_id, phone, hash, updated_at, contact, partial, pristine, page, listed_item) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [
-                        .text(row.remoteID), .text(row.contact.phone.e164), .integer(row.hash),
-                        DatabaseValue(row.updatedAt?.millisecondsSinceEpoch), .text(row.storedText),
-                        .integer(row.partial ? 1 : 0), .integer(row.unchangedSinceCreated ? 1 : 0),
-                        DatabaseValue(row.page.map(Int64.init)), DatabaseValue(row.listedItem),
-                    ])
+                try database.run(sql, Self.snapshotValues(row) + [DatabaseValue(row.listedItem)])
             }
         }
+    }
+
+    /// A stored snapshot row's columns, and its values in that order.
+    static let snapshotColumns = "remote_id, phone, hash, updated_at, contact, partial, pristine, page"
+
+    static func snapshotValues(_ row: SnapshotRow) -> [DatabaseValue] {
+        [
+            .text(row.remoteID), .text(row.contact.phone.e164), .integer(row.hash),
+            DatabaseValue(row.updatedAt?.millisecondsSinceEpoch), .text(row.storedText),
+            .integer(row.partial ? 1 : 0), .integer(row.unchangedSinceCreated ? 1 : 0),
+            DatabaseValue(row.page.map(Int64.init)),
+        ]
     }
 
     static func snapshotRow(_ row: Row, offset: Int = 0) -> SnapshotRow? {
@@ -183,24 +190,15 @@ extension StateStore {
     /// listed item's fingerprint stays only while the read shows the same hash and
     /// `updatedAt` as the item did (the contact did not change in between).
     public func storeReadInFull(_ rows: [SnapshotRow]) throws {
+        let sql = """
+            INSERT INTO remote_snapshot (\(Self.snapshotColumns), read_in_full) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1)
+            ON CONFLICT (remote_id) DO UPDATE SET
+                listed_item = CASE WHEN hash = excluded.hash AND updated_at IS excluded.updated_at THEN listed_item END,
+                phone = excluded.phone, hash = excluded.hash, updated_at = excluded.updated_at,
+                contact = excluded.contact, partial = excluded.partial, pristine = excluded.pristine, read_in_full = 1
+            """
         try database.transaction(.immediate) {
-            for row in rows {
-                try database.run(
-                    """
-                    INSERT INTO remote_snapshot (remote_id, phone, hash, updated_at, contact, partial, pristine, page, read_in_full)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1)
-                    ON CONFLICT (remote_id) DO UPDATE SET
-                        listed_item = CASE WHEN hash = excluded.hash AND updated_at IS excluded.updated_at THEN listed_item END,
-                        phone = excluded.phone, hash = excluded.hash, updated_at = excluded.updated_at,
-                        contact = excluded.contact, partial = excluded.partial, pristine = excluded.pristine, read_in_full = 1
-                    """,
-                    [
-                        .text(row.remoteID), .text(row.contact.phone.e164), .integer(row.hash),
-                        DatabaseValue(row.updatedAt?.millisecondsSinceEpoch), .text(row.storedText),
-                        .integer(row.partial ? 1 : 0), .integer(row.unchangedSinceCreated ? 1 : 0),
-                        DatabaseValue(row.page.map(Int64.init)),
-                    ])
-            }
+            for row in rows { try database.run(sql, Self.snapshotValues(row)) }
         }
     }
 
