@@ -59,9 +59,6 @@ public struct RemotePage: Sendable {
         self.init(contacts: [])
         self.listed = listed
     }
-
-    /// Items on the page, decoded or not, usable or not.
-    public var itemCount: Int { contacts.count + unusable.count + (listed?.count ?? 0) }
 }
 
 /// What a vendor's API can and cannot do; the engine plans around it.
