@@ -243,7 +243,7 @@ final class NotifyListener {
             try fixture.sim.control(
                 "POST", "/contacts",
                 json: [
-                    "phone": .string("+2348700\(String(100_000 + round))"),
+                    "phone": .string("+2348031\(String(100_000 + round))"),
                     "name": .string("Vendor new \(round)"),
                 ])
             let victim = try launch(config, notify: try NotifyListener(), logs: Pipe())
@@ -269,7 +269,7 @@ final class NotifyListener {
                 remote["+2547700\(String(10_000 + round))"]?["name"] == .string("CRM edit \(round)"),
                 "round \(round)")
             #expect(
-                local["+2348700\(String(100_000 + round))"]?.name == "Vendor new \(round)", "round \(round)")
+                local["+2348031\(String(100_000 + round))"]?.name == "Vendor new \(round)", "round \(round)")
         }
         #expect(killedMidCycle >= 15)
         #expect(try fixture.remoteContacts().count == 280)

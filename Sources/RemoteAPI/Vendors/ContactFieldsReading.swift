@@ -65,11 +65,14 @@ enum ContactFieldsReading {
         }
     }
 
-    /// The phone as E.164, or why it is unusable.
+    /// The phone as E.164, or why it is unusable. Read as a CRM's phone is (a number in use,
+    /// by its numbering plan): a contact pulled into the CRM must be one syncd can read back
+    /// there, or the row would be unreadable to it — its edits never synced, and the contact
+    /// pulled again after a run cut short between the CRM write and the link.
     static func phone(_ value: JSON?) -> Result<PhoneNumber, UnusableReason> {
         guard let raw = value?.string, !raw.isEmpty else { return .failure(UnusableReason("no phone")) }
         do {
-            return .success(try PhoneNumber.normalize(raw))
+            return .success(try PhoneNumber.read(raw, defaultCountry: nil).number)
         } catch {
             return .failure(UnusableReason("phone '\(raw)': \(error)"))
         }
