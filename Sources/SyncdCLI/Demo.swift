@@ -110,7 +110,7 @@ enum Demo {
             try database.run(
                 "INSERT INTO customers (full_name, mobile, email, country, tags, whatsapp_opt_in, updated_at) VALUES ('Nia Wanjiru', '0712 000 111', 'nia@example.com', 'KE', '[\"new\"]', 1, ?)",
                 [.text(SystemClock().now().iso8601(fractionalSeconds: true))])
-            try await control.create(["phone": "+447700900123", "name": "Oliver New", "tags": ["new"]])
+            try await control.create(["phone": "+447400123456", "name": "Oliver New", "tags": ["new"]])
 
             console.out(
                 "\n3. Second sync: pushes and pulls just those edits; the conflict goes to the newer side (\(name)) and is logged."

@@ -307,6 +307,9 @@ final class CapturedConsole: Console {
             as? Int
         #expect(permissions == 0o600)
         #expect(!console.stderr.contains("readable by every user"))
+        #expect(
+            !console.stdout.contains("without a usable phone"),
+            "every contact the demo adds on either side is one syncd can read")
     }
 
     @Test func helpGoesToStdoutWithExit0() async {
