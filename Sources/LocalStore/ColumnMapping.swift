@@ -43,9 +43,10 @@ struct ColumnMapping: Sendable {
         let updatedAt = updatedValue.flatMap(Self.timestamp)
         let unreadableTime = updatedAt == nil && updatedValue?.isNull == false ? updatedValue?.string : nil
         let rawPhone = phoneValue.flatMap(Self.storedDigits) ?? phoneValue?.string
-        func fail(_ kind: LocalRowProblem.Kind, _ reason: String) -> LocalRow {
+        func fail(_ kind: LocalRowProblem.Kind, _ reason: String, phone: PhoneNumber? = nil) -> LocalRow {
             LocalRow(
-                key: key, contact: .failure(LocalRowProblem(kind, reason, rawPhone: rawPhone)),
+                key: key,
+                contact: .failure(LocalRowProblem(kind, reason, rawPhone: rawPhone, phone: phone?.e164)),
                 updatedAt: updatedAt,
                 unreadableUpdatedAt: unreadableTime)
         }
@@ -71,15 +72,15 @@ struct ColumnMapping: Sendable {
         contact.country = Self.text(countryValue)?.uppercased()
         switch tags(tagsValue) {
         case .success(let tags): contact.tags = tags
-        case .failure(let problem): return fail(problem.kind, problem.reason)
+        case .failure(let problem): return fail(problem.kind, problem.reason, phone: phone)
         }
         switch Self.attributes(attributesValue) {
         case .success(let attributes): contact.attributes = attributes
-        case .failure(let problem): return fail(problem.kind, problem.reason)
+        case .failure(let problem): return fail(problem.kind, problem.reason, phone: phone)
         }
         switch Self.optIn(optInValue) {
         case .success(let optIn): contact.optIn = optIn
-        case .failure(let problem): return fail(problem.kind, problem.reason)
+        case .failure(let problem): return fail(problem.kind, problem.reason, phone: phone)
         }
         var row = LocalRow(
             key: key, contact: .success(contact), updatedAt: updatedAt, unreadableUpdatedAt: unreadableTime)

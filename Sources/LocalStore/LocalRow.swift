@@ -37,11 +37,15 @@ public struct LocalRowProblem: Error, Sendable, Equatable, CustomStringConvertib
     public let reason: String
     /// The phone as the CRM has it, for reports.
     public let rawPhone: String?
+    /// The phone as read, when it reads and something else in the row does not: the row is
+    /// still somebody's, and that somebody has this number.
+    public let phone: String?
 
-    public init(_ kind: Kind, _ reason: String, rawPhone: String?) {
+    public init(_ kind: Kind, _ reason: String, rawPhone: String?, phone: String? = nil) {
         self.kind = kind
         self.reason = reason
         self.rawPhone = rawPhone
+        self.phone = phone
     }
 
     public var description: String { reason }

@@ -160,9 +160,13 @@ extension StateStore {
 
     public func snapshots(phone: String) throws -> [SnapshotRow] {
         try database.query(
-            "SELECT remote_id, phone, hash, updated_at, contact, partial FROM remote_snapshot WHERE phone = ? ORDER BY remote_id",
+            "SELECT remote_id, phone, hash, updated_at, contact, partial, pristine FROM remote_snapshot WHERE phone = ? ORDER BY remote_id",
             [.text(phone)]
-        ).compactMap { Self.snapshotRow($0) }
+        ).compactMap { row in
+            var snapshot = Self.snapshotRow(row)
+            snapshot?.unchangedSinceCreated = row.int(6) == 1
+            return snapshot
+        }
     }
 
     public func snapshotCount() throws -> Int {
@@ -375,9 +379,10 @@ extension StateStore {
         return LocalChange(
             key: row.string(0) ?? "", contact: contact,
             problem: row.string(3).map { reason in
-                LocalRowProblem(
-                    row.string(7).flatMap(LocalRowProblem.Kind.init(rawValue:)) ?? .unreadable, reason,
-                    rawPhone: row.string(1))
+                let kind = row.string(7).flatMap(LocalRowProblem.Kind.init(rawValue:)) ?? .unreadable
+                // Only a row whose phone read keeps it in the phone column as a number.
+                return LocalRowProblem(
+                    kind, reason, rawPhone: row.string(1), phone: kind == .unreadable ? row.string(1) : nil)
             }, rawPhone: row.string(1),
             changedAt: row.int64(4).map(Timestamp.init(millisecondsSinceEpoch:)), deleted: row.int(5) == 1,
             replaced: row.int(6) == 1)

@@ -15,6 +15,10 @@ public struct JournalEntry: Sendable {
     public var phone: String
     public var localKey: String?
     public var remoteID: String?
+    /// The contact as syncd meant to create it, opt-in included: after an interruption it is
+    /// what the vendor's copy is compared with, so a default the vendor gave a contact syncd
+    /// created (SuperWaba's "not opted in") is never taken for the person's answer.
+    public var contact: Contact?
 }
 
 /// How a sync cycle ended.
@@ -56,13 +60,14 @@ extension StateStore {
 
     @discardableResult
     public func journal(
-        kind: JournalEntry.Kind, phone: String, localKey: String?, remoteID: String?, at now: Timestamp
+        kind: JournalEntry.Kind, phone: String, localKey: String?, remoteID: String?, contact: Contact?,
+        at now: Timestamp
     ) throws -> Int64 {
         try database.run(
-            "INSERT INTO journal (kind, phone, local_key, remote_id, created_at) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO journal (kind, phone, local_key, remote_id, created_at, contact) VALUES (?, ?, ?, ?, ?, ?)",
             [
                 .text(kind.rawValue), .text(phone), DatabaseValue(localKey), DatabaseValue(remoteID),
-                .integer(now.millisecondsSinceEpoch),
+                .integer(now.millisecondsSinceEpoch), DatabaseValue(contact?.json.text),
             ])
         return database.lastInsertRowID
     }
@@ -72,12 +77,26 @@ extension StateStore {
     }
 
     public func pendingJournal() throws -> [JournalEntry] {
-        try database.query("SELECT id, kind, phone, local_key, remote_id FROM journal ORDER BY id").map {
-            JournalEntry(
-                id: $0.int64(0) ?? 0,
-                kind: $0.string(1).flatMap(JournalEntry.Kind.init(rawValue:)) ?? .create,
-                phone: $0.string(2) ?? "", localKey: $0.string(3), remoteID: $0.string(4))
-        }
+        try database.query("SELECT id, kind, phone, local_key, remote_id, contact FROM journal ORDER BY id")
+            .map {
+                row in
+                let id = row.int64(0) ?? 0
+                guard let kind = row.string(1).flatMap(JournalEntry.Kind.init(rawValue:)) else {
+                    throw LocalStoreError(.other, "journal entry \(id) in \(path) has an unknown kind")
+                }
+                var contact: Contact?
+                if let text = row.string(5) {
+                    guard let json = try? JSON.parse(text), let decoded = Contact(json: json) else {
+                        throw LocalStoreError(
+                            .other, "journal entry \(id) in \(path) holds a contact that cannot be read")
+                    }
+                    contact = decoded
+                }
+                return JournalEntry(
+                    id: id, kind: kind, phone: row.string(2) ?? "", localKey: row.string(3),
+                    remoteID: row.string(4),
+                    contact: contact)
+            }
     }
 
     // MARK: - Runs

@@ -13,7 +13,7 @@ public import SQLite
 public final class StateStore {
     public let database: Database
     public let path: String
-    static let schemaVersion = 4
+    static let schemaVersion = 5
 
     public init(path: String) throws(LocalStoreError) {
         self.path = path
@@ -39,6 +39,10 @@ public final class StateStore {
             if !linkColumns.isEmpty && !linkColumns.contains("listed_item") {
                 try database.execute("ALTER TABLE links ADD COLUMN listed_item INTEGER")
             }
+            let journalColumns = try database.query("PRAGMA table_info(journal)").compactMap { $0.string(1) }
+            if !journalColumns.isEmpty && !journalColumns.contains("contact") {
+                try database.execute("ALTER TABLE journal ADD COLUMN contact TEXT")
+            }
             try database.execute(
                 """
                 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -57,7 +61,7 @@ public final class StateStore {
                 CREATE TABLE IF NOT EXISTS local_index (local_key TEXT PRIMARY KEY, phone TEXT, hash INTEGER NOT NULL, problem TEXT);
                 CREATE INDEX IF NOT EXISTS local_index_phone ON local_index (phone);
                 CREATE TABLE IF NOT EXISTS journal (id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, phone TEXT NOT NULL,
-                    local_key TEXT, remote_id TEXT, created_at INTEGER NOT NULL);
+                    local_key TEXT, remote_id TEXT, created_at INTEGER NOT NULL, contact TEXT);
                 CREATE TABLE IF NOT EXISTS runs (id INTEGER PRIMARY KEY, started_at INTEGER NOT NULL, finished_at INTEGER,
                     outcome TEXT, summary TEXT, error TEXT);
                 CREATE TABLE IF NOT EXISTS conflicts (id INTEGER PRIMARY KEY, run_id INTEGER, phone TEXT NOT NULL, field TEXT NOT NULL,
@@ -255,6 +259,30 @@ extension StateStore {
             """,
             [.text(phone), .text(phone)]
         ).compactMap { $0.string(0) }
+    }
+
+    /// Every CRM row that holds `phone` now, readable or not, with its problem if it has one:
+    /// rows changed this cycle and not deleted, and indexed rows that did not change. A row
+    /// syncd cannot read but whose phone it can is still somebody with that number.
+    public func localKeysHolding(phone: String) throws -> [(key: String, problem: String?)] {
+        try database.query(
+            """
+            SELECT local_key, problem FROM local_changes WHERE phone = ? AND deleted = 0
+                AND (problem IS NULL OR problem_kind = 'unreadable')
+            UNION ALL
+            SELECT local_key, problem FROM local_index i WHERE phone = ?
+                AND NOT EXISTS (SELECT 1 FROM local_changes c WHERE c.local_key = i.local_key)
+            ORDER BY 1
+            """,
+            [.text(phone), .text(phone)]
+        ).compactMap { row in row.string(0).map { (key: $0, problem: row.string(1)) } }
+    }
+
+    /// Why the indexed CRM row under `key` could not be read when syncd last looked; `nil`
+    /// when it read.
+    public func indexedProblem(localKey: String) throws -> String? {
+        try database.first("SELECT problem FROM local_index WHERE local_key = ?", [.text(localKey)])?.string(
+            0)
     }
 
     public func indexedLocalKeys(_ body: (String) throws -> Void) throws {

@@ -33,6 +33,13 @@ public struct PlanItem: Sendable, Equatable {
         case unreadableRow(LocalRowProblem)
         /// Another CRM row already syncs this phone.
         case duplicatePhone(String)
+        /// Two people, one phone: the vendor moved a contact onto a number another CRM row
+        /// holds, or answered a create with a contact another row is linked to. Both stay as
+        /// they are, on both sides, until one of them changes; what clashed, in words.
+        case phoneClash(String)
+        /// The CRM row `key` holds this phone but cannot be read: the vendor's copy is not
+        /// pulled in beside it as a second row.
+        case heldByUnreadableRow(key: String, reason: String)
 
         /// The group the summary counts it under.
         public var category: String {
@@ -43,6 +50,23 @@ public struct PlanItem: Sendable, Equatable {
                 case .unreadable: return "unreadable CRM row"
                 }
             case .duplicatePhone: return "duplicate phone"
+            case .phoneClash: return "phone clash"
+            case .heldByUnreadableRow: return "phone held by an unreadable CRM row"
+            }
+        }
+
+        /// A clash is looked at again every cycle, whether or not its rows change: it clears
+        /// when either person's phone moves.
+        public var isClash: Bool {
+            if case .phoneClash = self { return true }
+            return false
+        }
+
+        /// Worth a note in the cycle's report beside the count: somebody must act on it.
+        var isWorthANote: Bool {
+            switch self {
+            case .phoneClash, .heldByUnreadableRow: return true
+            case .unreadableRow, .duplicatePhone: return false
             }
         }
 
@@ -50,6 +74,10 @@ public struct PlanItem: Sendable, Equatable {
             switch self {
             case .unreadableRow(let problem): return problem.reason
             case .duplicatePhone(let phone): return "duplicate phone: another CRM row already syncs \(phone)"
+            case .phoneClash(let what): return "phone clash: \(what)"
+            case .heldByUnreadableRow(let key, let reason):
+                return
+                    "CRM row \(key) holds this phone but cannot be read (\(reason)); the vendor's contact is not pulled in beside it"
             }
         }
     }
@@ -147,10 +175,14 @@ extension PlanItem {
         case .unreadableRow(let problem)?:
             object["skipped"] = [
                 "row": .string(problem.reason), "kind": .string(problem.kind.rawValue),
-                "raw_phone": JSON(problem.rawPhone),
+                "raw_phone": JSON(problem.rawPhone), "read_phone": JSON(problem.phone),
             ]
         case .duplicatePhone(let phone)?:
             object["skipped"] = ["duplicate_phone": .string(phone)]
+        case .phoneClash(let what)?:
+            object["skipped"] = ["clash": .string(what)]
+        case .heldByUnreadableRow(let key, let reason)?:
+            object["skipped"] = ["held_by": .string(key), "reason": .string(reason)]
         case nil: break
         }
         return .object(object)
@@ -187,9 +219,15 @@ extension PlanItem {
         if let skip = json["skipped"] {
             if let phone = skip["duplicate_phone"]?.string {
                 skipped = .duplicatePhone(phone)
+            } else if let what = skip["clash"]?.string {
+                skipped = .phoneClash(what)
+            } else if let key = skip["held_by"]?.string {
+                skipped = .heldByUnreadableRow(key: key, reason: skip["reason"]?.string ?? "")
             } else if let reason = skip["row"]?.string {
                 let kind = skip["kind"]?.string.flatMap(LocalRowProblem.Kind.init(rawValue:)) ?? .unreadable
-                skipped = .unreadableRow(LocalRowProblem(kind, reason, rawPhone: skip["raw_phone"]?.string))
+                skipped = .unreadableRow(
+                    LocalRowProblem(
+                        kind, reason, rawPhone: skip["raw_phone"]?.string, phone: skip["read_phone"]?.string))
             }
         }
     }

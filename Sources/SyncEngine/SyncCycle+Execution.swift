@@ -46,9 +46,9 @@ extension SyncCycle {
         var items = planned
         let journals = try journalCreates(items)
         var (results, fatal) = await sendRemoteWrites(items, journals: journals)
-        await settleExisting(&items, &results)
+        try await settleExisting(&items, &results)
         if let stop = await setOptInAfterCreates(&items, &results) { fatal = fatal ?? stop }
-        learnOptInFromCreates(&items, results)
+        keepVendorDefaults(&items, results)
         let localResults = try applyLocalWrites(items, results)
         try record(items, results, localResults, journals)
         return fatal
@@ -69,7 +69,7 @@ extension SyncCycle {
                     guard let created = item.remoteWrite?.created else { continue }
                     journals[index] = try state.journal(
                         kind: .create, phone: created.phone.e164, localKey: item.localKey, remoteID: nil,
-                        at: now())
+                        contact: created, at: now())
                 }
             }
         }
@@ -115,6 +115,20 @@ extension SyncCycle {
                         case .failure(let error): results[index] = .rejected(error)
                         }
                         bulkDone.insert(index)
+                    }
+                } catch .outcomeUnknown {
+                    // The vendor may have made some or all of them: each phone is looked up, and
+                    // what is found was made by this create; the rest go one at a time below.
+                    do throws(RemoteError) {
+                        for index in chunk {
+                            guard let phone = items[index].remoteWrite?.created?.phone,
+                                let found = try await remote.find(phone: phone)
+                            else { continue }
+                            results[index] = .done(found)
+                            bulkDone.insert(index)
+                        }
+                    } catch {
+                        if let stop = Self.fatal(error) { return (results, stop) }
                     }
                 } catch {
                     if let stop = Self.fatal(error) {
@@ -264,11 +278,25 @@ extension SyncCycle {
 
     /// A create that found the phone already on the vendor (a duplicate answer) links to that
     /// contact and merges with it as a first match, instead of failing.
-    private func settleExisting(_ items: inout [PlanItem], _ results: inout [RemoteResult]) async {
+    private func settleExisting(_ items: inout [PlanItem], _ results: inout [RemoteResult])
+        async throws(SyncError)
+    {
         for index in items.indices {
             guard case .existing(let existing) = results[index] else { continue }
             let old = items[index]
             guard let key = old.localKey, let local = old.local ?? old.remoteWrite?.created else { continue }
+            if let holder = try SyncEngine.storage({ try state.link(remoteID: existing.id) }),
+                holder.id != old.linkID
+            {
+                // The vendor gave the phone to a contact another row is linked to: two people.
+                var clash = old
+                clash.skipped = .phoneClash(
+                    "\(vendor) answered the create of CRM row \(key) (\(local.phone)) with its contact \(existing.id), which is linked to CRM row \(holder.localKey ?? "?"); both stay as they are until one of them changes"
+                )
+                items[index] = clash
+                results[index] = .none
+                continue
+            }
             var item = decision.decideNewPair(
                 localKey: key, local: local, localTime: old.localTime,
                 remoteID: existing.id, remote: existing.contact, remoteTime: existing.updatedAt)
@@ -323,20 +351,16 @@ extension SyncCycle {
     }
 
     /// A create of a row whose opt-in the CRM leaves unknown answers with the vendor's own
-    /// value (SuperWaba: not opted in until the person opts in). The CRM learns it in the
-    /// same cycle: the vendor's "not opted in" is news a CRM must not lose, and learning it
-    /// now leaves the next cycle nothing to do.
-    private func learnOptInFromCreates(_ items: inout [PlanItem], _ results: [RemoteResult]) {
-        guard localFields.contains(.optIn) else { return }
+    /// default (SuperWaba: not opted in). That default is no answer of the person's, so the
+    /// CRM keeps its unknown; the link records the default as agreed, so that neither side
+    /// reads as changed until one of them really does.
+    private func keepVendorDefaults(_ items: inout [PlanItem], _ results: [RemoteResult]) {
+        guard !capabilities.createSetsOptIn else { return }
         for index in items.indices {
             guard items[index].remoteWrite?.created != nil, case .done(let made?) = results[index],
-                let vendorOptIn = made.contact.optIn, var merged = items[index].merged, merged.optIn == nil,
-                items[index].crmWrite == nil, let key = items[index].localKey, let local = items[index].local
+                items[index].merged?.optIn == nil
             else { continue }
-            merged.optIn = vendorOptIn
-            items[index].merged = merged
-            items[index].crmWrite = .update(
-                key: key, expected: local, new: merged.projected(onto: localFields))
+            items[index].merged?.optIn = made.contact.optIn
         }
     }
 
@@ -374,6 +398,21 @@ extension SyncCycle {
         if options.listChanges && !options.dryRun { report.planLines.append(line) }
     }
 
+    /// For an item whose CRM write did not happen (refused, or the row changed meanwhile):
+    /// without a remote write there is nothing to record, and the next cycle decides the
+    /// contact afresh against the same base (false). After one, the link must remember the
+    /// vendor contact, with the CRM's fields as read as the agreed ones: the vendor's values
+    /// are offered to the CRM again, and an edit the CRM made meanwhile reads as the CRM's
+    /// change against what was sent, never as a conflict with syncd's own write.
+    private func agreeOnTheRowAsRead(_ item: inout PlanItem, _ remoteContact: RemoteContact?) -> Bool {
+        guard item.remoteAction != .none, remoteContact != nil || item.remoteAction == .delete,
+            let merged = item.merged
+        else { return false }
+        item.merged = (item.local ?? merged).keeping(localFields, otherwise: merged)
+        item.crmWrite = nil
+        return true
+    }
+
     private func record(
         _ items: [PlanItem], _ results: [RemoteResult], _ localResults: [Int: LocalWriteResult],
         _ journals: [Int: Int64]
@@ -394,13 +433,28 @@ extension SyncCycle {
         let stamp = now()
         if let skipped = item.skipped {
             report.skip(skipped.category)
+            if skipped.isWorthANote { report.notes.append("\(item.phone) skipped: \(skipped)") }
             listChange(item)
             guard let key = item.localKey else { return }
-            try state.reject(side: "crm", ref: key, phone: item.phone, reason: skipped.description, at: stamp)
-            if let local = item.local, case .duplicatePhone = skipped {
+            try state.reject(
+                side: skipped.isClash ? "clash" : "crm", ref: key, phone: item.phone,
+                reason: skipped.description,
+                at: stamp)
+            switch skipped {
+            case .duplicatePhone, .phoneClash:
                 // Indexed by its phone, the row can take the link over if the row that holds
-                // it is deleted.
-                try state.index(localKey: key, phone: local.phone.e164, hash: local.contentHash, problem: nil)
+                // it is deleted, and holds its phone against vendor contacts meanwhile.
+                if let local = item.local {
+                    try state.index(
+                        localKey: key, phone: local.phone.e164, hash: local.contentHash, problem: nil)
+                }
+            case .unreadableRow(let problem):
+                // Indexed by the phone it still holds, the row keeps the vendor's copy of that
+                // phone from being pulled in beside it, and its link's changes wait for it.
+                try state.index(
+                    localKey: key, phone: problem.phone, hash: Self.problemHash(problem.reason),
+                    problem: problem.reason)
+            case .heldByUnreadableRow: break
             }
             return
         }
@@ -426,10 +480,14 @@ extension SyncCycle {
         case .existing(let contact): remoteContact = contact
         case .none: break
         }
+        // The vendor's copy differs from the agreed one: the next listing compares it again.
+        var recompare = false
         if localResult == .skippedChanged {
             report.notes.append("\(item.phone): the CRM row changed while syncing; it is taken up next cycle")
             listChange("\(item.phone): not written — the CRM row changed while syncing; next cycle")
-            return
+            // The edit made meanwhile is the CRM's change against what was really sent.
+            guard agreeOnTheRowAsRead(&item, remoteContact) else { return }
+            recompare = true
         }
         if case .refused(let reason) = localResult {
             let phone = item.merged?.phone.e164 ?? item.phone
@@ -440,14 +498,8 @@ extension SyncCycle {
                 side: "crm", ref: item.localKey ?? item.remoteID ?? phone, phone: phone,
                 reason: "the CRM refused the write: \(reason)", at: stamp)
             listChange("\(phone): the CRM refused it — \(reason)")
-            // Without a remote write there is nothing to record: the next cycle tries again.
-            // After one, the link must remember the vendor contact, with the CRM's own values
-            // as the agreed ones, so the vendor's values are offered to the CRM again.
-            guard item.remoteAction != .none, remoteContact != nil || item.remoteAction == .delete,
-                let merged = item.merged
-            else { return }
-            item.merged = (item.local ?? merged).keeping(localFields, otherwise: merged)
-            item.crmWrite = nil
+            guard agreeOnTheRowAsRead(&item, remoteContact) else { return }
+            recompare = true
         }
         var localKey = item.localKey
         if case .inserted(let key) = localResult { localKey = key }
@@ -462,6 +514,7 @@ extension SyncCycle {
         }
         if let key = item.localKey {
             try state.clearRejection(side: "remote", ref: key)
+            try state.clearRejection(side: "clash", ref: key)
             if localResult.map({ if case .refused = $0 { return false } else { return true } }) ?? true {
                 try state.clearRejection(side: "crm", ref: key)
             }
@@ -492,7 +545,7 @@ extension SyncCycle {
             }
             remoteID = remoteContact.id
             remoteHash =
-                remoteContact.updatedAt == nil
+                remoteContact.updatedAt == nil || recompare
                 ? nil : remoteContact.contact.projected(onto: capabilities.listedFields).contentHash
             remoteUpdatedAt = remoteContact.updatedAt
         }
@@ -504,6 +557,19 @@ extension SyncCycle {
             remoteID: item.linkState == .remoteDeleted ? nil : remoteID, phone: phone, base: base,
             remoteHash: remoteHash, remoteUpdatedAt: remoteUpdatedAt, state: item.linkState,
             listedItem: remoteContact == nil ? item.listedItem : nil)
+        if let remoteID = link.remoteID, let holder = try state.link(remoteID: remoteID), holder.id != link.id
+        {
+            // Two links for one vendor contact would be two people in one: reported, per contact.
+            let what =
+                "\(vendor) contact \(remoteID) is linked to CRM row \(holder.localKey ?? "?") already; CRM row \(link.localKey ?? "?") is not linked to it"
+            report.skip("phone clash")
+            report.notes.append("\(phone) skipped: phone clash: \(what)")
+            if let key = link.localKey {
+                try state.reject(
+                    side: "clash", ref: key, phone: phone, reason: "phone clash: \(what)", at: stamp)
+            }
+            return
+        }
         try state.save(link, at: stamp)
         if case .recreate(_, let old, let oldContact) = item.remoteWrite, remoteContact != nil {
             try state.save(
@@ -512,7 +578,8 @@ extension SyncCycle {
                     remoteHash: item.remoteHash, remoteUpdatedAt: nil, state: .detached), at: stamp)
         }
         if let key = link.localKey, let base {
-            let local = base.projected(onto: localFields)
+            // What the row holds now: as read, unless syncd wrote it.
+            let local = ((item.crmWrite == nil ? item.local : nil) ?? base).projected(onto: localFields)
             try state.index(localKey: key, phone: local.phone.e164, hash: local.contentHash, problem: nil)
         } else if let key = item.localKey, link.localKey == nil {
             try state.unindex(localKey: key)

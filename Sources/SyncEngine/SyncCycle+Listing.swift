@@ -291,6 +291,17 @@ extension SyncCycle {
         }
     }
 
+    /// What a recovered create agreed on: the contact as syncd meant to create it. Where the
+    /// vendor's create cannot set opt-in, a contact untouched since its create holds the
+    /// vendor's default, not the person's answer: that default is taken as agreed, so the
+    /// CRM's opt-in goes out as a change. One changed since (a STOP, perhaps) keeps the opt-in
+    /// syncd meant, so the vendor's value reads as the vendor's change, and an opt-out wins.
+    private func recoveredBase(_ intended: Contact?, found: SnapshotRow) -> Contact? {
+        guard var base = intended else { return nil }
+        if !capabilities.createSetsOptIn && found.unchangedSinceCreated { base.optIn = found.contact.optIn }
+        return base
+    }
+
     /// Remote creates a crashed run sent but never recorded: linked now by phone if the
     /// vendor has the contact, otherwise forgotten (the row is planned afresh).
     func recoverJournal() throws(SyncError) {
@@ -306,8 +317,10 @@ extension SyncCycle {
                 guard let found = candidates.first else { continue }
                 try state.save(
                     Link(
-                        localKey: localKey, remoteID: found.remoteID, phone: entry.phone, base: nil,
-                        remoteHash: nil, remoteUpdatedAt: nil), at: now())
+                        localKey: localKey, remoteID: found.remoteID, phone: entry.phone,
+                        base: recoveredBase(entry.contact, found: found), remoteHash: nil,
+                        remoteUpdatedAt: nil),
+                    at: now())
                 report.notes.append(
                     "recovered an interrupted create of \(entry.phone): linked to \(vendor) contact \(found.remoteID)"
                 )

@@ -51,9 +51,12 @@ extension SyncCycle {
             after: try crm.acknowledgedSequence(), upTo: coveredSequence,
             skippingOwn: try state.runsEndedCleanlySinceLastSync(current: runID))
         var keys = captured.map(\.key)
-        // Rows the vendor rejected are tried again each cycle (up to a cap).
+        // Rows the vendor rejected are tried again each cycle (up to a cap); a phone clash
+        // until it clears.
         for rejection in try state.rejections()
-        where rejection.side == "remote" && rejection.attempts < 5 && !keys.contains(rejection.ref) {
+        where (rejection.side == "remote" && rejection.attempts < 5 || rejection.side == "clash")
+            && !keys.contains(rejection.ref)
+        {
             keys.append(rejection.ref)
         }
         let capturedAt = Dictionary(
@@ -91,7 +94,7 @@ extension SyncCycle {
                 deleted: false, replaced: replaced)
         case .failure(let problem):
             return LocalChange(
-                key: row.key, contact: nil, problem: problem, rawPhone: problem.rawPhone,
+                key: row.key, contact: nil, problem: problem, rawPhone: problem.phone ?? problem.rawPhone,
                 changedAt: at, deleted: false, replaced: replaced)
         }
     }
@@ -122,7 +125,10 @@ extension SyncCycle {
     func hash(_ row: LocalRow) -> Int64 {
         switch row.contact {
         case .success(let contact): return contact.contentHash
-        case .failure(let problem): return StableHash.of("problem:\(problem.reason)")
+        case .failure(let problem): return Self.problemHash(problem.reason)
         }
     }
+
+    /// What the index keeps for a row that cannot be read.
+    static func problemHash(_ reason: String) -> Int64 { StableHash.of("problem:\(reason)") }
 }

@@ -37,6 +37,8 @@ extension SyncCycle {
         var handledKeys = Set<String>()
         var handledLinks = Set<Int64>()
         var createPhones = Set<String>()
+        /// Phones a vendor contact moved onto while a CRM row holds them: what clashed.
+        var clashes: [String: String] = [:]
 
         /// Marks a link decided, and the row it follows (unless it follows none now).
         mutating func handle(_ link: Link) {
@@ -53,6 +55,10 @@ extension SyncCycle {
                 guard stored.state != .detached else { return }
                 let link = tally.identity.following(stored)
                 tally.handle(link)
+                if let blocked = try blockedRemoteChange(link, listed: snapshot, &tally) {
+                    try emit(blocked, &tally, releasing: link)
+                    return
+                }
                 // A list item without the fields only a read has: those stay as last synced.
                 let listed =
                     snapshot.partial
@@ -87,6 +93,8 @@ extension SyncCycle {
                     )
                 }
                 try emit(item, &tally)
+            } else if keys.isEmpty, let holder = try state.localKeysHolding(phone: phone).first {
+                try emit(heldElsewhere(snapshot, by: holder), &tally)
             } else {
                 var item = PlanItem(phone: phone)
                 item.remoteID = snapshot.remoteID
@@ -102,6 +110,61 @@ extension SyncCycle {
         }
     }
 
+    /// A linked contact's vendor change that must wait: its CRM row cannot be read this
+    /// cycle (nothing is written over a row syncd cannot read), or the vendor moved it onto a
+    /// phone another CRM row holds (two people, one number: neither becomes the other).
+    private func blockedRemoteChange(_ link: Link, listed: SnapshotRow, _ tally: inout PlanTally) throws
+        -> PlanItem?
+    {
+        var item = PlanItem(phone: link.phone)
+        item.linkID = link.id
+        item.localKey = link.localKey
+        item.remoteID = link.remoteID
+        if let problem = try unreadableRow(of: link, tally) {
+            item.skipped = .unreadableRow(problem)
+            return item
+        }
+        let phone = listed.contact.phone.e164
+        guard phone != link.phone,
+            let holder = try state.localKeysHolding(phone: phone).first(where: { $0.key != link.localKey })
+        else { return nil }
+        let what =
+            "\(vendor) contact \(listed.remoteID) (CRM row \(link.localKey ?? "?"), \(link.phone)) now has the phone \(phone), which CRM row \(holder.key) holds; both stay as they are until one of them changes"
+        tally.clashes[phone] = what
+        item.skipped = .phoneClash(what)
+        return item
+    }
+
+    /// A vendor contact no link holds, whose phone a CRM row holds that cannot be matched to
+    /// it: a row syncd cannot read, or one linked to another vendor contact. It is not pulled
+    /// in beside that row as a second person.
+    private func heldElsewhere(_ snapshot: SnapshotRow, by holder: (key: String, problem: String?)) throws
+        -> PlanItem
+    {
+        let phone = snapshot.contact.phone.e164
+        var item = PlanItem(phone: phone)
+        item.remoteID = snapshot.remoteID
+        item.localKey = holder.key
+        if let problem = holder.problem {
+            item.skipped = .heldByUnreadableRow(key: holder.key, reason: problem)
+        } else {
+            let linked = try state.link(localKey: holder.key)?.remoteID.map {
+                ", linked to \(vendor) contact \($0)"
+            }
+            item.skipped = .phoneClash(
+                "\(vendor) contact \(snapshot.remoteID) has the phone \(phone), which CRM row \(holder.key) holds\(linked ?? ""); it is not pulled in as a second row"
+            )
+        }
+        return item
+    }
+
+    /// Why the CRM row `link` follows cannot be read this cycle, if it cannot.
+    private func unreadableRow(of link: Link, _ tally: PlanTally) throws -> LocalRowProblem? {
+        guard let key = link.localKey, !tally.identity.isReleased(link) else { return nil }
+        if let change = try state.localChange(key: key) { return change.deleted ? nil : change.problem }
+        return try state.indexedProblem(localKey: key).map { LocalRowProblem(.unreadable, $0, rawPhone: nil) }
+    }
+
     // MARK: - Missing from the listing
 
     /// Linked contacts the vendor said, when read directly, it no longer has.
@@ -110,6 +173,14 @@ extension SyncCycle {
         try state.forEachLinkGoneFromVendor { gone.append(tally.identity.following($0)) }
         for link in gone {
             tally.handle(link)
+            if let problem = try unreadableRow(of: link, tally) {
+                var item = PlanItem(phone: link.phone)
+                item.linkID = link.id
+                item.localKey = link.localKey
+                item.skipped = .unreadableRow(problem)
+                try emit(item, &tally)
+                continue
+            }
             var item = decision.decide(link: link, local: try localState(for: link, tally), remote: .deleted)
             item.remoteHash = nil
             try emit(item, &tally, releasing: link)
@@ -213,6 +284,14 @@ extension SyncCycle {
         }
         let claimed = try state.links(phone: phone).contains {
             $0.localKey != nil && $0.localKey != change.key && !tally.identity.isReleased($0)
+        }
+        if let clash = tally.clashes[phone] {
+            var item = PlanItem(phone: phone)
+            item.localKey = change.key
+            item.local = contact
+            item.skipped = .phoneClash(clash)
+            try emit(item, &tally)
+            return
         }
         if claimed || tally.createPhones.contains(phone) {
             var item = PlanItem(phone: phone)
