@@ -76,8 +76,10 @@ public final class SyncDaemon: Sendable {
         var configuration: SyncdConfiguration
         var remote: any RemoteContactsAPI
         var watcher: CRMDatabase
+        // Held for the daemon's whole life: no `--once` or second daemon syncs beside it.
+        var lock: StateLock
         do {
-            (configuration, remote, watcher) = try prepare()
+            (configuration, remote, watcher, lock) = try prepare(holding: nil)
         } catch let error as StartError {
             logger.error(error.message)
             return error.code
@@ -103,7 +105,7 @@ public final class SyncDaemon: Sendable {
                 notifier.reloading()
                 defer { notifier.ready() }
                 do {
-                    (configuration, remote, watcher) = try prepare()
+                    (configuration, remote, watcher, lock) = try prepare(holding: lock)
                     logger.notice("configuration reloaded")
                     warnIfFullCyclesCannotRest(configuration)
                     nextFull = Date()
@@ -119,7 +121,7 @@ public final class SyncDaemon: Sendable {
                 Date() >= nextFull && !(listingUnfinished && pending)
                 ? .full : (pending ? .localChanges : nil)
             if let scope {
-                let deferred = await cycle(configuration, remote: remote, scope: scope)
+                let deferred = await cycle(configuration, remote: remote, lock: lock, scope: scope)
                 if scope == .full {
                     // A full cycle the budget cut short goes on from where it stopped as soon as
                     // the budget has room again: the daemon lists at the budget's pace instead
@@ -144,9 +146,10 @@ public final class SyncDaemon: Sendable {
     /// can stop at is one the next run resumes from — so the process exits in time.
     /// Returns whether the request budget deferred the cycle (it goes on when the budget has room).
     private func cycle(
-        _ configuration: SyncdConfiguration, remote: any RemoteContactsAPI, scope: SyncOptions.Scope
+        _ configuration: SyncdConfiguration, remote: any RemoteContactsAPI, lock: StateLock,
+        scope: SyncOptions.Scope
     ) async -> Bool {
-        let engine = SyncEngine(configuration: configuration, remote: remote)
+        let engine = SyncEngine(configuration: configuration, remote: remote, holding: lock)
         // A full cycle waits for the budget in short stretches (each one's progress saved), so
         // the CRM's edits are pushed between them within a couple of seconds.
         var options = SyncOptions(scope: scope)
@@ -257,7 +260,11 @@ public final class SyncDaemon: Sendable {
 
     /// Reads the config and opens the CRM (checking its table and columns) and the state
     /// file, so READY means "configured and the databases are open".
-    private func prepare() throws -> (SyncdConfiguration, any RemoteContactsAPI, CRMDatabase) {
+    /// Reads the config and opens both databases; takes the state file's lock unless `held`
+    /// is already the lock of the state file the config names.
+    private func prepare(holding held: StateLock?) throws -> (
+        SyncdConfiguration, any RemoteContactsAPI, CRMDatabase, StateLock
+    ) {
         let configuration: SyncdConfiguration
         do {
             configuration = try SyncdConfiguration.load(path: configPath, environment: environment)
@@ -272,11 +279,23 @@ public final class SyncDaemon: Sendable {
             throw StartError(message: "configuration: \(error)", code: 78)
         }
         do {
+            let lock =
+                try held.flatMap { $0.statePath == configuration.sync.state ? $0 : nil }
+                ?? StateLock(statePath: configuration.sync.state)
             let state = try StateStore(path: configuration.sync.state)
+            try SyncEngine.checkAccount(of: state, configuration)
             let crm = try CRMDatabase(
                 settings: configuration.local, consumer: try state.consumerID(), readOnly: false)
-            return (configuration, remote, crm)
+            return (configuration, remote, crm, lock)
         } catch let error as LocalStoreError {
+            let code: Int32 =
+                switch error.kind {
+                case .configuration: 78
+                case .locked: 75
+                default: 73
+                }
+            throw StartError(message: error.message, code: code)
+        } catch let error as SyncError {
             throw StartError(message: error.message, code: error.kind == .configuration ? 78 : 73)
         }
     }

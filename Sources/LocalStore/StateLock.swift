@@ -6,12 +6,17 @@ import Foundation
 
 /// One sync at a time per state file: an exclusive `flock` on `<state>.lock`, which the
 /// kernel releases when the process ends however it ends (no stale lock after a kill).
-public final class StateLock {
+///
+/// Sendable: both fields are constants; the descriptor is only closed in `deinit`.
+public final class StateLock: Sendable {
     private let descriptor: Int32
     public let path: String
+    /// The state file it guards.
+    public let statePath: String
 
     /// Takes the lock or says who holds it.
     public init(statePath: String) throws(LocalStoreError) {
+        self.statePath = statePath
         path = statePath + ".lock"
         descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else {

@@ -1,9 +1,10 @@
 public import Configuration
 public import ContactModel
 import Foundation
-import LocalStore
+public import LocalStore
 public import RemoteAPI
 import SQLite
+import Vendors
 
 /// Runs sync cycles for one config: the CRM table on one side, one vendor on the other.
 ///
@@ -15,29 +16,65 @@ public final class SyncEngine {
     public let configuration: SyncdConfiguration
     let remote: any RemoteContactsAPI
     let clock: any WallClock
+    /// The state file's lock, when the caller holds it for its whole life (the daemon);
+    /// otherwise each cycle takes it.
+    let heldLock: StateLock?
 
     public init(
-        configuration: SyncdConfiguration, remote: any RemoteContactsAPI, clock: any WallClock = SystemClock()
+        configuration: SyncdConfiguration, remote: any RemoteContactsAPI,
+        clock: any WallClock = SystemClock(),
+        holding lock: StateLock? = nil
     ) {
         self.configuration = configuration
         self.remote = remote
         self.clock = clock
+        heldLock = lock
     }
 
     /// One full two-way cycle.
     public func runOnce(_ options: SyncOptions = SyncOptions()) async throws(SyncError) -> SyncReport {
-        let lock = try Self.storage { try StateLock(statePath: configuration.sync.state) }
+        let lock: StateLock
+        if let heldLock {
+            lock = heldLock
+        } else {
+            lock = try Self.storage { try StateLock(statePath: configuration.sync.state) }
+        }
         let (state, temporary) = try openState(dryRun: options.dryRun)
         defer {
             if let temporary { try? FileManager.default.removeItem(atPath: temporary) }
             withExtendedLifetime(lock) {}
         }
+        try Self.checkAccount(of: state, configuration)
         let consumer = try Self.storage { try state.consumerID() }
         let crm = try Self.storage {
             try CRMDatabase(settings: configuration.local, consumer: consumer, readOnly: options.dryRun)
         }
         let cycle = SyncCycle(engine: self, state: state, crm: crm, options: options)
         return try await cycle.run()
+    }
+
+    /// The vendor account `configuration` syncs with.
+    static func account(_ configuration: SyncdConfiguration) -> StateAccount {
+        StateAccount(
+            provider: configuration.remote.provider.rawValue, baseURL: configuration.remote.baseURL,
+            organization: configuration.remote.organizationID)
+    }
+
+    /// Refuses a state file that belongs to another vendor account (its links name that
+    /// account's contacts); a state file that names none takes this one.
+    public static func checkAccount(of state: StateStore, _ configuration: SyncdConfiguration)
+        throws(SyncError)
+    {
+        let current = account(configuration)
+        guard let recorded = state.account() else {
+            try storage { try state.setAccount(current) }
+            return
+        }
+        guard recorded != current else { return }
+        throw SyncError(
+            .configuration,
+            "the state file \(state.path) belongs to \(recorded), but the config syncs with \(current). Its links name that account's contacts: used here, people would be created twice. Give this config a state file of its own (sync.state), or point remote back at \(recorded)."
+        )
     }
 
     /// The real state file, or for a dry run a throwaway copy of it, so planning can use its

@@ -164,6 +164,39 @@ final class NotifyListener {
         #expect(!output.contains("sim-token-secret"), "no secret in any log line")
     }
 
+    /// The daemon holds the state file for its whole life, not only while a cycle runs.
+    @Test func aRunningDaemonKeepsOnceAndASecondDaemonOffItsStateFile() async throws {
+        let fixture = try SyncFixture(simulator: { $0.token = "sim-token-secret" })
+        try fixture.insertLocal("+254700000001", name: "Ann")
+        let config = try writeConfig(fixture)
+        let notify = try NotifyListener()
+        let process = try launch(config, notify: notify, logs: Pipe())
+        defer { if process.isRunning { process.terminate() } }
+        let startup = notify.receive(for: 10) { $0.hasPrefix("STATUS=") }
+        #expect(startup.contains { $0.hasPrefix("STATUS=last cycle") }, "\(startup)")
+
+        // Between cycles (the next full one is an hour away), nobody else syncs with its file.
+        let console = CapturedConsole()
+        let code = await Syncd.main(
+            arguments: ["--once", "--config", config], environment: ["SYNCD_TOKEN": "sim-token-secret"],
+            console: console)
+        #expect(code == .temporaryFailure, "\(console.stderr)")
+        #expect(console.stderr.contains("pid \(process.processIdentifier)"), "\(console.stderr)")
+
+        let second = ChildProcess()
+        second.executableURL = syncd
+        second.arguments = ["run", "--config", config]
+        second.environment = ["SYNCD_TOKEN": "sim-token-secret"]
+        let secondLogs = Pipe()
+        second.standardError = secondLogs
+        try second.run()
+        second.waitUntilExit()
+        #expect(second.terminationStatus == 75)
+        let said = String(decoding: secondLogs.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(said.contains("pid \(process.processIdentifier)"), "\(said)")
+        #expect(process.isRunning, "the first daemon is untouched")
+    }
+
     @Test func pushesAreLoggedOnlyWhenTheyPushAndStatusKeepsTheFullCycle() async throws {
         let fixture = try SyncFixture(simulator: { $0.token = "sim-token-secret" })
         try fixture.insertLocal("+254700000001", name: "Ann")

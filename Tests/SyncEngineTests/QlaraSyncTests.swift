@@ -72,6 +72,37 @@ import Testing
         #expect(contact["listIds"] == [.int(oldest)])
     }
 
+    /// A contact in the newer of two `vip` lists loses the tag in the CRM: it leaves the list
+    /// it is in (every list of that name), so the tag does not come back.
+    @Test func aTagRemovedInTheCRMLeavesEveryTwinListItIsIn() async throws {
+        let fixture = try SyncFixture(.qlara)
+        for _ in 0..<2 {
+            #expect(try fixture.sim.call("POST", "/contacts/list", json: ["name": "vip"]).status == 201)
+        }
+        let newest = try #require(try lists(fixture).map(\.id).max())
+        try fixture.sim.control("POST", "/contacts", json: ["phone": "+254700000001", "name": "Ann"])
+        let ann = try #require(Int(try fixture.remoteID("+254700000001")))
+        #expect(
+            try fixture.sim.call(
+                "POST", "/contacts/list/contacts",
+                json: ["contactIds": [.int(ann)], "listIds": [.int(newest)]]
+            ).status == 200)
+        try await fixture.sync()
+        #expect(try fixture.localRows()["+254700000001"]?.tags == ["vip"])
+
+        try fixture.updateLocal("+254700000001", "tags", .text("[]"), at: SyncFixture.time(5))
+        var options = SyncOptions()
+        options.listChanges = true
+        let report = try await fixture.sync(options)
+        #expect(report.remote.updated == 1)
+        #expect(
+            report.planLines.contains { $0.contains("tags") && $0.contains("vip") }, "\(report.planLines)")
+        let contact = try fixture.sim.call("GET", "/contacts/\(ann)").json
+        #expect(contact["listIds"] == [], "out of the list it was in")
+        #expect(try await fixture.sync().wroteNothing, "and the tag does not come back")
+        #expect(try fixture.localRows()["+254700000001"]?.tags == [])
+    }
+
     @Test func fiveHundredContactsTaggedInTheCRMCostOneRequest() async throws {
         let fixture = try SyncFixture(.qlara)
         try fixture.crm.transaction {

@@ -166,10 +166,13 @@ struct QlaraClient: RemoteContactsAPI {
                         request("POST", "contacts/list/contacts", body: body), "POST /contacts/list/contacts")
                 }
             }
-            if !change.remove.isEmpty, let list = lists.id(of: tag) {
+            let twins = lists.ids(named: tag)
+            if !change.remove.isEmpty, !twins.isEmpty {
                 for start in stride(from: 0, to: change.remove.count, by: Self.batchLimit) {
                     let ids = change.remove[start..<min(change.remove.count, start + Self.batchLimit)]
-                    let body: JSON = ["contactIds": .array(ids.map(JSON.int)), "listIds": [.int(list)]]
+                    let body: JSON = [
+                        "contactIds": .array(ids.map(JSON.int)), "listIds": .array(twins.map(JSON.int)),
+                    ]
                     _ = try await send(
                         request("DELETE", "contacts/list/contacts", body: body),
                         "DELETE /contacts/list/contacts")

@@ -12,6 +12,9 @@ final class QlaraLists: Sendable {
         var names: [Int: String] = [:]
         var ids: [String: Int] = [:]
         var loaded = false
+
+        /// Every list of a name, oldest first.
+        func all(named name: String) -> [Int] { names.filter { $0.value == name }.keys.sorted() }
     }
 
     private let directory = Mutex(Directory())
@@ -32,6 +35,10 @@ final class QlaraLists: Sendable {
 
     /// The list standing for `tag`, if there is one.
     func id(of tag: String) -> Int? { directory.withLock { $0.ids[tag] } }
+
+    /// Every list named `tag` (twins included), oldest first: a contact may be in any of them,
+    /// so losing the tag means leaving all of them.
+    func ids(named tag: String) -> [Int] { directory.withLock { $0.all(named: tag) } }
 
     var isLoaded: Bool { directory.withLock { $0.loaded } }
 
