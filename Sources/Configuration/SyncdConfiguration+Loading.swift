@@ -152,7 +152,7 @@ extension SyncdConfiguration {
             "state", "conflict", "deletes", "max_delete_share", "interval_seconds", "metrics_file",
         ])
         let sync = SyncSettings(
-            state: resolve(try syncReader?.string("state") ?? "syncd-state.sqlite"),
+            state: try syncReader?.string("state").map(resolve) ?? Self.defaultStatePath(forConfig: path),
             conflict: try syncReader?.choice("conflict", ConflictPolicy.self) ?? .newest,
             deletes: try syncReader?.choice("deletes", SyncSettings.Deletes.self)
                 ?? SyncSettings.Deletes.none,
@@ -325,5 +325,22 @@ private struct Reader {
                 "must be one of \(T.allCases.map(\.rawValue).joined(separator: ", ")), not '\(text)'")
         }
         return value
+    }
+}
+
+extension SyncdConfiguration {
+    /// Each config its own state file beside it, named after it (`NAME.json`:
+    /// `NAME.state.sqlite`): a state file's links belong to one vendor account, so two configs
+    /// must never share one by default. The shared `syncd-state.sqlite` of earlier versions is
+    /// still used where it exists and the config's own file does not.
+    public static func defaultStatePath(forConfig path: String) -> String {
+        let config = URL(fileURLWithPath: path)
+        let folder = config.deletingLastPathComponent()
+        let own = folder.appendingPathComponent(
+            config.deletingPathExtension().lastPathComponent + ".state.sqlite"
+        ).path
+        let shared = folder.appendingPathComponent("syncd-state.sqlite").path
+        let files = FileManager.default
+        return !files.fileExists(atPath: own) && files.fileExists(atPath: shared) ? shared : own
     }
 }

@@ -24,6 +24,23 @@ import Testing
          "sync": {"conflict": "local", "deletes": "both", "max_delete_share": 0.25}}
         """
 
+    /// Two configs in one folder never share a state file unless they say so: a state file's
+    /// links belong to one vendor account.
+    @Test func eachConfigHasAStateFileOfItsOwnByDefault() throws {
+        let path = try write(valid)
+        let other = directory + "/shop-b.json"
+        try FileManager.default.copyItem(atPath: path, toPath: other)
+        let first = try SyncdConfiguration.load(path: path, environment: ["WAPLY_TOKEN": "t"])
+        let second = try SyncdConfiguration.load(path: other, environment: ["WAPLY_TOKEN": "t"])
+        #expect(first.sync.state == directory + "/config.state.sqlite")
+        #expect(second.sync.state == directory + "/shop-b.state.sqlite")
+        // The shared file of earlier versions stays in use where it is and the own one is not.
+        FileManager.default.createFile(atPath: directory + "/syncd-state.sqlite", contents: Data())
+        #expect(SyncdConfiguration.defaultStatePath(forConfig: path) == directory + "/syncd-state.sqlite")
+        FileManager.default.createFile(atPath: directory + "/shop-b.state.sqlite", contents: Data())
+        #expect(SyncdConfiguration.defaultStatePath(forConfig: other) == directory + "/shop-b.state.sqlite")
+    }
+
     @Test func readsAFullConfigAndResolvesPathsFromItsFolder() throws {
         let configuration = try SyncdConfiguration.load(
             path: try write(valid), environment: ["WAPLY_TOKEN": "secret-token\n"])
@@ -33,7 +50,7 @@ import Testing
         #expect(configuration.local.defaultCountry == "KE")
         #expect(configuration.remote.baseURL == "https://api.waply.io/v1")
         #expect(configuration.remote.token.revealed == "secret-token")
-        #expect(configuration.sync.state == directory + "/syncd-state.sqlite")
+        #expect(configuration.sync.state == directory + "/config.state.sqlite", "each config its own")
         #expect(configuration.sync.conflict == .local)
         #expect(configuration.sync.deletes == .both)
         #expect(configuration.sync.maxDeleteShare == 0.25)

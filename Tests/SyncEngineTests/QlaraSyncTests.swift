@@ -103,6 +103,19 @@ import Testing
         #expect(try fixture.localRows()["+254700000001"]?.tags == [])
     }
 
+    /// A list create whose answer was lost is settled by reading the lists again, in the
+    /// same run: no twin, no failed run.
+    @Test func aListCreateWhoseAnswerWasLostIsSettledInTheSameRun() async throws {
+        let fixture = try SyncFixture(.qlara)
+        try fixture.insertLocal("+254700000001", name: "Ann", tags: ["vip"])
+        try fixture.sim.faults(["drop_after_next": 1, "methods": ["POST"], "path_contains": "/contacts/list"])
+        let report = try await fixture.sync()
+        #expect(report.remote.created == 1)
+        #expect(try lists(fixture).map(\.name) == ["vip"], "one list")
+        #expect(try fixture.remoteContacts()["+254700000001"]?["tags"] == ["vip"])
+        #expect(try await fixture.sync().wroteNothing)
+    }
+
     @Test func fiveHundredContactsTaggedInTheCRMCostOneRequest() async throws {
         let fixture = try SyncFixture(.qlara)
         try fixture.crm.transaction {

@@ -71,7 +71,15 @@ final class QlaraLists: Sendable {
         if let id = id(of: tag) { return id }
         try await reload()
         if let id = id(of: tag) { return id }
-        let id = try await create(tag)
+        let id: Int
+        do {
+            id = try await create(tag)
+        } catch .outcomeUnknown(let problem) {
+            // The list may have been made: read the lists again rather than make a twin.
+            try await reload()
+            guard let made = self.id(of: tag) else { throw .outcomeUnknown(problem) }
+            return made
+        }
         directory.withLock { directory in
             directory.names[id] = tag
             if directory.ids[tag] == nil { directory.ids[tag] = id }
