@@ -108,7 +108,7 @@ struct Decision {
                     "edited in the CRM while deleted on \(vendor): an edit beats a delete, so it is created again"
                 )
             } else if deletes.toLocal, let key = link.localKey {
-                item.crmWrite = .delete(key: key, expected: local)
+                item.crmWrite = .delete(key: key, expected: item.local ?? local)
                 item.dropLink = true
                 item.reasons.append(
                     "deleted on \(vendor) (confirmed by reading it); sync.deletes applies deletes to the CRM")

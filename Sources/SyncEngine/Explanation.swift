@@ -140,9 +140,14 @@ extension SyncEngine {
             explanation.lines += item.reasons.map { "because: \($0)" }
         }
         for rejection in ((try? state?.rejections()) ?? []).filter({ $0.phone == phone.e164 }) {
-            let who = rejection.side == "crm" ? "the CRM" : vendor
+            let what =
+                switch rejection.side {
+                case "remote": "\(vendor) refused CRM row \(rejection.ref)"
+                case "clash": "CRM row \(rejection.ref) clashes with another person"
+                default: "CRM row \(rejection.ref) was skipped"
+                }
             explanation.lines.append(
-                "not synced: \(who) refused it (\(rejection.attempts) attempt(s)): \(rejection.reason)")
+                "not synced: \(what) (\(rejection.attempts) attempt(s)): \(rejection.reason)")
         }
         explanation.recentConflicts = ((try? state?.conflicts(limit: 5, phone: phone.e164)) ?? []).map {
             "\($0.at.iso8601(fractionalSeconds: false)) \($0.field): CRM \(PlanDescription.quote($0.local)), \(vendor) \(PlanDescription.quote($0.remote)) — \($0.winner) won (\($0.reason ?? ""))"

@@ -329,7 +329,15 @@ extension SyncCycle {
             }
             return .present(contact, changedAt: row.updatedAt)
         }
-        guard link.base == nil else { return .unchanged }
+        if let base = link.base {
+            // A CRM that leaves opt-in unknown agrees with any known one (a vendor's default,
+            // say); only the row itself tells, so a write never puts into it a value only the
+            // vendor had.
+            guard base.optIn != nil, localFields.contains(.optIn), let row = try currentLocal(key),
+                case .success(let contact) = row.contact, contact.optIn == nil
+            else { return .unchanged }
+            return .present(contact, changedAt: row.updatedAt)
+        }
         guard let row = try currentLocal(key) else { return .deleted(at: now()) }
         if case .success(let contact) = row.contact { return .present(contact, changedAt: row.updatedAt) }
         return .unchanged

@@ -33,6 +33,12 @@ import Testing
         #expect(try await fixture.sync().wroteNothing)
         #expect(try optIns(fixture).allSatisfy { $0 == nil })
 
+        // A vendor edit reaches the CRM without the vendor's default riding along.
+        try fixture.editRemote(phone(count), ["name": "Edited on the dashboard"])
+        #expect(try await fixture.sync().local.updated == 1)
+        #expect(try fixture.localRows()[phone(count)]?.name == "Edited on the dashboard")
+        #expect(try optIns(fixture).allSatisfy { $0 == nil })
+
         // A real answer still travels: the CRM's opt-in goes out, the vendor's STOP comes in.
         try fixture.updateLocal(phone(1), "opt_in", .integer(1), at: SyncFixture.time(1))
         try await fixture.sync()

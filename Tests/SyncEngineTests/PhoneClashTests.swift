@@ -5,6 +5,7 @@ import JSON
 import LocalStore
 import SQLite
 import SyncEngine
+import SyncdCLI
 import TestSupport
 import Testing
 
@@ -57,6 +58,13 @@ import Testing
         let state = try StateStore(path: fixture.configuration.sync.state)
         let clashes = try state.rejections().filter { $0.reason.contains("clash") }
         #expect(clashes.count == 2, "status lists both rows: \(clashes.map(\.reason))")
+
+        try fixture.writeConfig()
+        let console = CapturedConsole()
+        _ = await Syncd.main(
+            arguments: ["explain", Self.bob, "--config", fixture.configPath],
+            environment: ["SYNCD_TOKEN": fixture.sim.token], console: console)
+        #expect(console.stdout.contains("phone clash"), "\(console.stdout)")
     }
 
     @Test(arguments: dialects) func theClashClearsOnceTheCRMMovesBobElsewhere(_ dialect: Dialect)
@@ -66,7 +74,7 @@ import Testing
         try await fixture.sync()
         try fixture.updateLocal(Self.bob, "mobile", .text("+254711000004"))
         let report = try await fixture.sync()
-        #expect(report.skipped["phone clash"] == nil, "\(report.skipped) \(report.notes)")
+        #expect(report.skipped["phone clash"] == nil, "\(report.summaryLine) \(report.notes)")
         let local = try fixture.localRows()
         #expect(local[Self.bob]?.name == "Alice", "the vendor's phone change reaches Alice's row")
         #expect(local["+254711000004"]?.name == "Bob")
