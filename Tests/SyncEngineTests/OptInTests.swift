@@ -48,6 +48,65 @@ import Testing
         #expect(try optIns(fixture).first == 0, "a STOP recorded by the vendor wins")
     }
 
+    private var syncd: URL {
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(
+            "syncd")
+    }
+
+    /// `syncd --once` killed with SIGKILL at seeded random points of a SuperWaba first push
+    /// (between its bulk creates and the opt-in PATCHes among them): no opt-in is lost, none
+    /// is invented, nobody is created twice.
+    @Test func aFirstPushKilledAtRandomPointsKeepsEveryOptIn() async throws {
+        let seed = UInt64(Date().timeIntervalSince1970 * 1000)
+        var generator = SeededRandom(seed: seed)
+        let fixture = try SyncFixture(.superwaba)
+        try fixture.crm.transaction {
+            for index in 0..<300 {
+                try fixture.crm.run(
+                    "INSERT INTO customers (full_name, mobile, opt_in) VALUES (?, ?, ?)",
+                    [
+                        .text("P\(index)"), .text("+2547120\(String(10_000 + index))"),
+                        index % 3 == 2 ? .null : .integer(1),
+                    ])
+            }
+        }
+        try fixture.sim.faults(["latency_ms": 15, "methods": ["PATCH", "POST"]])
+        try fixture.writeConfig()
+        var killed = 0
+        var rounds = 0
+        while (rounds < 6 || killed < 3) && rounds < 14 {
+            rounds += 1
+            let process = ChildProcess()
+            process.executableURL = syncd
+            process.arguments = ["--once", "--config", fixture.configPath]
+            process.environment = ["SYNCD_TOKEN": fixture.sim.token]
+            try process.run()
+            try await Task.sleep(nanoseconds: UInt64.random(in: 20_000_000...900_000_000, using: &generator))
+            if process.isRunning {
+                kill(process.processIdentifier, SIGKILL)
+                killed += 1
+            }
+            process.waitUntilExit()
+        }
+        try fixture.sim.faults([:])
+        try await fixture.sync()
+        let rows = try fixture.crm.query("SELECT mobile, opt_in FROM customers ORDER BY id")
+        #expect(rows.count == 300, "seed \(seed)")
+        let lost = rows.enumerated().filter { index, row in row.int(1) != (index % 3 == 2 ? nil : 1) }
+        #expect(
+            lost.isEmpty,
+            "seed \(seed): \(lost.count) CRM opt-ins changed, e.g. \(lost.first.map { $0.element.string(0) ?? "" } ?? "")"
+        )
+        let remote = try fixture.remoteContacts()
+        #expect(remote.count == 300, "seed \(seed): nobody twice")
+        let optedIn = rows.enumerated().filter { index, _ in index % 3 != 2 }.map {
+            $0.element.string(0) ?? ""
+        }
+        let missing = optedIn.filter { remote[$0]?["opt_in"] != "opted_in" }
+        #expect(missing.isEmpty, "seed \(seed): \(missing.count) opt-ins never reached SuperWaba")
+        #expect(try await fixture.sync().wroteNothing, "seed \(seed)")
+    }
+
     /// The bulk create went through but its answer was lost, so the opt-in PATCHes were never
     /// sent: the next run must send them, not copy SuperWaba's default over every opt-in.
     @Test func anInterruptedFirstPushKeepsEveryOptIn() async throws {
