@@ -143,6 +143,58 @@ import Testing
         }
     }
 
+    @Test(
+        arguments: [
+            ("+254 0712 345678", "KE", "+254712345678"),
+            ("+44 07400 123456", "GB", "+447400123456"),
+            ("+91 09876543210", "IN", "+919876543210"),
+            ("+2540712345678", "KE", "+254712345678"),
+            ("+4407400123456", "US", "+447400123456"),
+            ("+9109876543210", "IN", "+919876543210"),
+            ("00254 0712 345678", "GB", "+254712345678"),
+            ("+254 (0) 712 345678", "KE", "+254712345678"),
+        ])
+    func aTrunkZeroKeptAfterTheCountryCodeIsDropped(_ typed: String, _ country: String, _ expected: String)
+        throws
+    {
+        #expect(try PhoneNumber.read(typed, defaultCountry: country).number.e164 == expected)
+    }
+
+    @Test func anItalianNumbersLeadingZeroIsPartOfIt() throws {
+        #expect(try PhoneNumber.read("06 6982 1234", defaultCountry: "IT").number.e164 == "+390669821234")
+    }
+
+    @Test(arguments: [
+        ("0xx11 98765-4321", "BR"), ("0 xx 11 98765-4321", "BR"), ("(0xx11) 98765-4321", "BR"),
+        ("+55 0xx11 98765-4321", "KE"),
+    ])
+    func aBrazilianCarrierCodeLeftOpenIsDropped(_ typed: String, _ country: String) throws {
+        #expect(try PhoneNumber.read(typed, defaultCountry: country).number.e164 == "+5511987654321")
+    }
+
+    @Test func aCarrierCodeLeftOpenIsBrazilsAlone() {
+        #expect(throws: PhoneNumberError.invalidCharacter("x")) {
+            try PhoneNumber.read("0xx712 345678", defaultCountry: "KE")
+        }
+    }
+
+    @Test func anotherCountrysNumberDialledAbroadIsNotReadByItsLocalRules() {
+        // Japan's international prefix, then +1 2345678: seven digits are no number in use
+        // under +1, though Barbados reads seven digits dialled in Barbados as 246 numbers.
+        #expect(throws: PhoneNumberError.notInUse(country: "Japan")) {
+            try PhoneNumber.read("010-1234-5678", defaultCountry: "JP")
+        }
+    }
+
+    @Test func digitsDialledAbroadThatAreAlsoANumberAtHomeAreNeverGuessed() {
+        // Russia's 810, then Vietnam's +84 912345678; or Russia's own 14-digit 8 10 8… number.
+        #expect(
+            throws: PhoneNumberError.ambiguous(national: "+781084912345678", international: "+84912345678")
+        ) {
+            try PhoneNumber.read("810 84 912345678", defaultCountry: "RU")
+        }
+    }
+
     @Test func digitsThatAreTwoNumbersInUseAreNeverGuessed() {
         // German: a national number 49 30 123456 (in use), or +49 30 123456 (in use too).
         #expect(throws: PhoneNumberError.ambiguous(national: "+494930123456", international: "+4930123456")) {
