@@ -8,6 +8,10 @@ public struct TypedPhone: Sendable, Equatable {
 }
 
 extension PhoneNumber {
+    /// The libphonenumber release whose metadata the numbering plans were generated from:
+    /// which numbers are in use, and so how a typed phone is read, changes with it.
+    public static let numberingPlansVersion = NumberingPlan.metadataVersion
+
     /// Whether this is a number in use in its country (a length and a range its numbering
     /// plan uses), not merely well-formed E.164.
     public var isInUse: Bool { PhoneNumber.inUse(e164.dropFirst()) != nil }
