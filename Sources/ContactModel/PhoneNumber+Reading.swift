@@ -119,7 +119,7 @@ extension PhoneNumber {
         }
         if let reading = readings.first { return reading }
         // A length the country uses, typed whole: the number is not in use, rather than short
-        // by its trunk prefix (or a number abroad of a length no country there uses).
+        // by its trunk prefix or dialled abroad (`010-1234-5678` in Japan is no +1 number).
         if nationalDigits != digits && home.lengths.contains(digits.count) {
             throw .notInUse(country: home.name)
         }
