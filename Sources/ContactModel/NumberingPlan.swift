@@ -85,6 +85,14 @@ final class NumberingPlan: Sendable {
         return inUse.matchesWhole(national)
     }
 
+    /// Whether `national` is a number in use under this plan's calling code, in any country
+    /// that shares it: a number typed in Italy may be the Vatican's (`06 698…`), one typed in
+    /// the US may be Barbados's (`246 …`), and each is one number all the same.
+    func isInUseUnderCallingCode(_ national: Substring) -> Bool {
+        if isInUse(national) { return true }
+        return Self.byCallingCode[callingCode]?.contains { $0 !== self && $0.isInUse(national) } ?? false
+    }
+
     /// Whether `national` has the general shape of this country's numbers.
     func isViable(_ national: Substring) -> Bool { general.matchesWhole(national) }
 

@@ -8,6 +8,10 @@ public struct TypedPhone: Sendable, Equatable {
 }
 
 extension PhoneNumber {
+    /// The libphonenumber release whose metadata the numbering plans were generated from:
+    /// which numbers are in use, and so how a typed phone is read, changes with it.
+    public static let numberingPlansVersion = NumberingPlan.metadataVersion
+
     /// Whether this is a number in use in its country (a length and a range its numbering
     /// plan uses), not merely well-formed E.164.
     public var isInUse: Bool { PhoneNumber.inUse(e164.dropFirst()) != nil }
@@ -15,35 +19,39 @@ extension PhoneNumber {
     /// Reads a phone number as people type it into a CRM, following each country's published
     /// numbering plan (libphonenumber's metadata): punctuation of any kind, labels (`Tel:`, a
     /// `tel:` URI), a spreadsheet's apostrophe or `.0`, any script's digits, an extension
-    /// (`x12`, `ext. 5`, `#204`, `;ext=9`), `+CC (0)…`, the default country's international
-    /// prefixes (`00`, `011`, `0011`, `8~10`...), its trunk prefix and how it changes the number
-    /// (Argentina's `15`, Brazil's carrier codes), and a country code typed without `+`.
+    /// (`x12`, `ext. 5`, `#204`, `;ext=9`), a trunk prefix kept after the country code
+    /// (`+44 (0)20…`, `+254 0712…`), the default country's international prefixes (`00`, `011`,
+    /// `0011`, `8~10`...), its trunk prefix and how it changes the number (Argentina's `15`,
+    /// Brazil's carrier codes, written out or as `0xx`), and a country code typed without `+`.
     ///
     /// Only numbers in use are read: anything else is refused with a reason a person
     /// understands, and digits that are two different numbers in use are refused too, never
     /// guessed — this number decides whose vendor contact a CRM row is.
     public static func read(_ raw: String, defaultCountry: String?) throws(PhoneNumberError) -> TypedPhone {
-        // Most numbers (every vendor's, most CRMs') are already E.164: no parsing.
-        if PhoneNumber(e164: raw) != nil {
-            guard let valid = inUse(raw.dropFirst()) else {
-                throw problem(withInternational: raw.dropFirst())
-            }
+        // Most numbers (every vendor's, most CRMs') are already E.164: no parsing. One that is
+        // not in use may still carry a trunk prefix (`+2540712345678`): it is read in full.
+        if PhoneNumber(e164: raw) != nil, let valid = inUse(raw.dropFirst()) {
             return TypedPhone(number: valid, droppedExtension: nil)
         }
         let droppedExtension: String?
         let digits: String
         let hasPlus: Bool
+        var carrierCodeLeftOpen = false
         if let plain = plainDigits(raw) {
             // Digits and punctuation only, as most typed numbers are: one pass over bytes.
             (digits, hasPlus, droppedExtension) = (plain.digits, plain.hasPlus, nil)
         } else {
             var text = TypedText(raw)
+            carrierCodeLeftOpen = text.removeCarrierCodePlaceholder()
             droppedExtension = text.removeExtension()
             text.removeLabelAndTrailingWords()
             (digits, hasPlus) = try text.digits()
         }
         guard !digits.isEmpty else { throw .empty }
         let number = try read(digits: digits[...], hasPlus: hasPlus, defaultCountry: defaultCountry)
+        // `0xx` leaves the choice of carrier to the caller in Brazil alone; anywhere else the
+        // letters are no part of a number.
+        if carrierCodeLeftOpen && !number.e164.hasPrefix("+" + Self.brazil) { throw .invalidCharacter("x") }
         return TypedPhone(number: number, droppedExtension: droppedExtension)
     }
 
@@ -82,48 +90,64 @@ extension PhoneNumber {
             throw .unknownCountry(defaultCountry)
         }
         // Dialled abroad from home: the international prefix, then a calling code (which
-        // never starts with 0).
+        // never starts with 0), read by that calling code's plan alone.
+        var abroad: Result<PhoneNumber, PhoneNumberError>?
         if let prefix = home.internationalPrefix, let length = prefix.prefixLength(digits), length > 0 {
             let rest = digits.dropFirst(length)
-            if rest.first != "0" { return try readInternational(rest) }
+            if rest.first != "0" {
+                abroad = Result { () throws(PhoneNumberError) in try readInternational(rest) }
+            }
         }
         // A national number; or the home calling code typed without its `+`.
         let nationalDigits = home.strippingNationalPrefix(digits)
         let national =
-            home.isInUse(nationalDigits) ? PhoneNumber(e164: "+" + home.callingCode + nationalDigits) : nil
+            home.isInUseUnderCallingCode(nationalDigits)
+            ? PhoneNumber(e164: "+" + home.callingCode + nationalDigits) : nil
         var withCode: PhoneNumber?
         if digits.hasPrefix(home.callingCode) {
             let rest = home.strippingNationalPrefix(digits.dropFirst(home.callingCode.count))
-            if home.isInUse(rest) { withCode = PhoneNumber(e164: "+" + home.callingCode + rest) }
-        }
-        switch (national, withCode) {
-        case (let national?, let withCode?) where national != withCode:
-            throw .ambiguous(national: national.e164, international: withCode.e164)
-        case (let national?, _): return national
-        case (nil, let withCode?): return withCode
-        case (nil, nil):
-            // A length the country uses, typed whole: the number is not in use, rather than
-            // short by its trunk prefix.
-            if nationalDigits != digits && home.lengths.contains(digits.count) {
-                throw .notInUse(country: home.name)
+            if home.isInUseUnderCallingCode(rest) {
+                withCode = PhoneNumber(e164: "+" + home.callingCode + rest)
             }
-            throw home.problem(with: nationalDigits)
         }
+        var readings: [PhoneNumber] = []
+        for case let reading? in [national, withCode, try? abroad?.get()] where !readings.contains(reading) {
+            readings.append(reading)
+        }
+        if readings.count > 1 {
+            throw .ambiguous(national: readings[0].e164, international: readings[1].e164)
+        }
+        if let reading = readings.first { return reading }
+        // A length the country uses, typed whole: the number is not in use, rather than short
+        // by its trunk prefix or dialled abroad (`010-1234-5678` in Japan is no +1 number).
+        if nationalDigits != digits && home.lengths.contains(digits.count) {
+            throw .notInUse(country: home.name)
+        }
+        if case .failure(let problem)? = abroad { throw problem }
+        throw home.problem(with: nationalDigits)
     }
 
     /// Digits after a `+` or an international prefix: a calling code, then the national
-    /// number, from which a trunk prefix written out of habit (`+44 (0)20…`) is dropped.
+    /// number, from which a trunk prefix written out of habit (`+44 (0)20…`, `+254 0712…`) is
+    /// dropped.
+    ///
+    /// The trunk prefix is the one of the calling code's main country, as libphonenumber reads
+    /// it: another country sharing the code has rules for numbers dialled within it (Barbados
+    /// puts 246 before seven digits), which say nothing of digits dialled from abroad.
     private static func readInternational(_ digits: Substring) throws(PhoneNumberError) -> PhoneNumber {
         guard let (code, national) = NumberingPlan.splitCallingCode(digits),
-            let plans = NumberingPlan.byCallingCode[code]
+            let plans = NumberingPlan.byCallingCode[code], let main = plans.first
         else { throw .unknownCallingCode }
-        for plan in plans where plan.isInUse(national) { return try number(code, national) }
-        for plan in plans {
-            let stripped = plan.strippingNationalPrefix(national)
-            if stripped != national && plan.isInUse(stripped) { return try number(code, stripped) }
+        if main.isInUseUnderCallingCode(national) { return try number(code, national) }
+        let stripped = main.strippingNationalPrefix(national)
+        if stripped != national && main.isInUseUnderCallingCode(stripped) {
+            return try number(code, stripped)
         }
-        throw plans[0].problem(with: national)
+        throw main.problem(with: national)
     }
+
+    /// Brazil's calling code, the one country whose numbers may be typed with `0xx`.
+    private static let brazil = "55"
 
     private static func number(_ code: String, _ national: Substring) throws(PhoneNumberError) -> PhoneNumber
     {
@@ -163,6 +187,22 @@ private struct TypedText {
         if scalar.properties.isWhitespace { return " " }
         return character
     }
+
+    /// Removes the `xx` of a Brazilian number typed with its carrier code left open (`0xx11…`,
+    /// `(0 xx 11)…`, `+55 0xx11…`), keeping the trunk `0`; says whether there was one.
+    mutating func removeCarrierCodePlaceholder() -> Bool {
+        guard characters.contains(where: { $0 == "x" || $0 == "X" }) else { return false }
+        let text = String(characters)
+        let range = NSRange(location: 0, length: text.utf16.count)
+        guard let match = Self.carrierCodePlaceholder.firstMatch(in: text, range: range),
+            let placeholder = Range(match.range(at: 1), in: text)
+        else { return false }
+        characters = Array(text[..<placeholder.lowerBound] + text[placeholder.upperBound...])
+        return true
+    }
+
+    /// `0`, then `xx`, first in the number (after a label, a `+55` or a parenthesis).
+    private static let carrierCodePlaceholder = Regex.make(#"^[^0-9+]*(?:\+\s*55[\s.-]*)?\(?\s*0\s*(xx)"#)
 
     /// Removes an extension at the end (`x12`, `ext. 5`, `extension 5`, `#204`, `;ext=9`) and
     /// returns its digits.

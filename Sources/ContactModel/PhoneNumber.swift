@@ -84,7 +84,8 @@ public struct PhoneNumber: Sendable, Hashable, Comparable, CustomStringConvertib
         }
         let nationalDigits = home.strippingNationalPrefix(digits[...])
         let national =
-            home.isInUse(nationalDigits) ? PhoneNumber(e164: "+" + home.callingCode + nationalDigits) : nil
+            home.isInUseUnderCallingCode(nationalDigits)
+            ? PhoneNumber(e164: "+" + home.callingCode + nationalDigits) : nil
         switch (national, international) {
         case (let national?, let international?) where national != international:
             throw .ambiguous(national: national.e164, international: international.e164)

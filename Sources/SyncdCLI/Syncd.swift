@@ -28,7 +28,8 @@ public enum Syncd {
             console.out(SyncdCommand.usage)
             return .success
         case .version:
-            console.out("syncd \(version)")
+            // Which numbers are in use, so how a CRM's phones are read, depends on the metadata.
+            console.out("syncd \(version) (libphonenumber \(PhoneNumber.numberingPlansVersion) metadata)")
             return .success
         case .run(let config, let format):
             let logger = Logger(

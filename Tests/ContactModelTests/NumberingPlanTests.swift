@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import ContactModel
@@ -17,5 +18,14 @@ import Testing
                 #expect(pattern.compiles, "\(plan.country): \(pattern.source)")
             }
         }
+    }
+
+    @Test func theVersionIsTheMetadataReleaseTheTablesCameFrom() throws {
+        let generated = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../Sources/ContactModel/NumberingPlans.swift").standardized
+        let header = try String(contentsOf: generated, encoding: .utf8).prefix(200)
+        let version = PhoneNumber.numberingPlansVersion
+        #expect(version.split(separator: ".").count == 3 && version.allSatisfy { $0.isNumber || $0 == "." })
+        #expect(header.contains("from libphonenumber \(version) metadata"))
     }
 }

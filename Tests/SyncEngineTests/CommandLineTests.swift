@@ -1,4 +1,5 @@
 import Configuration
+import ContactModel
 import ContactsSim
 import Foundation
 import JSON
@@ -317,5 +318,13 @@ final class CapturedConsole: Console {
         #expect(await Syncd.main(arguments: ["--help"], environment: [:], console: console) == .success)
         #expect(console.stdout.contains("USAGE:"))
         #expect(console.stderr.isEmpty)
+    }
+
+    @Test func versionNamesTheNumberingPlansPhonesAreReadBy() async {
+        let console = CapturedConsole()
+        #expect(await Syncd.main(arguments: ["--version"], environment: [:], console: console) == .success)
+        #expect(
+            console.stdout
+                == "syncd \(Syncd.version) (libphonenumber \(PhoneNumber.numberingPlansVersion) metadata)")
     }
 }
