@@ -85,6 +85,10 @@ public struct RemoteCapabilities: Sendable {
     public var canReadOne: Bool
     /// Rows per bulk create, when the vendor has a bulk endpoint.
     public var batchCreateLimit: Int?
+    /// Whether a bulk create writes over a contact that already has the phone (Qlara's
+    /// import creates or updates by phone): used only when a listing has just shown which
+    /// phones the vendor holds, so one person is never written over with another.
+    public var batchCreateOverwrites = false
     /// Contacts per listed page, where the listing is paged: a full cycle costs the book's
     /// size divided by this.
     public var listPageSize: Int?

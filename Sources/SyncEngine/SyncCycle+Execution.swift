@@ -101,7 +101,9 @@ extension SyncCycle {
         var fatal: SyncError?
         let creates = journals.keys.sorted()
         var bulkDone = Set<Int>()
-        if let limit = capabilities.batchCreateLimit, creates.count > 3 {
+        if let limit = capabilities.batchCreateLimit, creates.count > 3,
+            readsWholeListing || !capabilities.batchCreateOverwrites
+        {
             for start in stride(from: 0, to: creates.count, by: limit) {
                 let chunk = Array(creates[start..<min(creates.count, start + limit)])
                 do {

@@ -85,6 +85,20 @@ import Testing
         #expect(try state.rejections().filter { $0.reason.contains("clash") }.isEmpty)
     }
 
+    /// Qlara's import creates or updates by phone: a push cycle, which has not listed the
+    /// vendor, creates one contact a request, so Alice's contact is never written over with
+    /// Bob's row.
+    @Test func aPushCycleNeverImportsOverAnotherPersonsContact() async throws {
+        let fixture = try await clashing(.qlara)
+        for index in 4...7 { try fixture.insertLocal("+25471100000\(index)", name: "New \(index)") }
+        let report = try await fixture.sync(SyncOptions(scope: .localChanges))
+        #expect(report.remote.created == 4, "\(report.summaryLine) \(report.notes)")
+        #expect(report.skipped["phone clash"] == 1)
+        #expect(
+            try fixture.remoteContacts()[Self.bob]?["name"] == "Alice", "Alice's contact is still Alice's")
+        #expect(try fixture.localRows()[Self.bob]?.name == "Bob")
+    }
+
     /// A push cycle reads only what the CRM's edits touch, so it does not see Alice's new
     /// number before it creates Bob: the vendor answers Bob's create with Alice's contact,
     /// which another link holds. That answer is a clash, never a link (two links, one id).
@@ -97,6 +111,7 @@ import Testing
         #expect(try fixture.localRows()[Self.bob]?.name == "Bob")
         #expect(try fixture.localRows()[Self.alice]?.name == "Alice")
         #expect(try fixture.remoteContacts()[Self.bob]?["name"] == "Alice")
+        #expect(report.remote.created == 0)
         // The full cycle after it sees the same clash, and nothing stops syncing.
         let full = try await fixture.sync()
         #expect(full.skipped["phone clash"] == 2, "\(full.skipped) \(full.notes)")

@@ -16,6 +16,7 @@ struct QlaraClient: RemoteContactsAPI {
             canDelete: true, canChangePhone: true, canReadOne: true, batchCreateLimit: QlaraClient.importLimit
         )
         capabilities.updatesInBatches = true
+        capabilities.batchCreateOverwrites = true
         capabilities.listPageSize = QlaraClient.pageSize
         capabilities.deleteBatchLimit = QlaraClient.batchLimit
         return capabilities
