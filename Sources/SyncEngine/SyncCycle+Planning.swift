@@ -65,8 +65,8 @@ extension SyncCycle {
                     ? snapshot.contact.keeping(
                         capabilities.listedFields, otherwise: link.base ?? snapshot.contact)
                     : snapshot.contact
-                var item = decision.decide(
-                    link: link, local: try localState(for: link, tally),
+                var item = try decideLinked(
+                    link, local: try localState(for: link, tally),
                     remote: .present(listed, updatedAt: snapshot.updatedAt))
                 item.remoteHash = snapshot.hash
                 item.listedItem = snapshot.listedItem
@@ -158,6 +158,23 @@ extension SyncCycle {
         return item
     }
 
+    /// Decides a linked contact. A CRM row that did not change is taken to hold the last-
+    /// synced copy, but a row that leaves opt-in unknown agrees with any known one (a vendor's
+    /// default, say): before a CRM write is planned from that copy, the row itself is read and
+    /// the write starts from it, so it never puts into the CRM a value only the vendor had.
+    private func decideLinked(_ link: Link, local: Decision.LocalState, remote: Decision.RemoteState) throws
+        -> PlanItem
+    {
+        let item = decision.decide(link: link, local: local, remote: remote)
+        guard case .unchanged = local, item.crmWrite != nil, link.base?.optIn != nil,
+            localFields.contains(.optIn),
+            let key = link.localKey, let row = try currentLocal(key),
+            case .success(let contact) = row.contact,
+            contact.optIn == nil
+        else { return item }
+        return decision.decide(link: link, local: .present(contact, changedAt: row.updatedAt), remote: remote)
+    }
+
     /// Why the CRM row `link` follows cannot be read this cycle, if it cannot.
     private func unreadableRow(of link: Link, _ tally: PlanTally) throws -> LocalRowProblem? {
         guard let key = link.localKey, !tally.identity.isReleased(link) else { return nil }
@@ -181,7 +198,7 @@ extension SyncCycle {
                 try emit(item, &tally)
                 continue
             }
-            var item = decision.decide(link: link, local: try localState(for: link, tally), remote: .deleted)
+            var item = try decideLinked(link, local: try localState(for: link, tally), remote: .deleted)
             item.remoteHash = nil
             try emit(item, &tally, releasing: link)
         }
@@ -329,15 +346,7 @@ extension SyncCycle {
             }
             return .present(contact, changedAt: row.updatedAt)
         }
-        if let base = link.base {
-            // A CRM that leaves opt-in unknown agrees with any known one (a vendor's default,
-            // say); only the row itself tells, so a write never puts into it a value only the
-            // vendor had.
-            guard base.optIn != nil, localFields.contains(.optIn), let row = try currentLocal(key),
-                case .success(let contact) = row.contact, contact.optIn == nil
-            else { return .unchanged }
-            return .present(contact, changedAt: row.updatedAt)
-        }
+        guard link.base == nil else { return .unchanged }
         guard let row = try currentLocal(key) else { return .deleted(at: now()) }
         if case .success(let contact) = row.contact { return .present(contact, changedAt: row.updatedAt) }
         return .unchanged
