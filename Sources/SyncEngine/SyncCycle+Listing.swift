@@ -99,6 +99,7 @@ extension SyncCycle {
                 )
             }
             if !options.dryRun { try state.clearListing() }
+            listedInFull = (key, contiguous, startedAt)
         } catch let error as SyncError {
             if !options.dryRun { try? state.clearListing() }
             throw error
@@ -262,7 +263,23 @@ extension SyncCycle {
                 launch()
             }
         }
-        if let failure { throw SyncEngine.remoteError(failure) }
+        if let failure {
+            if case .deferred = failure { try keepListingForDetails() }
+            throw SyncEngine.remoteError(failure)
+        }
+    }
+
+    /// Keeps a whole listing and the details read so far (their rows are marked read in
+    /// full), so the next stretch only reads the details still missing.
+    private func keepListingForDetails() throws(SyncError) {
+        guard let listed = listedInFull, !options.dryRun else { return }
+        try SyncEngine.storage {
+            try state.saveListing(
+                key: listed.key, fromPage: 0, nextPage: listed.pages,
+                seen: try self.listed(pages: 0..<listed.pages),
+                startedAt: listed.startedAt)
+        }
+        listingStopped = (listed.pages, listedPages)
     }
 
     /// For a push cycle: the current remote copy of each linked contact the CRM changed, read

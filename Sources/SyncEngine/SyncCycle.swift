@@ -29,6 +29,9 @@ final class SyncCycle {
     var listedPages: Int?
     /// Where a listing cut short by the budget stopped: the next page, of how many.
     var listingStopped: (next: Int, of: Int?)?
+    /// A listing this cycle read to its end: kept if the reads that complete it are cut
+    /// short, so the next cycle goes on with them rather than listing and reading again.
+    var listedInFull: (key: String, pages: Int, startedAt: Timestamp)?
     /// The client's request count when the cycle began (a daemon's client lives on).
     let requestsAtStart: Int
 

@@ -58,6 +58,34 @@ import Vendors
         return (nil, cutShort)
     }
 
+    /// A SuperWaba first sync with custom fields mapped costs a detail read per contact on
+    /// top of its pages. Stretches cut short by the budget keep the reads they paid for, so
+    /// the sync finishes at the budget's pace, each read made once.
+    @Test func aSuperWabaFirstSyncKeepsItsDetailReadsBetweenStretches() async throws {
+        let fixture = try SyncFixture(.superwaba)
+        fixture.configuration.remote.requestsPerMinute = 100
+        fixture.configuration.remote.maximumWaitSeconds = 0
+        fixture.configuration.remote.concurrency = 1
+        try fixture.sim.seed(300)
+        let state = try Database(path: fixture.configuration.sync.state)
+        var report: SyncReport?
+        var stretches = 0
+        while report == nil && stretches < 8 {
+            stretches += 1
+            do {
+                report = try await engine(fixture).runOnce()
+            } catch let error as SyncError where error.kind == .deferred {
+                // The next stretch comes when the window has passed: here, at once.
+                try state.execute("DELETE FROM meta WHERE name LIKE 'budget:%'")
+            }
+        }
+        #expect(report?.local.created == 300, "finished in \(stretches) stretches")
+        #expect(stretches <= 5, "(3 pages + 300 reads) at 100 a window")
+        let reads = try fixture.requests("GET /api/whatsapp/contacts/{id}")
+        #expect(reads == 300, "\(reads) detail reads for 300 contacts: none made twice")
+        #expect(try fixture.localRows().count == 300)
+    }
+
     @Test func aListingCutShortMoreThanADayAgoIsListedAfreshWithoutItsOldRows() async throws {
         let fixture = try SyncFixture()
         try fixture.sim.seed(150)
