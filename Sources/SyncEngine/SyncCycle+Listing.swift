@@ -83,7 +83,7 @@ extension SyncCycle {
                 }
                 listedPages = page.pageCount ?? listedPages
                 for unusable in unusable {
-                    report.skip("\(vendor) contact without a usable phone")
+                    report.skip("\(vendor) contact without a usable \(unusable.flaw == .id ? "id" : "phone")")
                     report.notes.append("\(vendor) contact \(unusable.id) skipped: \(unusable.reason)")
                 }
                 // (Vendors that list a recent window decode every item, so no stamp is missed.)
