@@ -12,7 +12,8 @@ extension SyncCycle {
     /// remembered for next time); only what changed (or is new) goes to the snapshot table.
     /// A listing the request budget cuts short is kept — its place, what it found, the ids it
     /// saw — and the next cycle goes on from there. A listing that shows a contact twice is
-    /// not trusted.
+    /// not trusted; one that goes on promising pages (its `total`, its `hasNext`) while a whole
+    /// page holds nothing it has not already shown is stopped there, however much it promises.
     func listRemote() async throws(SyncError) {
         var newest: Timestamp?
         var oldest: Timestamp?
@@ -51,9 +52,11 @@ extension SyncCycle {
         }
         var done = Set<Int>()
         var contiguous = start
+        var unusableSeen = Set<String>()
         do {
             for try await page in pages {
                 let number = page.number ?? 0
+                let repeatsBefore = duplicates
                 let (contacts, unusable) = try decodeChanged(page, number: number, duplicates: &duplicates)
                 var rows: [SnapshotRow] = []
                 var matches: [ListedItemMatch] = []
@@ -73,6 +76,15 @@ extension SyncCycle {
                     row.page = page.number
                     row.listedItem = listedItem
                     rows.append(row)
+                }
+                let unusableRepeats = unusable.filter { $0.id != "?" && !unusableSeen.insert($0.id).inserted }
+                    .count
+                let items = page.contacts.count + (page.listed?.count ?? 0) + page.unusable.count
+                if items > 0 && duplicates - repeatsBefore + unusableRepeats >= items {
+                    throw SyncError(
+                        .listing,
+                        "the \(vendor) listing repeats itself (page \(number + 1) shows only contacts it had already shown, and it promises more): it cannot be trusted, so this cycle applies nothing"
+                    )
                 }
                 try state.storeSnapshot(rows)
                 if !options.dryRun { try state.recordListedItems(matches) }
