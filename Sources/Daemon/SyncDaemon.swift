@@ -254,6 +254,12 @@ public final class SyncDaemon: Sendable {
                 logger.info(error.message)
                 notifier.status("listing at the request budget's pace; the full cycle goes on")
                 return .deferred
+            } else if error.kind == .storage {
+                // A database that cannot be used (read-only, disk full, I/O error): exit 73 so
+                // systemd restarts the service once the disk is back (Restart=on-failure).
+                logger.error(error.message)
+                notifier.status("stopped: \(error.message)")
+                return .stop(code: 73, reason: error.message)
             } else if error.kind == .credentialRefused {
                 // Every further attempt would be refused too, and a vendor may lock the account
                 // after a few: stop, and let systemd not restart (RestartPreventExitStatus=77).

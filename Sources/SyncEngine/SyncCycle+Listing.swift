@@ -104,6 +104,8 @@ extension SyncCycle {
                     oldest = min(oldest ?? stamp, stamp)
                 }
             }
+            // A stopped cycle's listing just ends: it is not a whole listing.
+            if Task.isCancelled { throw SyncError(.interrupted, "the cycle was stopped while listing") }
             if duplicates > 0 {
                 throw SyncError(
                     .listing,

@@ -47,4 +47,34 @@ import Testing
         #expect(console.stdout.contains("refused the login owner@example.com"), "\(console.stdout)")
         #expect(!console.stdout.contains("not-the-password"))
     }
+
+    @Test func aCycleStoppedBySIGTERMShowsAsInterrupted() async throws {
+        let fixture = try SyncFixture()
+        try fixture.sim.seed(400)
+        try fixture.sim.faults(["latency_ms": 150, "methods": ["GET"]])
+        fixture.configuration.remote.concurrency = 1
+        try fixture.writeConfig()
+        let daemon = SyncDaemon(
+            configPath: fixture.configPath, environment: ["SYNCD_TOKEN": fixture.sim.token],
+            logger: Logger(format: .json), notifier: SystemdNotifier(environment: [:]), watchInterval: 0.05,
+            handlesSignals: false, makeRemote: { try RemoteClients.make($0) })
+        let port = fixture.sim.port
+        let stopper = Task.detached {
+            // Stopped as SIGTERM stops it, once the listing is under way.
+            while try LoopbackClient(port: port).request("GET", "/_sim/stats").json["endpoints"]?[
+                "GET /v1/contacts"]?["200"]?.int ?? 0 < 1
+            {
+                try await Task.sleep(nanoseconds: 10_000_000)
+            }
+            daemon.stop()
+        }
+        #expect(await daemon.run() == 0)
+        try await stopper.value
+        let console = CapturedConsole()
+        _ = await Syncd.main(
+            arguments: ["status", "--config", fixture.configPath], environment: [:], console: console)
+        let cycle = console.stdout.split(separator: "\n").first { $0.hasPrefix("  20") } ?? ""
+        #expect(cycle.contains("interrupted"), "\(console.stdout)")
+        #expect(!cycle.contains("failed"), "\(console.stdout)")
+    }
 }
