@@ -97,6 +97,7 @@ public final class SyncDaemon: Sendable {
 
         var nextFull = Date()
         var listingUnfinished = false
+        var exitCode: Int32 = 0
         while !flags.withLock({ $0.stop }) {
             if flags.withLock({ flag in
                 defer { flag.reload = false }
@@ -121,7 +122,13 @@ public final class SyncDaemon: Sendable {
                 Date() >= nextFull && !(listingUnfinished && pending)
                 ? .full : (pending ? .localChanges : nil)
             if let scope {
-                let deferred = await cycle(configuration, remote: remote, lock: lock, scope: scope)
+                let end = await cycle(configuration, remote: remote, lock: lock, scope: scope)
+                if case .stop(let code, let reason) = end {
+                    recordStop(reason, code: code, state: configuration.sync.state)
+                    exitCode = code
+                    break
+                }
+                let deferred = end == .deferred
                 if scope == .full {
                     // A full cycle the budget cut short goes on from where it stopped as soon as
                     // the budget has room again: the daemon lists at the budget's pace instead
@@ -138,17 +145,50 @@ public final class SyncDaemon: Sendable {
         }
         notifier.stopping()
         logger.notice("syncd stopped")
-        return 0
+        return exitCode
+    }
+
+    /// How a cycle ended, for the loop.
+    enum CycleEnd: Equatable {
+        case done
+        /// The request budget deferred it: it goes on when the budget has room.
+        case deferred
+        /// Going on cannot help (the vendor refused the credential): the daemon exits with `code`.
+        case stop(code: Int32, reason: String)
+    }
+
+    /// The state file's key for why the daemon last stopped by itself (empty: it did not).
+    public static let stopReasonKey = "daemon_stopped"
+
+    /// Keeps why the daemon stopped, for `syncd status`; a daemon that starts clears it.
+    private func recordStop(_ reason: String?, code: Int32 = 0, state path: String) {
+        let value: String
+        if let reason {
+            let now = Timestamp(millisecondsSinceEpoch: Int64(Date().timeIntervalSince1970 * 1000))
+            value =
+                JSON.object([
+                    "at": .string(now.iso8601(fractionalSeconds: false)), "reason": .string(reason),
+                    "exit": .int(Int(code)),
+                ]).text
+        } else {
+            value = ""
+        }
+        do {
+            try StateStore(path: path).setMeta(Self.stopReasonKey, value)
+        } catch {
+            logger.warning("could not record in \(path) why syncd stopped: \(error)")
+        }
     }
 
     /// One cycle in a child task. A stop signal cancels it (it stops before its next request);
     /// if it has not ended `stopGrace` seconds later, it is abandoned — every point a cycle
     /// can stop at is one the next run resumes from — so the process exits in time.
-    /// Returns whether the request budget deferred the cycle (it goes on when the budget has room).
+    /// Says whether the request budget deferred the cycle (it goes on when the budget has
+    /// room) or the daemon must stop.
     private func cycle(
         _ configuration: SyncdConfiguration, remote: any RemoteContactsAPI, lock: StateLock,
         scope: SyncOptions.Scope
-    ) async -> Bool {
+    ) async -> CycleEnd {
         let engine = SyncEngine(configuration: configuration, remote: remote, holding: lock)
         // A full cycle waits for the budget in short stretches (each one's progress saved), so
         // the CRM's edits are pushed between them within a couple of seconds.
@@ -190,13 +230,13 @@ public final class SyncDaemon: Sendable {
         guard let outcome else {
             logger.notice(
                 "stopping now; the cycle in flight is left where it stood (the next run resumes it)")
-            return false
+            return .done
         }
         do {
             let report = try outcome.get()
             // A push cycle that found nothing to push is no news.
             if scope != .full && report.wroteNothing && !report.isPartial && report.notes.isEmpty {
-                return false
+                return .done
             }
             let level: Logger.Level =
                 report.isPartial || !report.notes.isEmpty ? .warning : (report.wroteNothing ? .info : .notice)
@@ -216,7 +256,20 @@ public final class SyncDaemon: Sendable {
                 // Expected while a large book is listed at the budget's pace: not worth a notice.
                 logger.info(error.message)
                 notifier.status("listing at the request budget's pace; the full cycle goes on")
-                return true
+                return .deferred
+            } else if error.kind == .storage {
+                // A database that cannot be used (read-only, disk full, I/O error): exit 73 so
+                // systemd restarts the service once the disk is back (Restart=on-failure).
+                logger.error(error.message)
+                notifier.status("stopped: \(error.message)")
+                return .stop(code: 73, reason: error.message)
+            } else if error.kind == .credentialRefused {
+                // Every further attempt would be refused too, and a vendor may lock the account
+                // after a few: stop, and let systemd not restart (RestartPreventExitStatus=77).
+                let reason = "\(error.message); fix the credential, then restart syncd"
+                logger.error(reason)
+                notifier.status("stopped: \(error.message)")
+                return .stop(code: 77, reason: reason)
             } else {
                 logger.error(error.message)
                 notifier.status("last cycle failed: \(error.message)")
@@ -224,7 +277,7 @@ public final class SyncDaemon: Sendable {
         } catch {
             logger.error("\(error)")
         }
-        return false
+        return .done
     }
 
     /// A book whose listing outlasts the interval gets full cycles back to back: said once,
@@ -286,6 +339,9 @@ public final class SyncDaemon: Sendable {
             try SyncEngine.checkAccount(of: state, configuration)
             let crm = try CRMDatabase(
                 settings: configuration.local, consumer: try state.consumerID(), readOnly: false)
+            if state.meta(Self.stopReasonKey)?.isEmpty == false {
+                recordStop(nil, state: configuration.sync.state)
+            }
             return (configuration, remote, crm, lock)
         } catch let error as LocalStoreError {
             let code: Int32 =

@@ -48,9 +48,12 @@ public final class CRMDatabase {
             info = try database.query(
                 "SELECT name, type, pk, \"notnull\" FROM pragma_table_info(?)", [.text(settings.table)])
         } catch {
+            // The file is there but cannot be used (a read-only mount, a full disk, an I/O
+            // error, corruption): not a mistake in the config, so not EX_CONFIG.
             throw LocalStoreError(
-                .configuration,
-                "local.database: \(settings.database) is not a readable SQLite database: \(error.message)")
+                error.isReadOnly || error.isDiskFull ? .unwritable : .other,
+                "local.database: cannot read \(settings.database): \(error.message) (SQLite code \(error.extendedCode))"
+            )
         }
         guard !info.isEmpty else {
             let tables =
@@ -187,7 +190,8 @@ public final class CRMDatabase {
                 // A file that cannot be written (read-only, disk full) is not a config error:
                 // systemd should go on restarting a service that only needs disk space.
                 let kind: LocalStoreError.Kind =
-                    error.isReadOnly || error.isDiskFull ? .unwritable : .configuration
+                    error.isReadOnly || error.isDiskFull
+                    ? .unwritable : (error.code == 26 ? .configuration : .other)  // 26: not a database
                 throw LocalStoreError(
                     kind,
                     "local.database: cannot open \(path): \(error.message) (SQLite code \(error.extendedCode))"

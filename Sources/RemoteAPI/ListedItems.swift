@@ -43,7 +43,7 @@ public struct ListedItems: Sendable {
     /// field read anew, a value normalized otherwise): items remembered under the old reading
     /// then no longer match, and the next cycle decodes and compares each one again instead
     /// of trusting what an older syncd made of it.
-    static let reading = StableHash.of("list items, reading 1")
+    static let reading = StableHash.of("list items, reading 2")
 
     /// The item decoded. An item that is not JSON makes the page a malformed answer.
     public func decode(_ index: Int) throws(RemoteError) -> Result<RemoteContact, UnusableRemoteContact> {

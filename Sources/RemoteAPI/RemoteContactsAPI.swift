@@ -20,10 +20,20 @@ public struct RemoteContact: Sendable, Equatable {
     }
 }
 
-/// A remote record syncd cannot use (no valid phone), with the reason.
+/// A remote record syncd cannot use (no valid phone, or an id that cannot be one), with the
+/// reason.
 public struct UnusableRemoteContact: Error, Sendable, Equatable {
+    /// What makes it unusable: the summary counts each apart.
+    public enum Flaw: Sendable {
+        case phone
+        /// An id no vendor hands out (empty, a path, control characters, too long).
+        case id
+    }
+
+    /// The id as it may be shown (escaped and cut short where it is itself the flaw).
     public var id: String
     public var reason: String
+    public var flaw = Flaw.phone
 }
 
 /// One page of a listing: its contacts decoded, or its items kept for the reader to decode

@@ -130,9 +130,10 @@ public final class RequestExecutor: Sendable {
                 let asked = RetryPolicy.hint(in: response)
                 // The vendor asks for a longer wait than the cycle may spend: stop here,
                 // progress saved, rather than sit it out.
-                if response.status == 429, let asked, asked > waitLeft {
+                if let asked, asked > waitLeft {
                     throw RemoteError.deferred(
-                        "the vendor asked syncd to wait \(Int(asked.rounded())) s (HTTP 429)")
+                        "the vendor asked syncd to wait \(Int(asked.rounded())) s (HTTP \(response.status) from \(request.method) \(request.url.path))"
+                    )
                 }
                 hint = asked
             } catch let error as RemoteError {

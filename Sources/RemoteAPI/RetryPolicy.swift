@@ -28,11 +28,12 @@ public struct RetryPolicy: Sendable {
     }
 
     /// The vendor's hint in a response: `Retry-After` (seconds or HTTP date) or a JSON body's
-    /// `retryAfter` (seconds). A number that cannot be a wait (NaN, infinite, negative, more
-    /// than a day) is no hint at all.
+    /// `retryAfter` (seconds). A number that cannot be a wait (NaN, infinite, negative) is no
+    /// hint at all; a wait longer than a day is read as a day — far longer than any cycle may
+    /// wait, so the cycle is deferred rather than backing off as if nothing had been said.
     public static func hint(in response: RemoteResponse, now: Date = Date()) -> Double? {
         func plausible(_ seconds: Double) -> Double? {
-            seconds.isFinite && seconds >= 0 && seconds <= 86_400 ? seconds : nil
+            seconds.isFinite && seconds >= 0 ? min(seconds, 86_400) : nil
         }
         if let header = response.header("Retry-After")?.trimmingCharacters(in: .whitespaces) {
             if let seconds = Double(header) { return plausible(seconds) }

@@ -12,7 +12,8 @@ extension SyncCycle {
     /// remembered for next time); only what changed (or is new) goes to the snapshot table.
     /// A listing the request budget cuts short is kept — its place, what it found, the ids it
     /// saw — and the next cycle goes on from there. A listing that shows a contact twice is
-    /// not trusted.
+    /// not trusted; one that goes on promising pages (its `total`, its `hasNext`) while a whole
+    /// page holds nothing it has not already shown is stopped there, however much it promises.
     func listRemote() async throws(SyncError) {
         var newest: Timestamp?
         var oldest: Timestamp?
@@ -51,9 +52,11 @@ extension SyncCycle {
         }
         var done = Set<Int>()
         var contiguous = start
+        var unusableSeen = Set<String>()
         do {
             for try await page in pages {
                 let number = page.number ?? 0
+                let repeatsBefore = duplicates
                 let (contacts, unusable) = try decodeChanged(page, number: number, duplicates: &duplicates)
                 var rows: [SnapshotRow] = []
                 var matches: [ListedItemMatch] = []
@@ -74,6 +77,15 @@ extension SyncCycle {
                     row.listedItem = listedItem
                     rows.append(row)
                 }
+                let unusableRepeats = unusable.filter { $0.id != "?" && !unusableSeen.insert($0.id).inserted }
+                    .count
+                let items = page.contacts.count + (page.listed?.count ?? 0) + page.unusable.count
+                if items > 0 && duplicates - repeatsBefore + unusableRepeats >= items {
+                    throw SyncError(
+                        .listing,
+                        "the \(vendor) listing repeats itself (page \(number + 1) shows only contacts it had already shown, and it promises more): it cannot be trusted, so this cycle applies nothing"
+                    )
+                }
                 try state.storeSnapshot(rows)
                 if !options.dryRun { try state.recordListedItems(matches) }
                 report.pulled += contacts.count
@@ -83,7 +95,7 @@ extension SyncCycle {
                 }
                 listedPages = page.pageCount ?? listedPages
                 for unusable in unusable {
-                    report.skip("\(vendor) contact without a usable phone")
+                    report.skip("\(vendor) contact without a usable \(unusable.flaw == .id ? "id" : "phone")")
                     report.notes.append("\(vendor) contact \(unusable.id) skipped: \(unusable.reason)")
                 }
                 // (Vendors that list a recent window decode every item, so no stamp is missed.)
@@ -92,6 +104,8 @@ extension SyncCycle {
                     oldest = min(oldest ?? stamp, stamp)
                 }
             }
+            // A stopped cycle's listing just ends: it is not a whole listing.
+            if Task.isCancelled { throw SyncError(.interrupted, "the cycle was stopped while listing") }
             if duplicates > 0 {
                 throw SyncError(
                     .listing,

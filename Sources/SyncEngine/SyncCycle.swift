@@ -102,6 +102,11 @@ final class SyncCycle {
         } catch {
             saveBudget()
             finishReport()
+            if error.kind == .interrupted || Task.isCancelled {
+                // Left unfinished in the history, as a killed run is: `status` shows it as
+                // interrupted, and the next run treats it as one that did not end cleanly.
+                throw SyncError(.interrupted, "the cycle was stopped before it finished: \(error.message)")
+            }
             let outcome: RunOutcome = error.kind == .deferred ? .deferred : .failed
             if let runID {
                 try? state.finishRun(

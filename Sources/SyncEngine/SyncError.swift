@@ -20,6 +20,9 @@ public struct SyncError: Error, Sendable, CustomStringConvertible {
         case deleteGuard
         /// A database could not be read or written.
         case storage
+        /// The cycle was stopped (SIGTERM, SIGINT) before it finished; what it finished is
+        /// saved and the next run goes on. Shown as *interrupted*, never as a failure.
+        case interrupted
     }
 
     public let kind: Kind

@@ -1,5 +1,6 @@
 import Configuration
 import ContactModel
+import Daemon
 import Foundation
 import JSON
 import LocalStore
@@ -22,6 +23,11 @@ enum Status {
         guard let state else {
             console.out("no sync has run yet (no state file at \(configuration.sync.state))")
             return .success
+        }
+        if let text = state.meta(SyncDaemon.stopReasonKey), let stopped = try? JSON.parse(text) {
+            console.out(
+                "syncd run stopped \(stopped["at"]?.string ?? "") (exit \(stopped["exit"]?.int ?? 0)): \(stopped["reason"]?.string ?? "")"
+            )
         }
         let runs = (try? state.recentRuns(limit: 10)) ?? []
         console.out("last cycles:")

@@ -107,6 +107,7 @@ public enum Syncd {
         case .listing: return .software
         case .deleteGuard: return .deleteGuard
         case .storage: return .cannotWrite
+        case .interrupted: return .temporaryFailure
         }
     }
 }

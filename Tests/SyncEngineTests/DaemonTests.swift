@@ -416,6 +416,30 @@ final class NotifyListener {
         }
     }
 
+    /// Each `Key=` line of a unit, in order.
+    private func settings(_ key: String, in unit: String) throws -> [String] {
+        try String(contentsOf: unitsFolder.appendingPathComponent(unit), encoding: .utf8)
+            .split(separator: "\n").filter { $0.hasPrefix(key + "=") }.map {
+                String($0.dropFirst(key.count + 1))
+            }
+    }
+
+    @Test func aRestartCannotFixARefusedCredentialAndADeferredTimerRunIsNoFailure() throws {
+        for unit in ["syncd.service", "syncd@.service"] {
+            let codes = try settings("RestartPreventExitStatus", in: unit).flatMap {
+                $0.split(separator: " ")
+            }
+            #expect(Set(codes).isSuperset(of: ["64", "77", "78"]), "\(unit): \(codes)")
+            #expect(
+                !codes.contains("73") && !codes.contains("75"), "\(unit): a full disk or a busy vendor passes"
+            )
+        }
+        let success = try settings("SuccessExitStatus", in: "syncd-once.service").flatMap {
+            $0.split(separator: " ")
+        }
+        #expect(Set(success) == ["2", "75"], "\(success)")
+    }
+
     @Test(.enabled(if: analyzer != nil)) func theServicesAreHardenedTo2OrBetter() throws {
         let folder = try staged()
         for unit in ["syncd.service", "syncd@example.service", "syncd-once.service"] {

@@ -1,7 +1,10 @@
 import Configuration
+import Daemon
 import Foundation
 import JSON
+import RemoteAPI
 import SyncEngine
+import SyncdCLI
 import TestSupport
 import Testing
 
@@ -26,6 +29,32 @@ import Testing
         }
         return FileManager.default.isExecutableFile(atPath: "/usr/bin/chattr") && immutable(probe, true)
     }()
+
+    @Test(.enabled(if: canMakeImmutable)) func aCRMThatCannotBeWrittenIsExit73FromEveryCommand() async throws
+    {
+        let fixture = try SyncFixture()
+        try fixture.insertLocal("+254700000001", name: "Ann")
+        try fixture.writeConfig()
+        let environment = ["SYNCD_TOKEN": fixture.sim.token]
+        #expect(Self.immutable(fixture.crmPath, true))
+        defer { _ = Self.immutable(fixture.crmPath, false) }
+        let console = CapturedConsole()
+        let once = await Syncd.main(
+            arguments: ["--once", "--config", fixture.configPath], environment: environment, console: console)
+        #expect(once.rawValue == 73, "\(console.stderr)")
+        let daemon = SyncDaemon(
+            configPath: fixture.configPath, environment: environment, logger: Logger(format: .json),
+            notifier: SystemdNotifier(environment: [:]), handlesSignals: false,
+            makeRemote: { try RemoteClients.make($0) })
+        let guardTask = Task {
+            try await Task.sleep(nanoseconds: 10_000_000_000)
+            daemon.stop()
+        }
+        defer { guardTask.cancel() }
+        #expect(
+            await daemon.run() == 73, "systemd goes on restarting a service that only needs its disk back")
+        #expect(Self.immutable(fixture.crmPath, false))
+    }
 
     @Test(.enabled(if: canMakeImmutable)) func aReadOnlyStateFileIsAClearErrorAndNothingIsSent() async throws
     {

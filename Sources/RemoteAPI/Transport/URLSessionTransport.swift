@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 #if canImport(FoundationNetworking)
     import FoundationNetworking
@@ -44,11 +45,12 @@ public final class URLSessionTransport: HTTPTransport {
         for (name, value) in request.headers { urlRequest.setValue(value, forHTTPHeaderField: name) }
         if request.freshConnection { urlRequest.setValue("close", forHTTPHeaderField: "Connection") }
         if let body = request.body { urlRequest.httpBody = Data(body) }
+        let exchange = "\(request.method) \(request.url.path)"
         do {
-            let (data, response) = try await (request.freshConnection ? oneShotSession : session).data(
-                for: urlRequest)
+            let (data, response) = try await Self.exchange(
+                urlRequest, over: request.freshConnection ? oneShotSession : session, deadline: timeout)
             guard let http = response as? HTTPURLResponse else {
-                throw TransportError.network("not an HTTP response")
+                throw TransportError.network("\(exchange): not an HTTP response")
             }
             var headers: [String: String] = [:]
             for (name, value) in http.allHeaderFields {
@@ -59,6 +61,8 @@ public final class URLSessionTransport: HTTPTransport {
             return RemoteResponse(status: http.statusCode, headers: headers, body: Array(data))
         } catch let error as TransportError {
             throw error
+        } catch Deadline.passed {
+            throw .network("\(exchange): no complete answer within \(timeout.formatted()) s")
         } catch let error as URLError {
             if error.code == .cancelled {
                 // Our delegate cancels auth challenges; a cancelled task is the other cause.
@@ -68,16 +72,46 @@ public final class URLSessionTransport: HTTPTransport {
                 "\(request.url.scheme ?? "http")://\(request.url.host ?? "")\(request.url.port.map { ":\($0)" } ?? "")"
             if [.cannotConnectToHost, .cannotFindHost, .dnsLookupFailed].contains(error.code) {
                 throw .cannotConnect(
-                    "cannot connect to \(address): \(error.localizedDescription) (URLError \(error.code.rawValue))"
+                    "\(exchange): cannot connect to \(address): \(error.localizedDescription) (URLError \(error.code.rawValue))"
                 )
             }
-            throw .network(
-                "\(request.method) \(address): \(error.localizedDescription) (URLError \(error.code.rawValue))"
-            )
+            throw .network("\(exchange): \(error.localizedDescription) (URLError \(error.code.rawValue))")
         } catch {
-            throw .network("\(request.method) \(request.url.host ?? ""): \(error)")
+            throw .network("\(exchange): \(error)")
         }
     }
+
+    /// The request's whole answer within `deadline` seconds. URLSession's own timeout counts
+    /// only the time between bytes, so an answer that trickles in would hold a cycle for ever;
+    /// here the task is cancelled when the deadline passes, headers or not. A data task with
+    /// a completion handler, not the async call: cancelling that one mid-flight on Linux can
+    /// leave it never resuming.
+    private static func exchange(_ request: URLRequest, over session: URLSession, deadline: Double)
+        async throws -> (Data, URLResponse)
+    {
+        let timedOut = Mutex(false)
+        return try await withCheckedThrowingContinuation { continuation in
+            let task = session.dataTask(with: request) { data, response, error in
+                if let error {
+                    let cut = (error as? URLError)?.code == .cancelled && timedOut.withLock { $0 }
+                    continuation.resume(throwing: cut ? Deadline.passed : error)
+                } else if let data, let response {
+                    continuation.resume(returning: (data, response))
+                } else {
+                    continuation.resume(throwing: URLError(.badServerResponse))
+                }
+            }
+            let timer = DispatchWorkItem {
+                timedOut.withLock { $0 = true }
+                task.cancel()
+            }
+            DispatchQueue.global().asyncAfter(deadline: .now() + max(0.001, deadline), execute: timer)
+            task.resume()
+        }
+    }
+
+    /// A request's deadline passed before its answer was complete.
+    private enum Deadline: Error { case passed }
 }
 
 /// Cancels authentication challenges and declines redirects (see `URLSessionTransport`).

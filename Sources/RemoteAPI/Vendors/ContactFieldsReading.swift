@@ -39,10 +39,14 @@ enum ContactFieldsReading {
     ) -> Result<RemoteContact, UnusableRemoteContact> {
         let id: String? =
             switch json[frame.id] {
-            case .string(let text)?: text.isEmpty ? nil : text
+            case .string(let text)?: text
             case .int(let number)?: String(number)
             default: nil
             }
+        // Checked first: whatever else is wrong with it, an id that cannot be one is the story.
+        if let id, let problem = VendorURL.problem(withID: id) {
+            return .failure(UnusableRemoteContact(id: VendorURL.printable(id), reason: problem, flaw: .id))
+        }
         switch phone(json[frame.phone]) {
         case .failure(let reason):
             return .failure(UnusableRemoteContact(id: id ?? "?", reason: reason.text))

@@ -40,14 +40,9 @@ struct QlaraClient: RemoteContactsAPI {
     // MARK: - Requests
 
     private func request(
-        _ method: String, _ path: String, query: [(String, String)] = [], body: JSON? = nil
+        _ method: String, _ path: String, id: String? = nil, query: [(String, String)] = [], body: JSON? = nil
     ) -> RemoteRequest {
-        var url = baseURL.appendingPathComponent(path)
-        if !query.isEmpty, var components = URLComponents(url: url, resolvingAgainstBaseURL: false) {
-            components.percentEncodedQuery = query.map { "\($0.0)=\(WaplyClient.encode($0.1))" }.joined(
-                separator: "&")
-            url = components.url ?? url
-        }
+        let url = VendorURL.make(baseURL, path, id: id, query: query)
         var headers = ["Accept": "application/json"]
         if body != nil { headers["Content-Type"] = "application/json" }
         return RemoteRequest(method: method, url: url, headers: headers, body: body?.serialized)
@@ -207,7 +202,7 @@ struct QlaraClient: RemoteContactsAPI {
 
     func fetch(id: String) async throws(RemoteError) -> RemoteContact? {
         let what = "GET /contacts/\(id)"
-        let response = try await executor.send(request("GET", "contacts/\(id)"), repeatable: .yes)
+        let response = try await executor.send(request("GET", "contacts", id: id), repeatable: .yes)
         if response.status == 404 { return nil }
         try VendorResponses.check(response, what)
         return try await decodeOne(try JSONBody.decode(response, what), what)
@@ -344,7 +339,7 @@ struct QlaraClient: RemoteContactsAPI {
             Array("Content-Type: text/csv\r\n\r\n".utf8) + Array(csv.utf8)
             + Array("\r\n--\(boundary)--\r\n".utf8)
         let request = RemoteRequest(
-            method: "POST", url: baseURL.appendingPathComponent("contacts/upload"),
+            method: "POST", url: VendorURL.make(baseURL, "contacts/upload"),
             headers: [
                 "Accept": "application/json", "Content-Type": "multipart/form-data; boundary=\(boundary)",
             ], body: body)
@@ -438,7 +433,7 @@ struct QlaraClient: RemoteContactsAPI {
         let what = "PUT /contacts/\(id)"
         return try await decodeOne(
             try await send(
-                request("PUT", "contacts/\(id)", body: body(contact, gender: gender ?? nil)), what), what)
+                request("PUT", "contacts", id: id, body: body(contact, gender: gender ?? nil)), what), what)
     }
 
     func delete(id: String) async throws(RemoteError) {

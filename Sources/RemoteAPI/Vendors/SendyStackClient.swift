@@ -21,14 +21,14 @@ struct SendyStackClient: RemoteContactsAPI {
 
     var statistics: RequestExecutor.Statistics { executor.stats }
 
-    private func request(_ method: String, _ path: String, body: JSON? = nil, idempotencyKey: String? = nil)
-        -> RemoteRequest
-    {
+    private func request(
+        _ method: String, _ path: String, id: String? = nil, body: JSON? = nil, idempotencyKey: String? = nil
+    ) -> RemoteRequest {
         var headers = ["Accept": "application/json"]
         if body != nil { headers["Content-Type"] = "application/json" }
         if let idempotencyKey { headers["Idempotency-Key"] = idempotencyKey }
         return RemoteRequest(
-            method: method, url: baseURL.appendingPathComponent(path), headers: headers,
+            method: method, url: VendorURL.make(baseURL, path, id: id), headers: headers,
             body: body?.serialized)
     }
 
@@ -128,6 +128,10 @@ struct SendyStackClient: RemoteContactsAPI {
                         status: 400, code: error?["code"]?.string,
                         message: error?["message"]?.string ?? "rejected"))
             } else if let id = result["id"]?.string {
+                if let problem = VendorURL.problem(withID: id) {
+                    outcomes[index] = .failure(.malformed("POST /internal/contacts/bulk answered \(problem)"))
+                    continue
+                }
                 let contact = RemoteContact(id: id, contact: contacts[index], updatedAt: nil)
                 outcomes[index] = .success(
                     result["status"]?.string == "updated" ? .existing(contact) : .created(contact))
@@ -150,7 +154,7 @@ struct SendyStackClient: RemoteContactsAPI {
         }
         if !patch.isEmpty {
             let response = try await executor.send(
-                request("PATCH", "internal/contacts/\(id)", body: .object(patch)), repeatable: .yes)
+                request("PATCH", "internal/contacts", id: id, body: .object(patch)), repeatable: .yes)
             try VendorResponses.check(response, "PATCH /internal/contacts/\(id)")
             latest = try decodeOne(
                 try JSONBody.decode(response, "PATCH /internal/contacts/\(id)"),

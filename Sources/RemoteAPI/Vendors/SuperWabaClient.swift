@@ -31,16 +31,12 @@ struct SuperWabaClient: RemoteContactsAPI {
 
     // MARK: - Requests
 
-    private func request(_ method: String, _ path: String, query: [(String, String)] = [], body: JSON? = nil)
-        -> RemoteRequest
-    {
-        var url = baseURL.appendingPathComponent("api/whatsapp/contacts")
-        if !path.isEmpty { url.appendPathComponent(path) }
-        if !query.isEmpty, var components = URLComponents(url: url, resolvingAgainstBaseURL: false) {
-            components.percentEncodedQuery = query.map { "\($0.0)=\(WaplyClient.encode($0.1))" }.joined(
-                separator: "&")
-            url = components.url ?? url
-        }
+    private func request(
+        _ method: String, _ path: String = "", id: String? = nil, query: [(String, String)] = [],
+        body: JSON? = nil
+    ) -> RemoteRequest {
+        let url = VendorURL.make(
+            baseURL, "api/whatsapp/contacts" + (path.isEmpty ? "" : "/" + path), id: id, query: query)
         var headers = ["Accept": "application/json", "x-org-id": organizationID]
         if body != nil { headers["Content-Type"] = "application/json" }
         return RemoteRequest(method: method, url: url, headers: headers, body: body?.serialized)
@@ -142,7 +138,7 @@ struct SuperWabaClient: RemoteContactsAPI {
 
     func fetch(id: String) async throws(RemoteError) -> RemoteContact? {
         let what = "GET /api/whatsapp/contacts/\(id)"
-        let response = try await executor.send(request("GET", id), repeatable: .yes)
+        let response = try await executor.send(request("GET", id: id), repeatable: .yes)
         if response.status == 404 { return nil }
         return try ContactFieldsReading.answeredContact(try data(response, what), what, decode: Self.decode)
     }
@@ -199,6 +195,10 @@ struct SuperWabaClient: RemoteContactsAPI {
             else {
                 continue
             }
+            if let problem = VendorURL.problem(withID: id) {
+                outcomes[index] = .failure(.malformed("\(what) answered \(problem)"))
+                continue
+            }
             outcomes[index] = .success(
                 .created(RemoteContact(id: id, contact: Self.asCreated(contacts[index]), updatedAt: nil)))
         }
@@ -230,7 +230,8 @@ struct SuperWabaClient: RemoteContactsAPI {
         if new.optIn != old.optIn, let optIn = new.optIn { body["opted_in"] = .bool(optIn == .optedIn) }
         guard !body.isEmpty else { return .unchanged }
         let what = "PATCH /api/whatsapp/contacts/\(id)"
-        let response = try await executor.send(request("PATCH", id, body: .object(body)), repeatable: .yes)
+        let response = try await executor.send(
+            request("PATCH", id: id, body: .object(body)), repeatable: .yes)
         return .applied(
             try ContactFieldsReading.answeredContact(
                 try data(response, what), what, decode: Self.decodePatched))

@@ -33,7 +33,7 @@ final class SuperWabaSession: Authorizer {
     static let margin: TimeInterval = 60
 
     init(baseURL: URL, login: RemoteSettings.Login, transport: any HTTPTransport, timeout: Double) {
-        tokenURL = baseURL.appendingPathComponent("api/auth/token")
+        tokenURL = VendorURL.make(baseURL, "api/auth/token")
         self.login = login
         self.transport = transport
         self.timeout = timeout

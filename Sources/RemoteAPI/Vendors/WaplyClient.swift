@@ -25,25 +25,14 @@ struct WaplyClient: RemoteContactsAPI {
 
     // MARK: - Requests
 
-    private func request(_ method: String, _ path: String, query: [(String, String)] = [], body: JSON? = nil)
-        -> RemoteRequest
-    {
-        var components = URLComponents(
-            url: baseURL.appendingPathComponent(path), resolvingAgainstBaseURL: false)!
-        if !query.isEmpty {
-            components.percentEncodedQuery = query.map { "\($0.0)=\(Self.encode($0.1))" }.joined(
-                separator: "&")
-        }
+    private func request(
+        _ method: String, _ path: String, id: String? = nil, query: [(String, String)] = [], body: JSON? = nil
+    ) -> RemoteRequest {
         var headers = ["Accept": "application/json"]
         if body != nil { headers["Content-Type"] = "application/json" }
-        return RemoteRequest(method: method, url: components.url!, headers: headers, body: body?.serialized)
-    }
-
-    /// Query values are encoded strictly: a `+` in a phone must not read as a space.
-    static func encode(_ value: String) -> String {
-        var allowed = CharacterSet.alphanumerics
-        allowed.insert(charactersIn: "-._~")
-        return value.addingPercentEncoding(withAllowedCharacters: allowed) ?? value
+        return RemoteRequest(
+            method: method, url: VendorURL.make(baseURL, path, id: id, query: query), headers: headers,
+            body: body?.serialized)
     }
 
     // MARK: - Decoding
@@ -87,7 +76,7 @@ struct WaplyClient: RemoteContactsAPI {
     // MARK: - One contact
 
     func fetch(id: String) async throws(RemoteError) -> RemoteContact? {
-        let response = try await executor.send(request("GET", "contacts/\(id)"), repeatable: .yes)
+        let response = try await executor.send(request("GET", "contacts", id: id), repeatable: .yes)
         if response.status == 404 { return nil }
         try VendorResponses.check(response, "GET /contacts/\(id)")
         return try decodeOne(response, "GET /contacts/\(id)")
@@ -139,13 +128,13 @@ struct WaplyClient: RemoteContactsAPI {
         }
         guard !body.isEmpty else { return .unchanged }
         let response = try await executor.send(
-            request("PUT", "contacts/\(id)", body: .object(body)), repeatable: .yes)
+            request("PUT", "contacts", id: id, body: .object(body)), repeatable: .yes)
         try VendorResponses.check(response, "PUT /contacts/\(id)")
         return .applied(try decodeOne(response, "PUT /contacts/\(id)"))
     }
 
     func delete(id: String) async throws(RemoteError) {
-        let response = try await executor.send(request("DELETE", "contacts/\(id)"), repeatable: .yes)
+        let response = try await executor.send(request("DELETE", "contacts", id: id), repeatable: .yes)
         if response.status == 404 { return }  // already gone: the goal is met
         try VendorResponses.check(response, "DELETE /contacts/\(id)")
     }
