@@ -147,6 +147,12 @@ public struct Link: Sendable, Equatable {
     }
 }
 
+extension Link {
+    /// Whether the link stands for a person now: linked, with a CRM row. A contact left
+    /// behind when its phone could not change, or a tombstone, speaks for nobody.
+    public var speaksForSomebody: Bool { state == .linked && localKey != nil }
+}
+
 extension StateStore {
     static let linkColumns =
         "link_id, local_key, remote_id, phone, base, remote_hash, remote_updated_at, state"

@@ -123,10 +123,15 @@ extension SyncCycle {
                     // what is found was made by this create; the rest go one at a time below.
                     do throws(RemoteError) {
                         for index in chunk {
-                            guard let phone = items[index].remoteWrite?.created?.phone,
-                                let found = try await remote.find(phone: phone)
+                            guard let sent = items[index].remoteWrite?.created,
+                                let found = try await remote.find(phone: sent.phone)
                             else { continue }
-                            results[index] = .done(found)
+                            // Only what was sent is this create's; anything else was there
+                            // before, and is matched as a first match is (its opt-in included).
+                            let fields = capabilities.writableFields.subtracting([.optIn])
+                            results[index] =
+                                found.contact.projected(onto: fields) == sent.projected(onto: fields)
+                                ? .done(found) : .existing(found)
                             bulkDone.insert(index)
                         }
                     } catch {
@@ -288,7 +293,7 @@ extension SyncCycle {
             let old = items[index]
             guard let key = old.localKey, let local = old.local ?? old.remoteWrite?.created else { continue }
             if let holder = try SyncEngine.storage({ try state.link(remoteID: existing.id) }),
-                holder.id != old.linkID
+                holder.id != old.linkID, holder.speaksForSomebody
             {
                 // The vendor gave the phone to a contact another row is linked to: two people.
                 var clash = old
@@ -559,7 +564,15 @@ extension SyncCycle {
             remoteID: item.linkState == .remoteDeleted ? nil : remoteID, phone: phone, base: base,
             remoteHash: remoteHash, remoteUpdatedAt: remoteUpdatedAt, state: item.linkState,
             listedItem: remoteContact == nil ? item.listedItem : nil)
-        if let remoteID = link.remoteID, let holder = try state.link(remoteID: remoteID), holder.id != link.id
+        if let remoteID = link.remoteID, let holder = try state.link(remoteID: remoteID),
+            holder.id != link.id,
+            !holder.speaksForSomebody
+        {
+            // A contact left behind (a phone that could not change) or a tombstone: the row
+            // that holds its phone again takes it over.
+            try state.deleteLink(id: holder.id)
+        } else if let remoteID = link.remoteID, let holder = try state.link(remoteID: remoteID),
+            holder.id != link.id
         {
             // Two links for one vendor contact would be two people in one: reported, per contact.
             let what =

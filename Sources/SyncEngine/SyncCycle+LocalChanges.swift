@@ -54,7 +54,9 @@ extension SyncCycle {
         // Rows the vendor rejected are tried again each cycle (up to a cap); a phone clash
         // until it clears.
         for rejection in try state.rejections()
-        where (rejection.side == "remote" && rejection.attempts < 5 || rejection.side == "clash")
+        where
+            (rejection.side == "remote" && rejection.attempts < 5
+            || rejection.side == "clash" && readsWholeListing)
             && !keys.contains(rejection.ref)
         {
             keys.append(rejection.ref)

@@ -94,7 +94,7 @@ extension SyncCycle {
                 }
                 try emit(item, &tally)
             } else if keys.isEmpty, let holder = try state.localKeysHolding(phone: phone).first {
-                try emit(heldElsewhere(snapshot, by: holder), &tally)
+                try emit(heldElsewhere(snapshot, by: holder, &tally), &tally)
             } else {
                 var item = PlanItem(phone: phone)
                 item.remoteID = snapshot.remoteID
@@ -125,8 +125,10 @@ extension SyncCycle {
             return item
         }
         let phone = listed.contact.phone.e164
-        guard phone != link.phone,
-            let holder = try state.localKeysHolding(phone: phone).first(where: { $0.key != link.localKey })
+        guard phone != link.phone, !tally.identity.isReleased(link),
+            let holder = try state.localKeysHolding(phone: phone).first(where: {
+                try $0.key != link.localKey && !(leavesPhone($0.key, phone))
+            })
         else { return nil }
         let what =
             "\(vendor) contact \(listed.remoteID) (CRM row \(link.localKey ?? "?"), \(link.phone)) now has the phone \(phone), which CRM row \(holder.key) holds; both stay as they are until one of them changes"
@@ -135,13 +137,39 @@ extension SyncCycle {
         return item
     }
 
+    /// Whether the CRM row under `key` is linked to a vendor contact this listing shows under
+    /// another phone than `phone`: it is leaving that phone too (a swap, or a chain of moves).
+    private func leavesPhone(_ key: String, _ phone: String) throws -> Bool {
+        guard let id = try state.link(localKey: key)?.remoteID, let listed = try state.snapshot(remoteID: id)
+        else {
+            return false
+        }
+        return listed.contact.phone.e164 != phone
+    }
+
     /// A vendor contact no link holds, whose phone a CRM row holds that cannot be matched to
     /// it: a row syncd cannot read, or one linked to another vendor contact. It is not pulled
     /// in beside that row as a second person.
-    private func heldElsewhere(_ snapshot: SnapshotRow, by holder: (key: String, problem: String?)) throws
-        -> PlanItem
-    {
+    private func heldElsewhere(
+        _ snapshot: SnapshotRow, by holder: (key: String, problem: String?), _ tally: inout PlanTally
+    ) throws -> PlanItem {
         let phone = snapshot.contact.phone.e164
+        if holder.problem == nil, var link = try state.link(localKey: holder.key), link.remoteID == nil,
+            link.phone == phone
+        {
+            // The row's vendor contact was deleted (and the CRM kept the row); this one is the
+            // same person back on the vendor: linked again, compared with what was agreed.
+            link.remoteID = snapshot.remoteID
+            link.state = .linked
+            tally.handle(link)
+            var item = try decideLinked(
+                link, local: try localState(for: link, tally),
+                remote: .present(snapshot.contact, updatedAt: snapshot.updatedAt))
+            item.remoteHash = snapshot.hash
+            item.listedItem = snapshot.listedItem
+            item.reasons.append("back on \(vendor): linked again to CRM row \(holder.key)")
+            return item
+        }
         var item = PlanItem(phone: phone)
         item.remoteID = snapshot.remoteID
         item.localKey = holder.key

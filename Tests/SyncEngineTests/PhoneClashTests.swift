@@ -85,6 +85,43 @@ import Testing
         #expect(try state.rejections().filter { $0.reason.contains("clash") }.isEmpty)
     }
 
+    /// Two phones swapped on the vendor's dashboard: each row's number is held by the other
+    /// row, which is leaving it in the same listing. Not a clash: each person keeps their
+    /// own contact, under their new number.
+    @Test(arguments: [Dialect.waply, .qlara]) func aSwapOnTheVendorIsNoClash(_ dialect: Dialect) async throws
+    {
+        let fixture = try SyncFixture(dialect)
+        try fixture.insertLocal(Self.alice, name: "Alice")
+        try fixture.insertLocal(Self.bob, name: "Bob")
+        try await fixture.sync()
+        let (aliceID, bobID) = (try fixture.remoteID(Self.alice), try fixture.remoteID(Self.bob))
+        try fixture.sim.control("PATCH", "/contacts/\(aliceID)", json: ["phone": .string(Self.carol)])
+        try fixture.sim.control("PATCH", "/contacts/\(bobID)", json: ["phone": .string(Self.alice)])
+        try fixture.sim.control("PATCH", "/contacts/\(aliceID)", json: ["phone": .string(Self.bob)])
+        let report = try await fixture.sync()
+        #expect(report.skipped["phone clash"] == nil, "\(report.notes)")
+        let local = try fixture.localRows()
+        #expect(local[Self.bob]?.name == "Alice" && local[Self.alice]?.name == "Bob")
+        #expect(try await fixture.sync().wroteNothing)
+    }
+
+    /// A contact deleted on the vendor (the CRM kept its row) and added there again is the
+    /// same person back: linked again, not a clash and not a second row.
+    @Test func aContactDeletedAndAddedAgainOnTheVendorIsLinkedAgain() async throws {
+        let fixture = try SyncFixture(.waply)
+        try fixture.insertLocal(Self.alice, name: "Alice")
+        try await fixture.sync()
+        try fixture.sim.control("DELETE", "/contacts/\(try fixture.remoteID(Self.alice))")
+        try await fixture.sync()
+        try fixture.sim.control("POST", "/contacts", json: ["phone": .string(Self.alice), "name": "Alice"])
+        let report = try await fixture.sync()
+        #expect(report.skipped.isEmpty, "\(report.skipped) \(report.notes)")
+        #expect(try fixture.crm.first("SELECT count(*) FROM customers")?.int(0) == 1)
+        try fixture.updateLocal(Self.alice, "full_name", .text("Alice again"))
+        try await fixture.sync()
+        #expect(try fixture.remoteContacts()[Self.alice]?["name"] == "Alice again", "the link works")
+    }
+
     /// Qlara's import creates or updates by phone: a push cycle, which has not listed the
     /// vendor, creates one contact a request, so Alice's contact is never written over with
     /// Bob's row.
