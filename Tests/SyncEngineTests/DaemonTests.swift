@@ -164,6 +164,33 @@ final class NotifyListener {
         #expect(!output.contains("sim-token-secret"), "no secret in any log line")
     }
 
+    /// A reload that points the config at another vendor account with the same state file
+    /// is refused, and the daemon goes on with the account it had.
+    @Test func aReloadOntoAnotherVendorAccountIsRefused() async throws {
+        let fixture = try SyncFixture(simulator: { $0.token = "sim-token-secret" })
+        try fixture.insertLocal("+254700000001", name: "Ann")
+        let config = try writeConfig(fixture)
+        let notify = try NotifyListener()
+        let logs = Pipe()
+        let process = try launch(config, notify: notify, logs: logs)
+        defer { if process.isRunning { process.terminate() } }
+        let startup = notify.receive(for: 10) { $0.hasPrefix("STATUS=") }
+        #expect(startup.contains { $0.hasPrefix("STATUS=last cycle") }, "\(startup)")
+
+        let text = try String(contentsOfFile: config, encoding: .utf8)
+        try text.replacingOccurrences(of: fixture.sim.simulator.baseURL, with: "http://127.0.0.1:9/v1")
+            .write(toFile: config, atomically: true, encoding: .utf8)
+        kill(process.processIdentifier, SIGHUP)
+        let reload = notify.receive(for: 5) { $0 == "READY=1" }
+        #expect(reload.last == "READY=1", "\(reload)")
+        #expect(process.isRunning)
+        process.terminate()
+        process.waitUntilExit()
+        let output = String(decoding: logs.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(output.contains("the new configuration was not loaded, the old one stays"), "\(output)")
+        #expect(output.contains("belongs to waply at \(fixture.sim.simulator.baseURL)"))
+    }
+
     /// The daemon holds the state file for its whole life, not only while a cycle runs.
     @Test func aRunningDaemonKeepsOnceAndASecondDaemonOffItsStateFile() async throws {
         let fixture = try SyncFixture(simulator: { $0.token = "sim-token-secret" })
