@@ -18,8 +18,7 @@ import Testing
         tagsFormat: LocalSettings.TagsFormat = .json
     ) throws -> SyncFixture {
         let fixture = try SyncFixture(dialect, tagsFormat: tagsFormat)
-        try fixture.crm.execute("DROP TABLE customers; CREATE TABLE customers (\(columns));")
-        fixture.configuration.local.key = key
+        try fixture.replaceTable(columns: columns, key: key)
         return fixture
     }
 
