@@ -10,7 +10,7 @@ import Testing
 
 /// The CRM is somebody else's database: syncd adds its triggers and `_syncd_*` tables and
 /// changes nothing else about it, and what it writes into the CRM's columns looks like what
-/// the CRM itself writes there.
+/// the CRM itself writes there. The CRMs here keep SQLite's default rollback journal.
 @Suite struct CRMConventionTests {
     private static let columns =
         "full_name TEXT, mobile TEXT, email TEXT, country TEXT, extra TEXT, opt_in INTEGER"
@@ -81,7 +81,7 @@ import Testing
             ("INTEGER", nil),
         ] as [(String, DatabaseValue)])
     func updatedAtIsWrittenAsTheColumnHoldsIt(_ type: String, _ existing: DatabaseValue) async throws {
-        let fixture = try SyncFixture()
+        let fixture = try SyncFixture(crmJournalMode: "delete")
         try fixture.replaceTable(
             columns: "id INTEGER PRIMARY KEY, \(Self.columns), tags TEXT, updated_at \(type)")
         try fixture.crm.run(
@@ -156,7 +156,7 @@ import Testing
     func noTagsAreWrittenAsTheCRMWritesThem(
         _ format: LocalSettings.TagsFormat, _ empty: DatabaseValue, _ constraint: String
     ) async throws {
-        let fixture = try SyncFixture(tagsFormat: format)
+        let fixture = try SyncFixture(tagsFormat: format, crmJournalMode: "delete")
         try fixture.replaceTable(
             columns: "id INTEGER PRIMARY KEY, \(Self.columns), updated_at TEXT, tags TEXT\(constraint)")
         let vip: DatabaseValue = format == .json ? #"["vip"]"# : "vip"
@@ -236,7 +236,7 @@ import Testing
     private func keyedFixture(_ keyColumns: String, key: String?, rows: String, vendorPhones: [String]) throws
         -> SyncFixture
     {
-        let fixture = try SyncFixture()
+        let fixture = try SyncFixture(crmJournalMode: "delete")
         try fixture.replaceTable(
             columns: "\(keyColumns), \(Self.columns), tags TEXT, updated_at TEXT", key: key)
         try fixture.crm.run("INSERT INTO customers (code, mobile) VALUES \(rows)")

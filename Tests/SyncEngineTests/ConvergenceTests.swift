@@ -63,8 +63,9 @@ import Testing
         #expect(try await fixture.sync().wroteNothing)
     }
 
-    @Test func aCRMHoldingTheWriteLockIsWaitedFor() async throws {
-        let fixture = try SyncFixture()
+    @Test(arguments: ["delete", "wal"])
+    func aCRMHoldingTheWriteLockIsWaitedFor(_ journalMode: String) async throws {
+        let fixture = try SyncFixture(crmJournalMode: journalMode)
         try fixture.sim.seed(20)
         try await fixture.sync()
         try fixture.editRemote(
