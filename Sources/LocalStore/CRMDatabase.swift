@@ -57,7 +57,7 @@ public final class CRMDatabase {
             info = try database.query(
                 "SELECT name, type, pk, \"notnull\", dflt_value FROM pragma_table_info(?)",
                 [.text(settings.table)])
-        } catch where error.isBusy {
+        } catch  where error.isBusy {
             throw LocalStoreError(
                 .locked,
                 "local.database: \(settings.database) stayed locked by another program: \(error.message)")
