@@ -30,23 +30,19 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
 extension Timestamp {
     /// `2026-05-16T15:00:00Z`, or with `fractionalSeconds` `2026-05-16T15:00:00.000Z`.
     public func iso8601(fractionalSeconds: Bool) -> String {
-        let millis = Int64(((millisecondsSinceEpoch % 1000) + 1000) % 1000)
-        let seconds = (millisecondsSinceEpoch - millis) / 1000
-        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
-        let secondOfDay = seconds - days * 86_400
-        let (year, month, day) = Self.civilDate(fromDays: days)
-        var text = pad(year, 4) + "-" + pad(month, 2) + "-" + pad(day, 2)
-        text +=
-            "T" + pad(secondOfDay / 3600, 2) + ":" + pad(secondOfDay / 60 % 60, 2) + ":"
-            + pad(secondOfDay % 60, 2)
-        if fractionalSeconds { text += "." + pad(millis, 3) }
-        return text + "Z"
+        (fractionalSeconds ? TimestampShape.iso8601UTC : TimestampShape.iso8601UTCSeconds).text(for: self)
     }
 
     /// Parses ISO 8601 / RFC 3339 date-times: `YYYY-MM-DDTHH:MM:SS`, optional fraction (any
     /// number of digits, kept to milliseconds), and `Z`, `+HH:MM`, `+HHMM` or no zone (read as
     /// UTC). A space may stand for the `T`, as SQLite's own `datetime()` writes it.
     public init?(iso8601 text: String) {
+        guard let (moment, _) = Self.parse(iso8601: text) else { return nil }
+        self = moment
+    }
+
+    /// The moment a date-time text names, and how the text is written.
+    static func parse(iso8601 text: String) -> (Timestamp, TimestampShape)? {
         let bytes = Array(text.utf8)
         var index = 0
         func number(_ digits: Int) -> Int64? {
@@ -60,31 +56,37 @@ extension Timestamp {
             }
             return value
         }
-        func expect(_ characters: String) -> Bool {
-            guard index < bytes.count, characters.utf8.contains(bytes[index]) else { return false }
+        func expect(_ characters: String) -> Character? {
+            guard index < bytes.count, characters.utf8.contains(bytes[index]) else { return nil }
             index += 1
-            return true
+            return Character(UnicodeScalar(bytes[index - 1]))
         }
-        guard let year = number(4), expect("-"), let month = number(2), expect("-"), let day = number(2),
-            (1...12).contains(month), day >= 1, day <= Self.daysInMonth(year: year, month: month)
+        guard let year = number(4), expect("-") != nil, let month = number(2), expect("-") != nil,
+            let day = number(2), (1...12).contains(month), day >= 1,
+            day <= Self.daysInMonth(year: year, month: month)
         else { return nil }
+        var shape = TimestampShape(separator: nil, hasSeconds: false, fractionDigits: 0, zone: .none)
         var hour: Int64 = 0
         var minute: Int64 = 0
         var second: Int64 = 0
         var millis: Int64 = 0
         if index < bytes.count {
-            guard expect("Tt "), let h = number(2), expect(":"), let m = number(2), h < 24, m < 60 else {
+            guard let separator = expect("Tt "), let h = number(2), expect(":") != nil, let m = number(2),
+                h < 24,
+                m < 60
+            else {
                 return nil
             }
+            shape.separator = separator
             hour = h
             minute = m
             if index < bytes.count, bytes[index] == UInt8(ascii: ":") {
                 index += 1
                 guard let s = number(2), s < 61 else { return nil }
                 second = min(s, 59)
+                shape.hasSeconds = true
             }
-            if index < bytes.count, bytes[index] == UInt8(ascii: ".") || bytes[index] == UInt8(ascii: ",") {
-                index += 1
+            if index < bytes.count, let mark = expect(".,") {
                 var digits = 0
                 while index < bytes.count, bytes[index] >= 48, bytes[index] <= 57 {
                     if digits < 3 { millis = millis * 10 + Int64(bytes[index] - 48) }
@@ -93,20 +95,28 @@ extension Timestamp {
                 }
                 guard digits > 0 else { return nil }
                 for _ in digits..<max(digits, 3) { millis *= 10 }
+                shape.fractionMark = mark
+                shape.fractionDigits = digits
             }
         }
         var offsetMinutes: Int64 = 0
         if index < bytes.count {
-            if expect("Zz") {
-                // UTC
+            if let letter = expect("Zz") {
+                shape.zone = .utc(letter)
             } else if bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") {
                 let sign: Int64 = bytes[index] == UInt8(ascii: "+") ? 1 : -1
                 index += 1
                 guard let oh = number(2), oh < 24 else { return nil }
-                if index < bytes.count, bytes[index] == UInt8(ascii: ":") { index += 1 }
-                let om = index < bytes.count ? number(2) : 0
-                guard let om, om < 60 else { return nil }
+                let colon = expect(":") != nil
+                var om: Int64 = 0
+                var style = TimestampShape.OffsetStyle.hours
+                if colon || index < bytes.count {
+                    guard let minutes = number(2), minutes < 60 else { return nil }
+                    om = minutes
+                    style = colon ? .colon : .compact
+                }
                 offsetMinutes = sign * (oh * 60 + om)
+                shape.zone = .offset(minutes: offsetMinutes, style: style)
             } else {
                 return nil
             }
@@ -114,7 +124,7 @@ extension Timestamp {
         guard index == bytes.count else { return nil }
         let days = Self.days(fromCivilYear: year, month: month, day: day)
         let seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offsetMinutes * 60
-        self.init(millisecondsSinceEpoch: seconds * 1000 + millis)
+        return (Timestamp(millisecondsSinceEpoch: seconds * 1000 + millis), shape)
     }
 
     // MARK: - Calendar arithmetic (proleptic Gregorian, after Howard Hinnant's algorithms)
@@ -149,7 +159,7 @@ extension Timestamp {
     }
 }
 
-private func pad(_ value: Int64, _ width: Int) -> String {
+func pad(_ value: Int64, _ width: Int) -> String {
     let digits = String(value)
     return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
 }

@@ -3,10 +3,6 @@ import ContactModel
 import Foundation
 import SQLite
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// The user's CRM table, read and written through the column mapping, with every change the
 /// CRM makes captured by triggers in the same transaction as the change.
 ///
@@ -17,15 +13,28 @@ import SQLite
 /// echoed back) from the CRM's and from another instance's. Each instance keeps its place in
 /// `_syncd_consumers`; entries every instance has passed are pruned.
 public final class CRMDatabase {
+    /// How a row syncd inserts gets its key.
+    enum NewRowKey {
+        /// The rowid or its alias: SQLite picks it (and AUTOINCREMENT never hands one out twice).
+        case assignedBySQLite
+        /// A column of numbers: one more than the largest number in it.
+        case nextInteger
+        /// Any other column: a new UUID.
+        case uuid
+    }
+
     public let settings: LocalSettings
     public let consumer: String
     let database: Database
     let mapping: ColumnMapping
     /// The identifying column, or `rowid`.
     let keyColumn: String
-    /// Whether SQLite assigns the key on insert (rowid or INTEGER PRIMARY KEY).
-    let keyIsAssigned: Bool
-    let updatedAtIsNumeric: Bool
+    /// How a row syncd inserts gets its key.
+    let newRowKey: NewRowKey
+    /// What the table's declaration says of the columns whose form syncd learns from the rows.
+    let declared: CRMConventions.Declared
+    /// The order rows were added in, as far as SQLite knows it (`rowid`, or the key).
+    let insertionOrder: String
     private let table: String
     private var lastDataVersion: Int64 = -1
 
@@ -46,7 +55,12 @@ public final class CRMDatabase {
         let info: [Row]
         do {
             info = try database.query(
-                "SELECT name, type, pk, \"notnull\" FROM pragma_table_info(?)", [.text(settings.table)])
+                "SELECT name, type, pk, \"notnull\", dflt_value FROM pragma_table_info(?)",
+                [.text(settings.table)])
+        } catch  where error.isBusy {
+            throw LocalStoreError(
+                .locked,
+                "local.database: \(settings.database) stayed locked by another program: \(error.message)")
         } catch {
             // The file is there but cannot be used (a read-only mount, a full disk, an I/O
             // error, corruption): not a mistake in the config, so not EX_CONFIG.
@@ -88,20 +102,15 @@ public final class CRMDatabase {
             }
         }
         keyColumn = try Self.keyColumn(settings: settings, info: info, database: database)
-        let primaryKey = info.filter { ($0.int(2) ?? 0) > 0 }
-        let keyType = columns[keyColumn] ?? "INTEGER"
-        keyIsAssigned =
-            keyColumn.lowercased() == "rowid"
-            || (keyType == "INTEGER" && primaryKey.count == 1 && primaryKey[0].string(0) == keyColumn)
-        if let column = settings.columns.updatedAt {
-            let type = columns[column] ?? ""
-            let sample = try? database.first(
-                "SELECT typeof(\(quoted(column))) FROM \(quoted(table)) WHERE \(quoted(column)) IS NOT NULL LIMIT 1"
-            )?.string(0)
-            updatedAtIsNumeric = sample.map { $0 == "integer" || $0 == "real" } ?? type.contains("INT")
-        } else {
-            updatedAtIsNumeric = false
-        }
+        let hasRowID = (try? database.query("SELECT rowid FROM \(quoted(table)) LIMIT 0")) != nil
+        newRowKey = Self.newRowKey(
+            keyColumn, table: table, type: columns[keyColumn] ?? "", info: info, hasRowID: hasRowID,
+            database: database)
+        insertionOrder = hasRowID ? "rowid" : quoted(keyColumn)
+        let tags = settings.columns.tags.flatMap { name in info.first { $0.string(0) == name } }
+        declared = CRMConventions.Declared(
+            updatedAtType: settings.columns.updatedAt.flatMap { columns[$0] } ?? "",
+            tagsDefault: tags?.string(4), tagsNotNull: tags?.int(3) == 1, tagsFormat: settings.tagsFormat)
         mapping = ColumnMapping(
             settings: settings, phoneIsNumeric: Self.hasNumericAffinity(columns[settings.columns.phone] ?? "")
         )
@@ -158,6 +167,23 @@ public final class CRMDatabase {
         return key
     }
 
+    /// How rows syncd inserts get their key. SQLite assigns the rowid and its alias (an
+    /// INTEGER PRIMARY KEY that has no index of its own: `INTEGER PRIMARY KEY DESC` is not
+    /// one); a column of numbers gets the next number; any other a UUID.
+    private static func newRowKey(
+        _ key: String, table: String, type: String, info: [Row], hasRowID: Bool, database: Database
+    ) -> NewRowKey {
+        if key.lowercased() == "rowid" { return .assignedBySQLite }
+        let primaryKey = info.filter { ($0.int(2) ?? 0) > 0 }.compactMap { $0.string(0) }
+        if hasRowID && type == "INTEGER" && primaryKey == [key] {
+            let indexed =
+                (try? database.first("SELECT 1 FROM pragma_index_list(?) WHERE origin = 'pk'", [.text(table)]))
+                ?? nil
+            if indexed == nil { return .assignedBySQLite }
+        }
+        return hasNumericAffinity(type) ? .nextInteger : .uuid
+    }
+
     /// SQLite's type affinity rules: a declared type with INT, or none of CHAR/CLOB/TEXT/BLOB
     /// (REAL, NUMERIC, DECIMAL...), stores number-like text as a number.
     static func hasNumericAffinity(_ type: String) -> Bool {
@@ -167,8 +193,10 @@ public final class CRMDatabase {
         return true
     }
 
-    /// Opens the CRM file. The busy timeout does not cover opening (switching to WAL while
-    /// the CRM application holds a lock), so a BUSY or I/O error then is retried briefly.
+    /// Opens the CRM file as it is: its journal mode belongs to the CRM (a rollback journal
+    /// keeps a copy of the `.sqlite` file a whole backup, and works on network filesystems,
+    /// where WAL does not), so syncd never changes it. Writers take the lock with
+    /// `BEGIN IMMEDIATE` and every call waits out the busy timeout, in either mode.
     private static func open(_ path: String, readOnly: Bool, busyTimeoutMilliseconds: Int32)
         throws(LocalStoreError) -> Database
     {
@@ -179,7 +207,7 @@ public final class CRMDatabase {
                     path: path,
                     options: .init(
                         readOnly: readOnly, create: false, busyTimeoutMilliseconds: busyTimeoutMilliseconds,
-                        walMode: !readOnly))
+                        walMode: false))
             } catch {
                 let transient = error.isBusy || error.code == 10  // SQLITE_IOERR
                 attempt += 1
@@ -187,17 +215,21 @@ public final class CRMDatabase {
                     usleep(100_000)
                     continue
                 }
-                // A file that cannot be written (read-only, disk full) is not a config error:
-                // systemd should go on restarting a service that only needs disk space.
-                let kind: LocalStoreError.Kind =
-                    error.isReadOnly || error.isDiskFull
-                    ? .unwritable : (error.code == 26 ? .configuration : .other)  // 26: not a database
                 throw LocalStoreError(
-                    kind,
+                    openFailureKind(error),
                     "local.database: cannot open \(path): \(error.message) (SQLite code \(error.extendedCode))"
                 )
             }
         }
+    }
+
+    /// A file that cannot be written (read-only, disk full) or that stayed locked is not a
+    /// config error: systemd should go on restarting a service that only needs disk space or
+    /// the CRM to finish.
+    private static func openFailureKind(_ error: DatabaseError) -> LocalStoreError.Kind {
+        if error.isReadOnly || error.isDiskFull { return .unwritable }
+        if error.isBusy { return .locked }
+        return error.code == 26 ? .configuration : .other  // 26: not a database
     }
 
     var keySQL: String { keyColumn.lowercased() == "rowid" ? "rowid" : quoted(keyColumn) }

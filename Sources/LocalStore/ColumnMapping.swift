@@ -6,7 +6,8 @@ import SQLite
 
 /// Translates between CRM column values and the contact model, as the config's `local`
 /// section says: tags as a JSON array or a comma list, attributes as a JSON object, opt-in as
-/// 1, 0 or NULL, `updated_at` as ISO 8601 text or Unix seconds.
+/// 1, 0 or NULL, `updated_at` as ISO 8601 text or Unix seconds or milliseconds (written back
+/// in the form the column's own values have: `CRMConventions`).
 struct ColumnMapping: Sendable {
     let settings: LocalSettings
     /// The phone column has numeric affinity (INTEGER, REAL, NUMERIC): phones are read from
@@ -170,7 +171,7 @@ struct ColumnMapping: Sendable {
             return timestamp(.real(Double(number)))
         case .real(let number):
             guard number.isFinite, number >= 0 else { return nil }
-            let milliseconds = number > 100_000_000_000 ? number : number * 1000
+            let milliseconds = TimeColumnFormat.isMilliseconds(number) ? number : number * 1000
             guard milliseconds <= latestMilliseconds else { return nil }
             return Timestamp(millisecondsSinceEpoch: Int64(milliseconds))
         case .text(let text):
@@ -186,7 +187,8 @@ struct ColumnMapping: Sendable {
     /// formatting of untouched fields stays as it was).
     /// A value the column cannot hold as configured (a tag with a comma in a comma list) is
     /// refused for this contact rather than written in a form that reads back differently.
-    func changes(from old: Contact?, to new: Contact, now: Timestamp, updatedAtIsNumeric: Bool)
+    /// `conventions` say how the CRM writes no tags and its times.
+    func changes(from old: Contact?, to new: Contact, now: Timestamp, conventions: CRMConventions)
         throws(LocalRowProblem) -> [(String, DatabaseValue)]
     {
         let columns = settings.columns
@@ -202,7 +204,7 @@ struct ColumnMapping: Sendable {
             values.append((column, DatabaseValue(new.country)))
         }
         if let column = columns.tags, old == nil || old?.tags != new.tags {
-            values.append((column, try tagsValue(new.tags)))
+            values.append((column, new.tags.isEmpty ? conventions.noTags : try tagsValue(new.tags)))
         }
         if let column = columns.attributes, old == nil || old?.attributes != new.attributes {
             values.append(
@@ -212,19 +214,12 @@ struct ColumnMapping: Sendable {
             values.append((column, new.optIn.map { .integer($0 == .optedIn ? 1 : 0) } ?? .null))
         }
         if let column = columns.updatedAt, !values.isEmpty {
-            values.append(
-                (
-                    column,
-                    updatedAtIsNumeric
-                        ? .integer(now.millisecondsSinceEpoch / 1000)
-                        : .text(now.iso8601(fractionalSeconds: true))
-                ))
+            values.append((column, (conventions.updatedAt ?? TimeColumnFormat.fallback).value(for: now)))
         }
         return values
     }
 
     private func tagsValue(_ tags: [String]) throws(LocalRowProblem) -> DatabaseValue {
-        if tags.isEmpty { return .null }
         switch settings.tagsFormat {
         case .json: return .text(JSON(tags).text)
         case .comma:

@@ -4,8 +4,9 @@ import Glibc
 /// One SQLite connection.
 ///
 /// Not `Sendable`: a connection belongs to one confinement domain at a time (an actor, or a
-/// value guarded by a mutex), as SQLite's own threading model wants. Opened in WAL mode with a
-/// busy timeout, because another process (the CRM) may write the same file at any time.
+/// value guarded by a mutex), as SQLite's own threading model wants. Opened with a busy
+/// timeout, because another process (the CRM) may write the same file at any time; switched to
+/// WAL only when asked, since the journal mode is the file's, not the connection's.
 public final class Database {
     public struct Options: Sendable {
         public var readOnly: Bool
@@ -13,7 +14,8 @@ public final class Database {
         public var create: Bool
         /// How long a call waits for another connection's lock before failing with BUSY.
         public var busyTimeoutMilliseconds: Int32
-        /// Switch the file to WAL journaling (needs write access).
+        /// Switch the file to WAL journaling (needs write access). It stays WAL for every
+        /// program that opens the file afterwards: only for files that are syncd's own.
         public var walMode: Bool
 
         public init(
@@ -55,9 +57,9 @@ public final class Database {
         self.path = path
         sqlite3_extended_result_codes(handle, 1)
         sqlite3_busy_timeout(handle, options.busyTimeoutMilliseconds)
-        if options.walMode && !options.readOnly {
-            try execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;")
-        }
+        guard !options.readOnly else { return }
+        if options.walMode { try execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;") }
+        try execute("PRAGMA foreign_keys=ON;")
     }
 
     deinit {

@@ -38,6 +38,18 @@ import Testing
                 == "1969-12-31T23:59:59.999Z")
     }
 
+    @Test(arguments: [
+        "2026-07-03 07:05:35", "2026-07-03T07:05:35", "2026-07-03t07:05:35z", "2026-07-03T07:05:35.880Z",
+        "2026-07-03 07:05:35,5", "2026-07-03T09:05:35.123000+02:00", "2026-07-03 02:05-0500",
+        "2026-07-03T12:35:35+0530", "2026-07-03T09:05:35+02", "1969-12-31 23:59:59.9", "2026-07-03",
+    ])
+    func writesATimeInTheShapeItWasReadIn(_ text: String) throws {
+        let moment = try #require(Timestamp(iso8601: text))
+        let shape = try #require(TimestampShape(of: text))
+        #expect(shape.text(for: moment) == text)
+        #expect(shape.text(for: moment.adding(milliseconds: 86_400_000 + 61_000)).count == text.count)
+    }
+
     @Test func roundTripsAcrossCenturies() {
         for days in stride(from: -719_000, to: 2_900_000, by: 997) {
             let moment = Timestamp(millisecondsSinceEpoch: Int64(days) * 86_400_000 + 12_345)

@@ -12,14 +12,14 @@ import Testing
 /// The CRM is somebody else's database: odd column types, constraints, keys it may leave
 /// NULL. syncd reads it without mangling anything and writes what the CRM accepts.
 @Suite struct CRMTableTests {
-    /// A fixture whose `customers` table has the fixture's columns declared as given.
+    /// A fixture whose `customers` table has the fixture's columns declared as given, in a
+    /// database on SQLite's default rollback journal.
     private func fixture(
         _ dialect: Dialect = .waply, columns: String, key: String? = "id",
         tagsFormat: LocalSettings.TagsFormat = .json
     ) throws -> SyncFixture {
-        let fixture = try SyncFixture(dialect, tagsFormat: tagsFormat)
-        try fixture.crm.execute("DROP TABLE customers; CREATE TABLE customers (\(columns));")
-        fixture.configuration.local.key = key
+        let fixture = try SyncFixture(dialect, tagsFormat: tagsFormat, crmJournalMode: "delete")
+        try fixture.replaceTable(columns: columns, key: key)
         return fixture
     }
 

@@ -37,7 +37,7 @@ import Testing
         try fixture.sim.faults(["latency_ms": 30])
         let path = fixture.crmPath
         let writer = Task.detached { () throws -> Int in
-            let crm = try Database(path: path)
+            let crm = try Database(path: path, options: .init(create: false, walMode: false))
             var writes = 0
             for index in 0..<40 {
                 try crm.run(
@@ -63,23 +63,17 @@ import Testing
         #expect(try await fixture.sync().wroteNothing)
     }
 
-    @Test func aCRMHoldingTheWriteLockIsWaitedFor() async throws {
-        let fixture = try SyncFixture()
+    @Test(arguments: ["delete", "wal"])
+    func aCRMHoldingTheWriteLockIsWaitedFor(_ journalMode: String) async throws {
+        let fixture = try SyncFixture(crmJournalMode: journalMode)
         try fixture.sim.seed(20)
         try await fixture.sync()
         try fixture.editRemote(
             try fixture.remoteContacts().keys.sorted()[0], ["name": "Edited on the vendor"])
-        let path = fixture.crmPath
         // The CRM application holds its write lock for a second while syncd wants to write.
-        let holder = Task.detached { () throws -> Void in
-            let crm = try Database(path: path)
-            try crm.execute("BEGIN IMMEDIATE")
-            try await Task.sleep(nanoseconds: 1_000_000_000)
-            try crm.execute("COMMIT")
-        }
-        try await fixture.wait(seconds: 0.1)
+        let released = try await fixture.holdLock("IMMEDIATE", seconds: 1)
         let report = try await fixture.sync()
-        try await holder.value
+        for try await _ in released {}
         #expect(report.local.updated == 1, "syncd waited for the lock instead of failing")
         #expect(try fixture.localRows().values.contains { $0.name == "Edited on the vendor" })
     }

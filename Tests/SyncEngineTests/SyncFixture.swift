@@ -11,7 +11,8 @@ import Vendors
 
 /// A CRM database in a temporary folder, an emulator on loopback, and a config joining
 /// them: what every sync test starts from. The test's own SQLite connection plays the CRM
-/// application.
+/// application, its database in WAL unless `crmJournalMode` says otherwise (`delete`, SQLite's
+/// default rollback journal, costs an fsync or three a commit: too slow for every test).
 final class SyncFixture {
     let directory: String
     let sim: SimHarness
@@ -21,12 +22,16 @@ final class SyncFixture {
 
     init(
         _ dialect: Dialect = .waply, updatedAtColumn: Bool = true,
-        tagsFormat: LocalSettings.TagsFormat = .json, simulator: (inout SimConfiguration) -> Void = { _ in }
+        tagsFormat: LocalSettings.TagsFormat = .json, crmJournalMode: String = "wal",
+        simulator: (inout SimConfiguration) -> Void = { _ in }
     ) throws {
         directory = NSTemporaryDirectory() + "syncd-test-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         sim = try SimHarness(dialect, configure: simulator)
-        crm = try Database(path: directory + "/crm.sqlite")
+        crm = try Database(path: directory + "/crm.sqlite", options: .init(walMode: false))
+        // The stand-in CRM need not survive a power cut: without its fsyncs, a rollback
+        // journal's commit costs a fraction of a millisecond instead of tens.
+        try crm.execute("PRAGMA journal_mode = \(crmJournalMode); PRAGMA synchronous = OFF")
         try crm.execute(
             """
             CREATE TABLE customers (id INTEGER PRIMARY KEY, full_name TEXT, mobile TEXT, email TEXT, country TEXT, tags TEXT,
@@ -52,6 +57,18 @@ final class SyncFixture {
     }
 
     deinit { try? FileManager.default.removeItem(atPath: directory) }
+
+    /// Replaces the `customers` table with one whose columns are declared as given.
+    func replaceTable(columns: String, key: String? = "id") throws {
+        try crm.execute("DROP TABLE customers; CREATE TABLE customers (\(columns));")
+        configuration.local.key = key
+    }
+
+    /// Another connection to the CRM, as the CRM application (or a backup) would open it:
+    /// it leaves the journal mode as it finds it.
+    func openCRM() throws -> Database {
+        try Database(path: crmPath, options: .init(create: false, walMode: false))
+    }
 
     var configPath: String { directory + "/config.json" }
 
@@ -139,6 +156,34 @@ final class SyncFixture {
     /// Now, plus `seconds`.
     static func time(_ seconds: Double) -> Timestamp {
         Timestamp(millisecondsSinceEpoch: SystemClock().now().millisecondsSinceEpoch + Int64(seconds * 1000))
+    }
+
+    /// The CRM application taking its lock (`IMMEDIATE` or `EXCLUSIVE`), running `sql`, and
+    /// holding on for `seconds` before it commits. Returns once the lock is held; the answer
+    /// ends when it is released. On a thread of its own: a connection waiting for SQLite's lock
+    /// blocks its thread, and the holder must not wait behind one for its turn to commit.
+    func holdLock(_ kind: String, running sql: String = "", seconds: Double) async throws
+        -> AsyncThrowingStream<Void, any Error>
+    {
+        let path = crmPath
+        let (locked, lockTaken) = AsyncThrowingStream.makeStream(of: Void.self)
+        let (released, lockReleased) = AsyncThrowingStream.makeStream(of: Void.self)
+        Thread.detachNewThread {
+            do {
+                let crm = try Database(path: path, options: .init(create: false, walMode: false))
+                try crm.execute("BEGIN \(kind)")
+                if !sql.isEmpty { try crm.execute(sql) }
+                lockTaken.finish()
+                Thread.sleep(forTimeInterval: seconds)
+                try crm.execute("COMMIT")
+                lockReleased.finish()
+            } catch {
+                lockTaken.finish(throwing: error)
+                lockReleased.finish(throwing: error)
+            }
+        }
+        for try await _ in locked {}
+        return released
     }
 
     func deleteLocal(_ phone: String) throws {
