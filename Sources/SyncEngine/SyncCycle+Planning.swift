@@ -440,7 +440,7 @@ extension SyncCycle {
         guard excessive(deletes.local, localTotal) || excessive(deletes.remote, remoteTotal) else { return }
         let percent = Int((share * 100).rounded())
         let message =
-            "this cycle would delete \(deletes.local) of \(localTotal) CRM rows and \(deletes.remote) of \(remoteTotal) \(vendor) contacts, more than sync.max_delete_share (\(percent)%). Nothing was changed. Check what happened on each side, then run 'syncd --once --force' to go ahead."
+            "this cycle would delete \(deletes.local) of \(localTotal) CRM rows and \(deletes.remote) of \(remoteTotal) \(vendor) contacts, more than sync.max_delete_share (\(percent)%). Nothing was changed. Check what happened on each side, then run 'syncd --once --force --config \(configuration.path)' to go ahead."
         if options.dryRun {
             report.notes.append(message)
         } else if !options.force {

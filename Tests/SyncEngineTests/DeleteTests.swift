@@ -84,7 +84,7 @@ import Testing
         try fixture.resetStats()
         await #expect { try await fixture.sync() } throws: { error in
             (error as? SyncError)?.kind == .deleteGuard && "\(error)".contains("10 of 20 waply contacts")
-                && "\(error)".contains("--force")
+                && "\(error)".contains("'syncd --once --force --config \(fixture.configuration.path)'")
         }
         #expect(try fixture.writes() == 0, "nothing was changed")
         #expect(try fixture.remoteContacts().count == 20)
