@@ -24,9 +24,11 @@ extension SyncdConfiguration {
         } catch {
             throw ConfigurationError("\(path) is not valid JSON: \(error)")
         }
-        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        // Kept absolute: messages suggest commands with `--config` that work from any folder.
+        let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
+        let directory = URL(fileURLWithPath: absolute).deletingLastPathComponent().path
         return try parse(
-            json, path: path, directory: directory, environment: environment, needsToken: needsToken)
+            json, path: absolute, directory: directory, environment: environment, needsToken: needsToken)
     }
 
     /// Checks a parsed config; every unknown key and wrong type is an error that names it.

@@ -20,12 +20,12 @@ public enum Syncd {
             command = try SyncdCommand.parse(arguments, environment: environment)
         } catch {
             console.err("syncd: \(error)")
-            console.err("Run 'syncd --help' for usage.")
+            console.err("Run '\(error.verb?.commandName ?? "syncd") --help' for usage.")
             return .usage
         }
         switch command {
-        case .help:
-            console.out(SyncdCommand.usage)
+        case .help(let verb):
+            console.out(verb?.help ?? SyncdCommand.usage)
             return .success
         case .version:
             console.out("syncd \(version)")
@@ -39,16 +39,17 @@ public enum Syncd {
                 notifier: SystemdNotifier(environment: environment),
                 makeRemote: { try RemoteClients.make($0) })
             return ExitCode(rawValue: await daemon.run()) ?? .software
-        case .status(let config):
-            return Status.run(config: config, environment: environment, console: console)
+        case .status(let config, let json):
+            return Status.run(config: config, json: json, environment: environment, console: console)
         case .conflicts(let config, let limit):
             return Status.conflicts(config: config, limit: limit, environment: environment, console: console)
         case .once(let config, let dryRun, let force, let listChanges):
             return await once(
                 config: config, options: SyncOptions(dryRun: dryRun, force: force, listChanges: listChanges),
                 environment: environment, console: console)
-        case .explain(let config, let phone):
-            return await Explain.run(config: config, phone: phone, environment: environment, console: console)
+        case .explain(let config, let contact, let json):
+            return await Explain.run(
+                config: config, contact: contact, json: json, environment: environment, console: console)
         case .demo(let directory, let vendor):
             return await Demo.run(directory: directory, vendor: vendor, console: console)
         }
