@@ -8,9 +8,12 @@ import Vendors
 /// `syncd explain PHONE`: one contact, both sides, and the planner's reasoning.
 enum Explain {
     static func run(
-        config path: String, contact: String, json: Bool, environment: [String: String], console: any Console
+        config path: String, contact: String, json: Bool, arguments: [String] = [],
+        environment: [String: String], console: any Console
     ) async -> ExitCode {
-        guard let (configuration, remote) = Syncd.configured(path, environment: environment, console: console)
+        guard
+            let (configuration, remote) = Syncd.configured(
+                path, arguments: arguments, environment: environment, console: console)
         else { return .configuration }
         let explanation: Explanation
         do {

@@ -31,6 +31,18 @@ public enum Syncd {
             console.out("syncd \(version)")
             return .success
         case .run(let config, let format):
+            // A token that is nowhere, or a database folder syncd cannot write: say so before
+            // the daemon starts, with the fix.
+            do {
+                let configuration = try SyncdConfiguration.load(path: config, environment: environment)
+                if let problem = WritableFolders.problem(configuration) {
+                    console.err("syncd: \(problem)")
+                    return .cannotWrite
+                }
+            } catch  where error.missingCredential != nil {
+                report(error, path: config, arguments: arguments, environment: environment, console: console)
+                return .configuration
+            } catch {}
             let logger = Logger(
                 format: Logger.detectFormat(
                     requested: format.flatMap(Logger.Format.init(rawValue:)), environment: environment))
@@ -46,35 +58,56 @@ public enum Syncd {
         case .once(let config, let dryRun, let force, let listChanges):
             return await once(
                 config: config, options: SyncOptions(dryRun: dryRun, force: force, listChanges: listChanges),
-                environment: environment, console: console)
+                arguments: arguments, environment: environment, console: console)
         case .explain(let config, let contact, let json):
             return await Explain.run(
-                config: config, contact: contact, json: json, environment: environment, console: console)
+                config: config, contact: contact, json: json, arguments: arguments, environment: environment,
+                console: console)
         case .demo(let directory, let vendor):
             return await Demo.run(directory: directory, vendor: vendor, console: console)
         }
     }
 
     /// Reads the config and builds the vendor client, or says what is wrong (exit 78).
-    static func configured(_ path: String, environment: [String: String], console: any Console) -> (
-        SyncdConfiguration, any RemoteContactsAPI
-    )? {
+    static func configured(
+        _ path: String, arguments: [String], environment: [String: String], console: any Console
+    ) -> (SyncdConfiguration, any RemoteContactsAPI)? {
         do {
             let configuration = try SyncdConfiguration.load(path: path, environment: environment)
             let remote = try RemoteClients.make(configuration.remote)
             for warning in ConfigurationAudit.warnings(configuration) { console.err("warning: \(warning)") }
             return (configuration, remote)
         } catch {
-            console.err("syncd: configuration: \(error)")
+            report(error, path: path, arguments: arguments, environment: environment, console: console)
             return nil
         }
     }
 
+    /// Prints a configuration error; a missing credential gets the whole command that runs
+    /// this one with the service's credential.
+    static func report(
+        _ error: any Error, path: String, arguments: [String], environment: [String: String],
+        console: any Console
+    ) {
+        console.err("syncd: configuration: \(error)")
+        guard let credential = (error as? ConfigurationError)?.missingCredential,
+            let configuration = try? SyncdConfiguration.load(
+                path: path, environment: environment, needsToken: false)
+        else { return }
+        console.err(
+            "syncd: to run this with the service's credential: "
+                + ServiceCommand.line(
+                    arguments: arguments, configuration: configuration, credential: credential))
+    }
+
     /// `syncd --once`.
     static func once(
-        config path: String, options: SyncOptions, environment: [String: String], console: any Console
+        config path: String, options: SyncOptions, arguments: [String] = [], environment: [String: String],
+        console: any Console
     ) async -> ExitCode {
-        guard let (configuration, remote) = configured(path, environment: environment, console: console)
+        guard
+            let (configuration, remote) = configured(
+                path, arguments: arguments, environment: environment, console: console)
         else { return .configuration }
         return await once(configuration, remote: remote, options: options, console: console)
     }
@@ -84,6 +117,10 @@ public enum Syncd {
         _ configuration: SyncdConfiguration, remote: any RemoteContactsAPI, options: SyncOptions,
         console: any Console
     ) async -> ExitCode {
+        if !options.dryRun, let problem = WritableFolders.problem(configuration) {
+            console.err("syncd: \(problem)")
+            return .cannotWrite
+        }
         do {
             let report = try await SyncEngine(configuration: configuration, remote: remote).runOnce(options)
             for line in report.planLines { console.out(line) }
