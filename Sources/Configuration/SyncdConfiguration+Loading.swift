@@ -22,12 +22,10 @@ extension SyncdConfiguration {
         let bytes = Array(data)
         do {
             json = try JSON.parse(bytes, rejectingDuplicateNames: true)
-        } catch let error as JSONError {
+        } catch {
             let (line, column) = Self.lineAndColumn(of: error.offset, in: bytes)
             throw ConfigurationError(
                 "\(path) is not valid JSON: line \(line), column \(column): \(error.reason)")
-        } catch {
-            throw ConfigurationError("\(path) is not valid JSON: \(error)")
         }
         // Kept absolute: messages suggest commands with `--config` that work from any folder.
         let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
