@@ -19,14 +19,19 @@ extension SyncdConfiguration {
             )
         }
         let json: JSON
+        let bytes = Array(data)
         do {
-            json = try JSON.parse(Array(data), rejectingDuplicateNames: true)
+            json = try JSON.parse(bytes, rejectingDuplicateNames: true)
         } catch {
-            throw ConfigurationError("\(path) is not valid JSON: \(error)")
+            let (line, column) = Self.lineAndColumn(of: error.offset, in: bytes)
+            throw ConfigurationError(
+                "\(path) is not valid JSON: line \(line), column \(column): \(error.reason)")
         }
-        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        // Kept absolute: messages suggest commands with `--config` that work from any folder.
+        let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
+        let directory = URL(fileURLWithPath: absolute).deletingLastPathComponent().path
         return try parse(
-            json, path: path, directory: directory, environment: environment, needsToken: needsToken)
+            json, path: absolute, directory: directory, environment: environment, needsToken: needsToken)
     }
 
     /// Checks a parsed config; every unknown key and wrong type is an error that names it.
@@ -167,6 +172,15 @@ extension SyncdConfiguration {
         return SyncdConfiguration(local: local, remote: remote, sync: sync, path: path)
     }
 
+    /// Where a byte offset falls, as an editor counts: lines and columns from 1, a column
+    /// being a character (not a byte) of its line.
+    static func lineAndColumn(of offset: Int, in bytes: [UInt8]) -> (line: Int, column: Int) {
+        let before = bytes.prefix(min(max(offset, 0), bytes.count))
+        let lineStart = (before.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 }) ?? 0
+        let line = before.reduce(1) { $1 == UInt8(ascii: "\n") ? $0 + 1 : $0 }
+        return (line, String(decoding: before[lineStart...], as: UTF8.self).count + 1)
+    }
+
     /// Whether `host` is this machine (where plain http never leaves it).
     private static func isLoopback(_ host: String) -> Bool {
         host == "localhost" || host.hasPrefix("127.") || host == "::1" || host == "[::1]"
@@ -189,10 +203,7 @@ extension SyncdConfiguration {
         let file = try reader.string("token_file")
         switch (variable, file) {
         case (let variable?, nil):
-            guard let value = environment[variable], !value.isEmpty else {
-                throw .key("remote.token_env", "names $\(variable), which is not set")
-            }
-            return Secret(value.trimmingCharacters(in: .whitespacesAndNewlines))
+            return try Self.secret(environment, variable, key: "remote.token_env")
         case (nil, let file?):
             return try tokenFile(resolve(file), key: "remote.token_file")
         case (nil, nil):
@@ -201,7 +212,8 @@ extension SyncdConfiguration {
                     (directory as NSString).appendingPathComponent("syncd-token"),
                     key: "the credential syncd-token")
             }
-            throw .key("remote", "needs token_env or token_file")
+            throw Self.noSecret(
+                "an API token", env: "token_env", file: "token_file", credential: "syncd-token")
         default:
             throw .key("remote", "takes token_env or token_file, not both")
         }
@@ -216,10 +228,7 @@ extension SyncdConfiguration {
         let file = try reader.string("password_file")
         switch (variable, file) {
         case (let variable?, nil):
-            guard let value = environment[variable], !value.isEmpty else {
-                throw .key("remote.password_env", "names $\(variable), which is not set")
-            }
-            return Secret(value.trimmingCharacters(in: .whitespacesAndNewlines))
+            return try Self.secret(environment, variable, key: "remote.password_env")
         case (nil, let file?):
             return try tokenFile(resolve(file), key: "remote.password_file")
         case (nil, nil):
@@ -228,10 +237,39 @@ extension SyncdConfiguration {
                     (directory as NSString).appendingPathComponent("syncd-password"),
                     key: "the credential syncd-password")
             }
-            throw .key("remote", "a login needs password_env or password_file")
+            throw Self.noSecret(
+                "a password for its login", env: "password_env", file: "password_file",
+                credential: "syncd-password")
         default:
             throw .key("remote", "takes password_env or password_file, not both")
         }
+    }
+
+    /// A secret from an environment variable: one that is missing and one that is set to
+    /// nothing are told apart (the fix differs).
+    private static func secret(_ environment: [String: String], _ variable: String, key: String)
+        throws(ConfigurationError) -> Secret
+    {
+        guard let value = environment[variable] else {
+            throw .key(key, "names $\(variable), which is not set")
+        }
+        let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty else {
+            throw .key(
+                key,
+                "names $\(variable), which is set but empty\(value.isEmpty ? "" : " (only white space)"); put the secret in it"
+            )
+        }
+        return Secret(trimmed)
+    }
+
+    /// A secret found in none of its three places: the message names each, and the fix.
+    private static func noSecret(_ what: String, env: String, file: String, credential: String)
+        -> ConfigurationError
+    {
+        ConfigurationError(
+            "remote needs \(what) and none of its three places has one: remote.\(env) (an environment variable), remote.\(file) (a file), or the systemd credential \(credential) ($CREDENTIALS_DIRECTORY/\(credential), which only a service whose unit has LoadCredential=\(credential):… is given, and $CREDENTIALS_DIRECTORY is not set here). Run by hand, syncd gets the service's credential only through systemd-run; or set remote.\(file) to a file both you and the service can read",
+            missingCredential: credential)
     }
 
     private static func tokenFile(_ path: String, key: String) throws(ConfigurationError) -> Secret {

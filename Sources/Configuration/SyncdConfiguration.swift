@@ -9,7 +9,8 @@ public struct SyncdConfiguration: Sendable {
     public var local: LocalSettings
     public var remote: RemoteSettings
     public var sync: SyncSettings
-    /// The file it was read from, for messages.
+    /// The file it was read from, as an absolute path: messages name it, and the commands they
+    /// suggest pass it as `--config`.
     public var path: String
 
     public init(local: LocalSettings, remote: RemoteSettings, sync: SyncSettings, path: String) {

@@ -8,7 +8,8 @@ import RemoteAPI
 
 /// A Prometheus textfile (for node_exporter's textfile collector): the last cycle's duration,
 /// outcome and changes, and requests by status since the process started. Written to a
-/// temporary file and renamed, so the collector never reads half a file.
+/// temporary file and renamed, so the collector never reads half a file; mode 0644 whatever
+/// the umask, so the collector's own user can read it.
 enum MetricsFile {
     static func write(
         to path: String, report: SyncReport, outcome: RunOutcome, statistics: RequestExecutor.Statistics,
@@ -58,7 +59,9 @@ enum MetricsFile {
         do {
             try (lines.joined(separator: "\n") + "\n").write(
                 toFile: temporary, atomically: false, encoding: .utf8)
-            guard rename(temporary, path) == 0 else {
+            // node_exporter runs as a user of its own: the file is readable by all whatever the
+            // umask (the units set 0077). It holds counts only, never a contact or the token.
+            guard chmod(temporary, 0o644) == 0, rename(temporary, path) == 0 else {
                 throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
             }
         } catch {

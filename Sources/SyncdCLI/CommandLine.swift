@@ -4,51 +4,21 @@ public import Vendors
 public enum SyncdCommand: Sendable, Equatable {
     case run(config: String, logFormat: String?)
     case once(config: String, dryRun: Bool, force: Bool, listChanges: Bool)
-    case status(config: String)
+    case status(config: String, json: Bool)
     case conflicts(config: String, limit: Int)
-    case explain(config: String, phone: String)
+    case explain(config: String, contact: String, json: Bool)
     case demo(directory: String?, vendor: Vendor)
-    case help
+    /// The help of one command, or of syncd as a whole (`nil`).
+    case help(Verb?)
     case version
 
-    public static let usage = """
-        USAGE:
-          syncd [run] --config FILE [--log-format plain|journal|json]
-          syncd --once --config FILE [--dry-run] [--list-changes] [--force]
-          syncd status --config FILE
-          syncd conflicts --config FILE [--limit N]
-          syncd explain PHONE --config FILE
-          syncd demo [--dir DIR] [--vendor waply|sendystack|superwaba|qlara]
-
-        Two-way syncs contacts between a CRM table in SQLite and a vendor's contacts API.
-
-        COMMANDS AND OPTIONS:
-          run               (the default) sync forever: a full cycle every sync.interval_seconds,
-                            CRM edits pushed within about a second; SIGTERM stops, SIGHUP reloads
-          --log-format F    plain, journal (<N> priority prefixes) or json; default: journal when
-                            stderr is the journal, plain otherwise
-          --once            run one full sync cycle, print a summary and exit
-          --dry-run         plan the cycle and print what would change on each side; change nothing
-          --list-changes    print one line a changed contact
-          --force           go past the mass-delete guard (sync.max_delete_share)
-          --config FILE     the JSON config (see README); default: $SYNCD_CONFIG
-          status            the last cycles, pending CRM changes, conflicts and refused contacts
-          conflicts         the conflict log, newest first (--limit N, default 50)
-          explain PHONE     show one contact's local, remote and last-synced values, and what
-                            syncd would do with it and why
-          demo              sync a demo CRM with the bundled emulator of a vendor's API (Waply unless
-                            --vendor names another), three times
-          -h, --help        show this help
-          --version         show the version
-
-        EXIT CODES:
-          0 synced; 2 synced but some contacts were refused; 3 stopped by the delete guard;
-          64 usage; 69 vendor unavailable; 70 untrustworthy vendor answers; 73 cannot write;
-          75 try again later (state file busy); 77 credential refused; 78 configuration error
-        """
+    /// The help of syncd as a whole.
+    public static var usage: String { Verb.overview }
 
     public struct UsageError: Error, Sendable, Equatable, CustomStringConvertible {
         public let message: String
+        /// The command it was for, so the hint names that command's help.
+        public var verb: Verb?
         public var description: String { message }
     }
 
@@ -57,31 +27,38 @@ public enum SyncdCommand: Sendable, Equatable {
     public static func parse(_ arguments: [String], environment: [String: String]) throws(UsageError)
         -> SyncdCommand
     {
-        let command = try parseIgnoringFit(arguments, environment: environment)
+        let verb = Self.verb(of: arguments)
+        let command: SyncdCommand
+        do {
+            command = try parseIgnoringFit(arguments, environment: environment)
+        } catch {
+            throw UsageError(message: error.message, verb: error.verb ?? verb)
+        }
+        if case .help = command { return command }
+        if case .version = command { return command }
         let given = Set(
             arguments.compactMap { argument -> String? in
                 guard argument.hasPrefix("--") else { return nil }
                 let name = String(argument.prefix { $0 != "=" })
                 return name == "--verbose" ? "--list-changes" : name
             })
-        let allowed: Set<String>
-        let name: String
-        switch command {
-        case .run: (name, allowed) = ("syncd run", ["--config", "--log-format"])
-        case .once:
-            (name, allowed) = (
-                "syncd --once", ["--config", "--once", "--dry-run", "--force", "--list-changes"]
-            )
-        case .status: (name, allowed) = ("syncd status", ["--config"])
-        case .conflicts: (name, allowed) = ("syncd conflicts", ["--config", "--limit"])
-        case .explain: (name, allowed) = ("syncd explain", ["--config"])
-        case .demo: (name, allowed) = ("syncd demo", ["--dir", "--vendor"])
-        case .help, .version: return command
-        }
-        if let stray = given.subtracting(allowed).sorted().first {
-            throw UsageError(message: "\(stray) does nothing with \(name); see syncd --help")
+        if let stray = given.subtracting(verb.accepts).sorted().first {
+            throw UsageError(
+                message: "\(stray) does nothing with \(verb.commandName); see '\(verb.commandName) --help'",
+                verb: verb)
         }
         return command
+    }
+
+    /// The command the arguments name: the first verb word, else `--once` (or `--dry-run`,
+    /// which implies it), else `run`.
+    static func verb(of arguments: [String]) -> Verb {
+        let words: [Verb] = [.run, .status, .conflicts, .explain, .demo, .help]
+        for argument in arguments {
+            if let verb = Verb(rawValue: argument), words.contains(verb) { return verb }
+            if argument == "--once" || argument == "--dry-run" { return .once }
+        }
+        return .run
     }
 
     private static func parseIgnoringFit(_ arguments: [String], environment: [String: String])
@@ -91,6 +68,8 @@ public enum SyncdCommand: Sendable, Equatable {
         var dryRun = false
         var force = false
         var listChanges = false
+        var json = false
+        var wantsHelp = false
         var config: String?
         var directory: String?
         var logFormat: String?
@@ -108,20 +87,22 @@ public enum SyncdCommand: Sendable, Equatable {
             let argument = arguments[index]
             index += 1
             switch argument {
-            case "-h", "--help": return .help
+            case "-h", "--help": wantsHelp = true
             case "--version": return .version
             case "--once": once = true
             case "--dry-run": dryRun = true
             case "--force": force = true
+            case "--json": json = true
             case "--list-changes", "--verbose": listChanges = true
             case "--config", "-c": config = try value(argument)
             case "--dir": directory = try value(argument)
             case "--vendor": vendorName = try value(argument)
             case "--log-format":
-                logFormat = try value(argument)
-                guard ["plain", "journal", "json"].contains(logFormat!) else {
+                let format = try value(argument)
+                guard ["plain", "journal", "json"].contains(format) else {
                     throw UsageError(message: "--log-format must be plain, journal or json")
                 }
+                logFormat = format
             case "--limit":
                 let text = try value(argument)
                 guard let number = Int(text), number > 0 else {
@@ -136,7 +117,8 @@ public enum SyncdCommand: Sendable, Equatable {
                         && argument.dropFirst().first?.isNumber == true)
                 {
                     throw UsageError(message: "unknown option '\(argument)'")
-                } else if verb == nil && ["explain", "demo", "run", "status", "conflicts"].contains(argument)
+                } else if verb == nil
+                    && ["explain", "demo", "run", "status", "conflicts", "help"].contains(argument)
                 {
                     verb = argument
                 } else {
@@ -144,8 +126,27 @@ public enum SyncdCommand: Sendable, Equatable {
                 }
             }
         }
+        if wantsHelp { return .help(Self.verb(of: arguments)) }
+        if verb == "run" && (once || dryRun) {
+            throw UsageError(
+                message:
+                    "syncd run syncs forever and --once runs one cycle: choose one ('syncd --once --config FILE' for one cycle)",
+                verb: .run)
+        }
         let configPath = config ?? environment["SYNCD_CONFIG"]
         switch verb {
+        case "help":
+            guard positional.count <= 1 else {
+                throw UsageError(message: "unexpected argument '\(positional[1])'")
+            }
+            guard let name = positional.first else { return .help(nil) }
+            guard let named = Verb(rawValue: name) ?? (name == "once" ? .once : nil) else {
+                throw UsageError(
+                    message:
+                        "'\(name)' is not a syncd command (run, once, status, conflicts, explain, demo, help)"
+                )
+            }
+            return .help(named)
         case "demo":
             guard positional.isEmpty else {
                 throw UsageError(message: "unexpected argument '\(positional[0])'")
@@ -156,16 +157,22 @@ public enum SyncdCommand: Sendable, Equatable {
             }
             return .demo(directory: directory, vendor: vendor)
         case "explain":
-            guard positional.count == 1 else { throw UsageError(message: "explain takes one phone number") }
+            // `row KEY` names a CRM row by its key, as `syncd status` prints it.
+            let contact =
+                positional.count == 2 && positional[0] == "row"
+                ? "row \(positional[1])" : positional.count == 1 ? positional[0] : nil
+            guard let contact else {
+                throw UsageError(message: "explain takes one contact: a phone, 'row KEY' or a vendor id")
+            }
             guard let configPath else { throw UsageError(message: "--config FILE is required") }
-            return .explain(config: configPath, phone: positional[0])
+            return .explain(config: configPath, contact: contact, json: json)
         default:
             if let stray = positional.first { throw UsageError(message: "unexpected argument '\(stray)'") }
             guard let configPath else {
                 throw UsageError(message: "--config FILE is required (or set SYNCD_CONFIG)")
             }
             switch verb {
-            case "status": return .status(config: configPath)
+            case "status": return .status(config: configPath, json: json)
             case "conflicts": return .conflicts(config: configPath, limit: limit)
             default:
                 if once || dryRun {
@@ -175,5 +182,11 @@ public enum SyncdCommand: Sendable, Equatable {
                 return .run(config: configPath, logFormat: logFormat)
             }
         }
+    }
+}
+
+extension SyncdCommand.UsageError {
+    init(message: String) {
+        self.init(message: message, verb: nil)
     }
 }

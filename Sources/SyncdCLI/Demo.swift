@@ -132,7 +132,8 @@ enum Demo {
             console.out(
                 "\nThe conflicted contact, as 'syncd explain \(explainPhone) --config \(configPath)' shows it:"
             )
-            _ = await Explain.run(config: configPath, phone: explainPhone, environment: [:], console: console)
+            _ = await Explain.run(
+                config: configPath, contact: explainPhone, json: false, environment: [:], console: console)
             console.out("\nThe emulator stops with this command; the CRM and state files stay in \(folder).")
             return .success
         } catch {

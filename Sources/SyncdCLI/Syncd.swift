@@ -20,18 +20,30 @@ public enum Syncd {
             command = try SyncdCommand.parse(arguments, environment: environment)
         } catch {
             console.err("syncd: \(error)")
-            console.err("Run 'syncd --help' for usage.")
+            console.err("Run '\(error.verb?.commandName ?? "syncd") --help' for usage.")
             return .usage
         }
         switch command {
-        case .help:
-            console.out(SyncdCommand.usage)
+        case .help(let verb):
+            console.out(verb?.help ?? SyncdCommand.usage)
             return .success
         case .version:
             // Which numbers are in use, so how a CRM's phones are read, depends on the metadata.
             console.out("syncd \(version) (libphonenumber \(PhoneNumber.numberingPlansVersion) metadata)")
             return .success
         case .run(let config, let format):
+            // A token that is nowhere, or a database folder syncd cannot write: say so before
+            // the daemon starts, with the fix.
+            do {
+                let configuration = try SyncdConfiguration.load(path: config, environment: environment)
+                if let problem = WritableFolders.problem(configuration) {
+                    console.err("syncd: \(problem)")
+                    return .cannotWrite
+                }
+            } catch  where error.missingCredential != nil {
+                report(error, path: config, arguments: arguments, environment: environment, console: console)
+                return .configuration
+            } catch {}
             let logger = Logger(
                 format: Logger.detectFormat(
                     requested: format.flatMap(Logger.Format.init(rawValue:)), environment: environment))
@@ -40,41 +52,63 @@ public enum Syncd {
                 notifier: SystemdNotifier(environment: environment),
                 makeRemote: { try RemoteClients.make($0) })
             return ExitCode(rawValue: await daemon.run()) ?? .software
-        case .status(let config):
-            return Status.run(config: config, environment: environment, console: console)
+        case .status(let config, let json):
+            return Status.run(config: config, json: json, environment: environment, console: console)
         case .conflicts(let config, let limit):
             return Status.conflicts(config: config, limit: limit, environment: environment, console: console)
         case .once(let config, let dryRun, let force, let listChanges):
             return await once(
                 config: config, options: SyncOptions(dryRun: dryRun, force: force, listChanges: listChanges),
-                environment: environment, console: console)
-        case .explain(let config, let phone):
-            return await Explain.run(config: config, phone: phone, environment: environment, console: console)
+                arguments: arguments, environment: environment, console: console)
+        case .explain(let config, let contact, let json):
+            return await Explain.run(
+                config: config, contact: contact, json: json, arguments: arguments, environment: environment,
+                console: console)
         case .demo(let directory, let vendor):
             return await Demo.run(directory: directory, vendor: vendor, console: console)
         }
     }
 
     /// Reads the config and builds the vendor client, or says what is wrong (exit 78).
-    static func configured(_ path: String, environment: [String: String], console: any Console) -> (
-        SyncdConfiguration, any RemoteContactsAPI
-    )? {
+    static func configured(
+        _ path: String, arguments: [String], environment: [String: String], console: any Console
+    ) -> (SyncdConfiguration, any RemoteContactsAPI)? {
         do {
             let configuration = try SyncdConfiguration.load(path: path, environment: environment)
             let remote = try RemoteClients.make(configuration.remote)
             for warning in ConfigurationAudit.warnings(configuration) { console.err("warning: \(warning)") }
             return (configuration, remote)
         } catch {
-            console.err("syncd: configuration: \(error)")
+            report(error, path: path, arguments: arguments, environment: environment, console: console)
             return nil
         }
     }
 
+    /// Prints a configuration error; a missing credential gets the whole command that runs
+    /// this one with the service's credential.
+    static func report(
+        _ error: any Error, path: String, arguments: [String], environment: [String: String],
+        console: any Console
+    ) {
+        console.err("syncd: configuration: \(error)")
+        guard let credential = (error as? ConfigurationError)?.missingCredential,
+            let configuration = try? SyncdConfiguration.load(
+                path: path, environment: environment, needsToken: false)
+        else { return }
+        console.err(
+            "syncd: to run this with the service's credential: "
+                + ServiceCommand.line(
+                    arguments: arguments, configuration: configuration, credential: credential))
+    }
+
     /// `syncd --once`.
     static func once(
-        config path: String, options: SyncOptions, environment: [String: String], console: any Console
+        config path: String, options: SyncOptions, arguments: [String] = [], environment: [String: String],
+        console: any Console
     ) async -> ExitCode {
-        guard let (configuration, remote) = configured(path, environment: environment, console: console)
+        guard
+            let (configuration, remote) = configured(
+                path, arguments: arguments, environment: environment, console: console)
         else { return .configuration }
         return await once(configuration, remote: remote, options: options, console: console)
     }
@@ -84,6 +118,10 @@ public enum Syncd {
         _ configuration: SyncdConfiguration, remote: any RemoteContactsAPI, options: SyncOptions,
         console: any Console
     ) async -> ExitCode {
+        if !options.dryRun, let problem = WritableFolders.problem(configuration) {
+            console.err("syncd: \(problem)")
+            return .cannotWrite
+        }
         do {
             let report = try await SyncEngine(configuration: configuration, remote: remote).runOnce(options)
             for line in report.planLines { console.out(line) }

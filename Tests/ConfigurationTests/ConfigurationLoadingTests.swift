@@ -120,7 +120,7 @@ import Testing
         ),
         (
             #"{"local": {"database": "x", "table": "t", "columns": {"phone": "p"}}, "remote": {"provider": "waply"}}"#,
-            "remote needs token_env or token_file"
+            "remote needs an API token"
         ),
         (
             #"{"local": {"database": "x", "table": "t", "columns": {"phone": "p"}}, "remote": {"provider": "waply", "token_env": "T", "base_url": "ftp://x"}}"#,
@@ -196,6 +196,52 @@ import Testing
         let allowed = remote.replacingOccurrences(of: "URL", with: "http://10.0.0.5/v1").replacingOccurrences(
             of: "ALLOW", with: #", "allow_plain_http": true"#)
         _ = try SyncdConfiguration.load(path: try write(allowed), environment: ["T": "t"])
+    }
+
+    @Test(arguments: [
+        (#""provider": "waply""#, "an API token", "token_env", "token_file", "syncd-token"),
+        (
+            #""provider": "superwaba", "org_id": "o", "login_email": "a@example.com""#,
+            "a password for its login",
+            "password_env", "password_file", "syncd-password"
+        ),
+    ])
+    func aSecretInNoPlaceNamesAllThreePlacesAndTheFix(
+        _ remote: String, _ what: String, _ variable: String, _ file: String, _ credential: String
+    ) throws {
+        let path = try write(
+            #"{"local": {"database": "x", "table": "t", "columns": {"phone": "p"}}, "remote": {\#(remote)}}"#)
+        #expect {
+            try SyncdConfiguration.load(path: path, environment: [:])
+        } throws: { error in
+            let message = "\(error)"
+            return (error as? ConfigurationError)?.missingCredential == credential
+                && message.hasPrefix("remote needs \(what)") && message.contains("remote.\(variable)")
+                && message.contains("remote.\(file)")
+                && message.contains("the systemd credential \(credential)")
+                && message.contains("$CREDENTIALS_DIRECTORY/\(credential)")
+                && message.contains("LoadCredential=\(credential):") && message.contains("systemd-run")
+        }
+    }
+
+    @Test func jsonThatDoesNotParseSaysItsLineAndColumn() throws {
+        let path = try write("{\n  \"local\": {\"table\": \"ü\",,\n}")
+        #expect {
+            try SyncdConfiguration.load(path: path, environment: [:])
+        } throws: { error in
+            "\(error)".hasPrefix("\(path) is not valid JSON: line 2, column 26: ")
+                && !"\(error)".contains("byte")
+        }
+    }
+
+    @Test(arguments: [
+        ("", "set but empty; put the secret in it"), (" \n", "set but empty (only white space)"),
+    ])
+    func anEmptyTokenVariableIsReportedAsEmptyNotAsMissing(_ value: String, _ message: String) throws {
+        let path = try write(valid)
+        #expect {
+            try SyncdConfiguration.load(path: path, environment: ["WAPLY_TOKEN": value])
+        } throws: { "\($0)".contains("remote.token_env names $WAPLY_TOKEN, which is \(message)") }
     }
 
     @Test func saysWhenTheFileIsMissing() {

@@ -139,7 +139,7 @@ final class CapturedConsole: Console {
         (["--once"], "--config FILE is required"),
         (["--once", "--config"], "--config needs a value"),
         (["--once", "--bogus", "--config", "x"], "unknown option '--bogus'"),
-        (["explain", "--config", "x"], "explain takes one phone number"),
+        (["explain", "--config", "x"], "explain takes one contact: a phone, 'row KEY' or a vendor id"),
         (["--once", "stray", "--config", "x"], "unexpected argument 'stray'"),
         (["--force", "--config", "x"], "--force does nothing with syncd run"),
         (["--list-changes", "--config", "x"], "--list-changes does nothing with syncd run"),
