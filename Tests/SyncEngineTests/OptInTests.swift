@@ -74,12 +74,15 @@ import Testing
         try fixture.writeConfig()
         var killed = 0
         var rounds = 0
+        var ended: [String] = []
         while (rounds < 6 || killed < 3) && rounds < 14 {
             rounds += 1
             let process = ChildProcess()
             process.executableURL = syncd
             process.arguments = ["--once", "--config", fixture.configPath]
             process.environment = ["SYNCD_TOKEN": fixture.sim.token]
+            let errors = Pipe()
+            process.standardError = errors
             try process.run()
             try await Task.sleep(nanoseconds: UInt64.random(in: 20_000_000...900_000_000, using: &generator))
             if process.isRunning {
@@ -87,8 +90,13 @@ import Testing
                 killed += 1
             }
             process.waitUntilExit()
+            if process.terminationReason == .exit && process.terminationStatus != 0 {
+                ended.append(
+                    "exit \(process.terminationStatus): "
+                        + String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
+            }
         }
-        #expect(killed >= 3, "seed \(seed): runs were killed mid-push")
+        #expect(killed >= 3, "seed \(seed): runs were killed mid-push; runs that failed: \(ended)")
         try fixture.sim.faults([:])
         try await fixture.sync()
         let rows = try fixture.crm.query("SELECT mobile, opt_in FROM customers ORDER BY id")

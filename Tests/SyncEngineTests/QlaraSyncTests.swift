@@ -257,7 +257,8 @@ import Testing
             arguments: ["--once", "--config", fixture.configPath],
             environment: ["SYNCD_TOKEN": "not-the-key-42"], console: console)
         #expect(code == .credentialRefused)
-        #expect(Date().timeIntervalSince(started) < 5)
+        // A hang lasts the whole 30 s timeout; a busy machine takes seconds to fail quickly.
+        #expect(Date().timeIntervalSince(started) < 15)
         #expect(!(console.stdout + console.stderr).contains("not-the-key-42"))
     }
 

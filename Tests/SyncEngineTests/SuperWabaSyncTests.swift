@@ -87,7 +87,8 @@ import Testing
             arguments: ["--once", "--config", fixture.configPath],
             environment: ["SW_PASSWORD": "wrong-password-123"], console: console)
         #expect(code == .credentialRefused)
-        #expect(Date().timeIntervalSince(started) < 5)
+        // Retrying the login would take minutes of backoff; a busy machine takes seconds.
+        #expect(Date().timeIntervalSince(started) < 15)
         #expect(console.stderr.contains("owner@example.com"))
         #expect(!(console.stdout + console.stderr).contains("wrong-password-123"))
         #expect(
