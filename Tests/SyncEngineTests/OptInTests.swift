@@ -90,7 +90,7 @@ import Testing
                 killed += 1
             }
             process.waitUntilExit()
-            if process.terminationReason == .exit && process.terminationStatus != 0 {
+            if process.terminationStatus != 0 && process.terminationStatus < 128 {
                 ended.append(
                     "exit \(process.terminationStatus): "
                         + String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
