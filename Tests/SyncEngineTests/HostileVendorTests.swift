@@ -139,7 +139,7 @@ import Vendors
             var pieces: [HostileVendor.Piece] = [
                 .bytes(HostileVendor.head(200, headers: ["Content-Type": "application/json"], length: 60))
             ]
-            for _ in 0..<60 { pieces += [.pause(seconds: 0.2), .bytes([0x20])] }
+            for _ in 0..<150 { pieces += [.pause(seconds: 0.2), .bytes([0x20])] }
             return pieces
         }
         let transport = URLSessionTransport(maximumConnections: 1, timeout: 1)
@@ -152,8 +152,9 @@ import Vendors
             failure = error
         }
         let took = ContinuousClock.now - started
-        #expect(failure != nil, "an answer that would take 12 s ends at the 1 s deadline")
-        #expect(took < .seconds(6), "\(took)")
+        #expect(failure != nil, "an answer that would take 30 s ends at the 1 s deadline")
+        // Seconds late on a machine the whole suite keeps busy, never the 30 s.
+        #expect(took < .seconds(15), "\(took)")
         #expect("\(failure.map { "\($0)" } ?? "")".contains("GET /v1/contacts"))
         vendor.stop()
     }
