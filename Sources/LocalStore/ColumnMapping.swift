@@ -119,7 +119,7 @@ struct ColumnMapping: Sendable {
             guard let array = try? JSON.parse(text).array, array.allSatisfy({ $0.string != nil }) else {
                 return .failure(
                     LocalRowProblem(
-                        .unreadable, "tags are not a JSON array of strings: \(text.prefix(60))", rawPhone: nil
+                        .unreadable, "tags are not a JSON array of strings: \(text.prefix(60))\(text.contains(",") && !text.hasPrefix("[") ? " (a comma list? set local.tags_format to \"comma\")" : "")", rawPhone: nil
                     )
                 )
             }

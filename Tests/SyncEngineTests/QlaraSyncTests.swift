@@ -258,7 +258,7 @@ import Testing
             environment: ["SYNCD_TOKEN": "not-the-key-42"], console: console)
         #expect(code == .credentialRefused)
         // A hang lasts the whole 30 s timeout; a busy machine takes seconds to fail quickly.
-        #expect(Date().timeIntervalSince(started) < 15)
+        #expect(Date().timeIntervalSince(started) < 25)
         #expect(!(console.stdout + console.stderr).contains("not-the-key-42"))
     }
 

@@ -39,6 +39,19 @@ import Testing
         #expect(try await fixture.sync().wroteNothing)
     }
 
+    /// A tags column in comma form, read as JSON: the reason names the setting that fixes it.
+    @Test func commaTagsReadAsJSONNameTheSettingThatReadsThem() async throws {
+        let fixture = try SyncFixture()
+        try fixture.crm.run(
+            "INSERT INTO customers (full_name, mobile, tags) VALUES ('Ann', ?, 'vip,lead')",
+            [.text(Self.phone)])
+        let report = try await fixture.sync()
+        #expect(report.skipped["unreadable CRM row"] == 1)
+        let state = try StateStore(path: fixture.configuration.sync.state)
+        let reason = try state.rejections().first?.reason ?? ""
+        #expect(reason.contains(#"set local.tags_format to "comma""#), "\(reason)")
+    }
+
     @Test(arguments: dialects) func aLinkedRowThatTurnsUnreadableIsNotWrittenOver(_ dialect: Dialect)
         async throws
     {
