@@ -117,11 +117,13 @@ struct ColumnMapping: Sendable {
             return .success(text.split(separator: ",").map { String($0) })
         case .json:
             guard let array = try? JSON.parse(text).array, array.allSatisfy({ $0.string != nil }) else {
+                let hint =
+                    text.contains(",") && !text.hasPrefix("[")
+                    ? #" (a comma list? set local.tags_format to "comma")"# : ""
                 return .failure(
                     LocalRowProblem(
-                        .unreadable, "tags are not a JSON array of strings: \(text.prefix(60))\(text.contains(",") && !text.hasPrefix("[") ? " (a comma list? set local.tags_format to \"comma\")" : "")", rawPhone: nil
-                    )
-                )
+                        .unreadable, "tags are not a JSON array of strings: \(text.prefix(60))\(hint)",
+                        rawPhone: nil))
             }
             return .success(array.compactMap(\.string))
         }
