@@ -330,19 +330,19 @@ extension SyncCycle {
         let claimed = try state.links(phone: phone).contains {
             $0.localKey != nil && $0.localKey != change.key && !tally.identity.isReleased($0)
         }
-        if let clash = tally.clashes[phone] {
+        let skip: PlanItem.SkipReason? =
+            if let clash = tally.clashes[phone] {
+                .phoneClash(clash)
+            } else if claimed || tally.createPhones.contains(phone) {
+                .duplicatePhone(phone)
+            } else {
+                nil
+            }
+        if let skip {
             var item = PlanItem(phone: phone)
             item.localKey = change.key
             item.local = contact
-            item.skipped = .phoneClash(clash)
-            try emit(item, &tally)
-            return
-        }
-        if claimed || tally.createPhones.contains(phone) {
-            var item = PlanItem(phone: phone)
-            item.localKey = change.key
-            item.local = contact
-            item.skipped = .duplicatePhone(phone)
+            item.skipped = skip
             try emit(item, &tally)
             return
         }

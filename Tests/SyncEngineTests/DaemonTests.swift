@@ -74,6 +74,22 @@ final class NotifyListener {
         return path
     }
 
+    /// A daemon on a CRM of one row, once its first full cycle is done (and the next an hour
+    /// away); the test stops it.
+    private func daemonAfterItsFirstCycle() throws -> (
+        SyncFixture, config: String, NotifyListener, logs: Pipe, ChildProcess
+    ) {
+        let fixture = try SyncFixture(simulator: { $0.token = "sim-token-secret" })
+        try fixture.insertLocal("+254700000001", name: "Ann")
+        let config = try writeConfig(fixture)
+        let notify = try NotifyListener()
+        let logs = Pipe()
+        let process = try launch(config, notify: notify, logs: logs)
+        let startup = notify.receive(for: 10) { $0.hasPrefix("STATUS=") }
+        #expect(startup.contains { $0.hasPrefix("STATUS=last cycle") }, "\(startup)")
+        return (fixture, config, notify, logs, process)
+    }
+
     private func launch(_ config: String, notify: NotifyListener, logs: Pipe) throws -> ChildProcess {
         let process = ChildProcess()
         process.executableURL = syncd
@@ -167,15 +183,8 @@ final class NotifyListener {
     /// A reload that points the config at another vendor account with the same state file
     /// is refused, and the daemon goes on with the account it had.
     @Test func aReloadOntoAnotherVendorAccountIsRefused() async throws {
-        let fixture = try SyncFixture(simulator: { $0.token = "sim-token-secret" })
-        try fixture.insertLocal("+254700000001", name: "Ann")
-        let config = try writeConfig(fixture)
-        let notify = try NotifyListener()
-        let logs = Pipe()
-        let process = try launch(config, notify: notify, logs: logs)
+        let (fixture, config, notify, logs, process) = try daemonAfterItsFirstCycle()
         defer { if process.isRunning { process.terminate() } }
-        let startup = notify.receive(for: 10) { $0.hasPrefix("STATUS=") }
-        #expect(startup.contains { $0.hasPrefix("STATUS=last cycle") }, "\(startup)")
 
         let text = try String(contentsOfFile: config, encoding: .utf8)
         try text.replacingOccurrences(of: fixture.sim.simulator.baseURL, with: "http://127.0.0.1:9/v1")
@@ -193,14 +202,8 @@ final class NotifyListener {
 
     /// The daemon holds the state file for its whole life, not only while a cycle runs.
     @Test func aRunningDaemonKeepsOnceAndASecondDaemonOffItsStateFile() async throws {
-        let fixture = try SyncFixture(simulator: { $0.token = "sim-token-secret" })
-        try fixture.insertLocal("+254700000001", name: "Ann")
-        let config = try writeConfig(fixture)
-        let notify = try NotifyListener()
-        let process = try launch(config, notify: notify, logs: Pipe())
+        let (_, config, _, _, process) = try daemonAfterItsFirstCycle()
         defer { if process.isRunning { process.terminate() } }
-        let startup = notify.receive(for: 10) { $0.hasPrefix("STATUS=") }
-        #expect(startup.contains { $0.hasPrefix("STATUS=last cycle") }, "\(startup)")
 
         // Between cycles (the next full one is an hour away), nobody else syncs with its file.
         let console = CapturedConsole()
