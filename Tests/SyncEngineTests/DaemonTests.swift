@@ -202,8 +202,11 @@ final class NotifyListener {
 
     /// The daemon holds the state file for its whole life, not only while a cycle runs.
     @Test func aRunningDaemonKeepsOnceAndASecondDaemonOffItsStateFile() async throws {
-        let (_, config, _, _, process) = try daemonAfterItsFirstCycle()
-        defer { if process.isRunning { process.terminate() } }
+        let (fixture, config, _, _, process) = try daemonAfterItsFirstCycle()
+        defer {
+            if process.isRunning { process.terminate() }
+            withExtendedLifetime(fixture) {}
+        }
 
         // Between cycles (the next full one is an hour away), nobody else syncs with its file.
         let console = CapturedConsole()
