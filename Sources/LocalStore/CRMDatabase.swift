@@ -28,7 +28,7 @@ public final class CRMDatabase {
     let database: Database
     let mapping: ColumnMapping
     /// The identifying column, or `rowid`.
-    let keyColumn: String
+    public let keyColumn: String
     /// How a row syncd inserts gets its key.
     let newRowKey: NewRowKey
     /// What the table's declaration says of the columns whose form syncd learns from the rows.
@@ -241,6 +241,12 @@ public final class CRMDatabase {
     // MARK: - Change capture
 
     private var triggerNames: [String] { ["insert", "update", "delete"].map { "_syncd_\(table)_\($0)" } }
+
+    /// The CRM's journal mode (`wal`, `delete`, ...): the CRM's own choice, which syncd reads
+    /// and never changes.
+    public func journalMode() -> String {
+        ((try? database.first("PRAGMA journal_mode"))??.string(0)) ?? "unknown"
+    }
 
     /// Whether all three triggers are in place.
     public func captureIsInstalled() throws(LocalStoreError) -> Bool {

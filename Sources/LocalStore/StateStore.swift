@@ -31,6 +31,19 @@ public final class StateStore {
         }
     }
 
+    /// Opens an existing state file only to read it, as `syncd check` does: no migration,
+    /// no switch to WAL, so the file is left exactly as it was.
+    public init(readingOnly path: String) throws(LocalStoreError) {
+        self.path = path
+        do {
+            database = try Database(
+                path: path, options: .init(readOnly: true, create: false, walMode: false))
+            _ = try database.first("SELECT count(*) FROM sqlite_master")
+        } catch {
+            throw LocalStoreError(.other, "cannot read the state file \(path): \(error)")
+        }
+    }
+
     private func migrate() throws {
         let version = try database.first("PRAGMA user_version")?.int(0) ?? 0
         guard version < Self.schemaVersion else { return }

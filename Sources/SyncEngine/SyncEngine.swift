@@ -54,7 +54,7 @@ public final class SyncEngine {
     }
 
     /// The vendor account `configuration` syncs with.
-    static func account(_ configuration: SyncdConfiguration) -> StateAccount {
+    public static func account(_ configuration: SyncdConfiguration) -> StateAccount {
         StateAccount(
             provider: configuration.remote.provider.rawValue, baseURL: configuration.remote.baseURL,
             organization: configuration.remote.organizationID)
@@ -65,13 +65,21 @@ public final class SyncEngine {
     public static func checkAccount(of state: StateStore, _ configuration: SyncdConfiguration)
         throws(SyncError)
     {
-        let current = account(configuration)
-        guard let recorded = state.account() else {
-            try storage { try state.setAccount(current) }
+        guard state.account() != nil else {
+            try storage { try state.setAccount(account(configuration)) }
             return
         }
-        guard recorded != current else { return }
-        throw SyncError(
+        if let mismatch = accountMismatch(of: state, configuration) { throw mismatch }
+    }
+
+    /// Why `state` cannot be used with `configuration` (it belongs to another vendor
+    /// account), or `nil`; reads only, so `syncd check` can ask it too.
+    public static func accountMismatch(of state: StateStore, _ configuration: SyncdConfiguration)
+        -> SyncError?
+    {
+        let current = account(configuration)
+        guard let recorded = state.account(), recorded != current else { return nil }
+        return SyncError(
             .configuration,
             "the state file \(state.path) belongs to \(recorded), but the config syncs with \(current). Its links name that account's contacts: used here, people would be created twice. Give this config a state file of its own (sync.state), or point remote back at \(recorded)."
         )

@@ -5,6 +5,7 @@ public enum SyncdCommand: Sendable, Equatable {
     case run(config: String, logFormat: String?)
     case once(config: String, dryRun: Bool, force: Bool, listChanges: Bool)
     case status(config: String, json: Bool)
+    case check(config: String)
     case conflicts(config: String, limit: Int)
     case explain(config: String, contact: String, json: Bool)
     case demo(directory: String?, vendor: Vendor)
@@ -53,7 +54,7 @@ public enum SyncdCommand: Sendable, Equatable {
     /// The command the arguments name: the first verb word, else `--once` (or `--dry-run`,
     /// which implies it), else `run`.
     static func verb(of arguments: [String]) -> Verb {
-        let words: [Verb] = [.run, .status, .conflicts, .explain, .demo, .help]
+        let words: [Verb] = [.run, .status, .check, .conflicts, .explain, .demo, .help]
         for argument in arguments {
             if let verb = Verb(rawValue: argument), words.contains(verb) { return verb }
             if argument == "--once" || argument == "--dry-run" { return .once }
@@ -118,7 +119,7 @@ public enum SyncdCommand: Sendable, Equatable {
                 {
                     throw UsageError(message: "unknown option '\(argument)'")
                 } else if verb == nil
-                    && ["explain", "demo", "run", "status", "conflicts", "help"].contains(argument)
+                    && ["explain", "demo", "run", "status", "check", "conflicts", "help"].contains(argument)
                 {
                     verb = argument
                 } else {
@@ -143,7 +144,7 @@ public enum SyncdCommand: Sendable, Equatable {
             guard let named = Verb(rawValue: name) ?? (name == "once" ? .once : nil) else {
                 throw UsageError(
                     message:
-                        "'\(name)' is not a syncd command (run, once, status, conflicts, explain, demo, help)"
+                        "'\(name)' is not a syncd command (run, once, status, check, conflicts, explain, demo, help)"
                 )
             }
             return .help(named)
@@ -173,6 +174,7 @@ public enum SyncdCommand: Sendable, Equatable {
             }
             switch verb {
             case "status": return .status(config: configPath, json: json)
+            case "check": return .check(config: configPath)
             case "conflicts": return .conflicts(config: configPath, limit: limit)
             default:
                 if once || dryRun {

@@ -54,6 +54,8 @@ public enum Syncd {
             return ExitCode(rawValue: await daemon.run()) ?? .software
         case .status(let config, let json):
             return Status.run(config: config, json: json, environment: environment, console: console)
+        case .check(let config):
+            return await Check.run(config: config, environment: environment, console: console)
         case .conflicts(let config, let limit):
             return Status.conflicts(config: config, limit: limit, environment: environment, console: console)
         case .once(let config, let dryRun, let force, let listChanges):

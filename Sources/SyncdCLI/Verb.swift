@@ -6,6 +6,7 @@ public enum Verb: String, Sendable, CaseIterable {
     case run
     case once = "--once"
     case status
+    case check
     case conflicts
     case explain
     case demo
@@ -31,6 +32,7 @@ public enum Verb: String, Sendable, CaseIterable {
         case .run: return ["syncd [run] --config FILE [--log-format plain|journal|json]"]
         case .once: return ["syncd --once --config FILE [--dry-run] [--list-changes] [--force]"]
         case .status: return ["syncd status --config FILE [--json]"]
+        case .check: return ["syncd check --config FILE"]
         case .conflicts: return ["syncd conflicts --config FILE [--limit N]"]
         case .explain:
             return [
@@ -53,6 +55,11 @@ public enum Verb: String, Sendable, CaseIterable {
                 """
         case .once: return "run one full sync cycle, print a summary and exit"
         case .status: return "the last cycles, pending CRM changes, conflicts and contacts not synced"
+        case .check:
+            return """
+                validate a setup and change nothing: the config, the CRM table, the state file, the
+                folders, the credential (one read) and the request budget; one ok/warn/FAIL line each
+                """
         case .conflicts: return "the conflict log, newest first"
         case .explain:
             return """
@@ -90,6 +97,7 @@ public enum Verb: String, Sendable, CaseIterable {
                     meaning: "go past the mass-delete guard (sync.max_delete_share)"),
             ]
         case .status: return [Self.config, Self.json]
+        case .check: return [Self.config]
         case .conflicts:
             return [
                 Self.config, Option(names: ["--limit"], value: "N", meaning: "show N entries (default 50)"),
