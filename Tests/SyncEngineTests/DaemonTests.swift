@@ -77,7 +77,7 @@ final class NotifyListener {
     /// A daemon on a CRM of one row, once its first full cycle is done (and the next an hour
     /// away); the test stops it.
     private func daemonAfterItsFirstCycle() throws -> (
-        SyncFixture, config: String, NotifyListener, logs: Pipe, ChildProcess
+        SyncFixture, config: String, NotifyListener, logs: Pipe, ChildProcess, startup: [String]
     ) {
         let fixture = try SyncFixture(simulator: { $0.token = "sim-token-secret" })
         try fixture.insertLocal("+254700000001", name: "Ann")
@@ -87,7 +87,7 @@ final class NotifyListener {
         let process = try launch(config, notify: notify, logs: logs)
         let startup = notify.receive(for: 10) { $0.hasPrefix("STATUS=") }
         #expect(startup.contains { $0.hasPrefix("STATUS=last cycle") }, "\(startup)")
-        return (fixture, config, notify, logs, process)
+        return (fixture, config, notify, logs, process, startup)
     }
 
     private func launch(_ config: String, notify: NotifyListener, logs: Pipe) throws -> ChildProcess {
@@ -103,15 +103,8 @@ final class NotifyListener {
     }
 
     @Test func runsPushesCRMEditsWithinSecondsReloadsAndStopsCleanly() async throws {
-        let fixture = try SyncFixture(simulator: { $0.token = "sim-token-secret" })
-        try fixture.insertLocal("+254700000001", name: "Ann")
-        let config = try writeConfig(fixture)
-        let notify = try NotifyListener()
-        let logs = Pipe()
-        let process = try launch(config, notify: notify, logs: logs)
+        let (fixture, config, notify, logs, process, startup) = try daemonAfterItsFirstCycle()
         defer { if process.isRunning { process.terminate() } }
-
-        let startup = notify.receive(for: 10) { $0.hasPrefix("STATUS=") }
         #expect(startup.first == "READY=1")
         #expect(startup.contains { $0.hasPrefix("STATUS=last cycle") && $0.contains("waply +1") })
         #expect(try fixture.remoteContacts()["+254700000001"]?["name"] == "Ann")
@@ -183,7 +176,7 @@ final class NotifyListener {
     /// A reload that points the config at another vendor account with the same state file
     /// is refused, and the daemon goes on with the account it had.
     @Test func aReloadOntoAnotherVendorAccountIsRefused() async throws {
-        let (fixture, config, notify, logs, process) = try daemonAfterItsFirstCycle()
+        let (fixture, config, notify, logs, process, _) = try daemonAfterItsFirstCycle()
         defer { if process.isRunning { process.terminate() } }
 
         let text = try String(contentsOfFile: config, encoding: .utf8)
@@ -202,7 +195,7 @@ final class NotifyListener {
 
     /// The daemon holds the state file for its whole life, not only while a cycle runs.
     @Test func aRunningDaemonKeepsOnceAndASecondDaemonOffItsStateFile() async throws {
-        let (fixture, config, _, _, process) = try daemonAfterItsFirstCycle()
+        let (fixture, config, _, _, process, _) = try daemonAfterItsFirstCycle()
         defer {
             if process.isRunning { process.terminate() }
             withExtendedLifetime(fixture) {}
