@@ -113,7 +113,11 @@ final class SyncCycle {
                     id: runID, at: now(), outcome: outcome, summary: report.json, error: error.message)
             }
             writeMetrics(outcome: outcome)
-            throw error
+            guard error.kind == .deferred else { throw error }
+            var deferred = error
+            report.deferred = true
+            deferred.report = report
+            throw deferred
         }
         saveBudget()
         finishReport()

@@ -27,6 +27,8 @@ public struct SyncError: Error, Sendable, CustomStringConvertible {
 
     public let kind: Kind
     public let message: String
+    /// What a deferred cycle did before it stopped (its writes are kept), to report it.
+    public var report: SyncReport?
 
     public init(_ kind: Kind, _ message: String) {
         self.kind = kind

@@ -13,6 +13,9 @@ public struct SyncReport: Sendable {
 
     public var vendor: String
     public var dryRun = false
+    /// The cycle stopped for the vendor's rate limit, its progress saved; the counts are of
+    /// what it did until then.
+    public var deferred = false
     /// Remote contacts listed.
     public var pulled = 0
     public var local = SideCounts()
@@ -61,7 +64,10 @@ public struct SyncReport: Sendable {
         let skippedTotal = skipped.values.reduce(0, +)
         let reasons = skipped.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(
             separator: ", ")
-        var line = dryRun ? "dry run with \(vendor) (nothing was changed)" : "synced with \(vendor)"
+        var line =
+            dryRun
+            ? "dry run with \(vendor) (nothing was changed)"
+            : deferred ? "deferred with \(vendor) (progress saved)" : "synced with \(vendor)"
         line +=
             " in \(String(format2(seconds)))s: pulled \(pulled); CRM \(local.text); \(vendor) \(remote.text)"
         line +=

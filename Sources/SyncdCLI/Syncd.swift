@@ -124,13 +124,18 @@ public enum Syncd {
             console.err("syncd: \(problem)")
             return .cannotWrite
         }
-        do {
-            let report = try await SyncEngine(configuration: configuration, remote: remote).runOnce(options)
+        func show(_ report: SyncReport) {
             for line in report.planLines { console.out(line) }
             for note in report.notes { console.err("note: \(note)") }
             console.out(report.summaryLine)
+        }
+        do {
+            let report = try await SyncEngine(configuration: configuration, remote: remote).runOnce(options)
+            show(report)
             return report.isPartial ? .partial : .success
         } catch {
+            // A deferred cycle's writes are kept: they are shown as a finished cycle's are.
+            if let report = error.report { show(report) }
             console.err("syncd: \(error.message)")
             return exitCode(for: error)
         }

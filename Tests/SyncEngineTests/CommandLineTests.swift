@@ -55,6 +55,30 @@ final class CapturedConsole: Console {
         #expect(console.stdout.contains("requests 2"))
     }
 
+    /// A first push the budget cuts short says what it did before it stopped: the change
+    /// lines of what was written and a summary that says it was deferred.
+    @Test func aDeferredRunPrintsWhatItDidAndItsSummary() async throws {
+        let fixture = try SyncFixture()
+        for index in 0..<20 {
+            try fixture.insertLocal("+2547330\(String(10_000 + index))", name: "P\(index)")
+        }
+        let console = CapturedConsole()
+        let code = await Syncd.main(
+            arguments: [
+                "--once", "--list-changes", "--config",
+                try configFile(fixture, remote: #""requests_per_minute": 8, "max_wait_seconds": 0"#),
+            ],
+            environment: ["SYNCD_TOKEN": "sim-token"], console: console)
+        #expect(code == .temporaryFailure, "\(console.stderr)")
+        let created = try fixture.remoteContacts().count
+        #expect(created > 0 && created < 20)
+        let lines = console.stdout.split(separator: "\n")
+        #expect(lines.filter { $0.contains("waply create") }.count == created, "\(console.stdout)")
+        let summary = try #require(lines.last)
+        #expect(summary.hasPrefix("deferred with waply (progress saved) in "), "\(summary)")
+        #expect(summary.contains("waply +\(created) ~0 -0"))
+    }
+
     @Test func writesAPrometheusTextfileAfterEachCycle() async throws {
         let fixture = try SyncFixture()
         try fixture.insertLocal("+254700000001", name: "Ann")
